@@ -1,0 +1,1 @@
+"""The running moviebot program: configuration, command line and wiring."""

