@@ -1,0 +1,86 @@
+"""The `moviebot` command: build-index and search, as a user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from core.index import MovieIndex
+from tests.conftest import shared_file
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings from a clean environment, with the embedding cache in a temporary folder."""
+    for name in ("MOVIEBOT_INDEX_DIR", "MOVIEBOT_CATALOG", "MOVIEBOT_EMBEDDER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MOVIEBOT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+
+
+def test_build_index_then_search_the_sample(tmp_path: Path) -> None:
+    built = runner.invoke(app, ["build-index", "--source", "sample", "--out", "idx"])
+    assert built.exit_code == 0, built.output
+    assert "200 movies from sample" in built.output
+    assert MovieIndex.load(tmp_path / "idx").manifest.embedder == "local:all-MiniLM-L6-v2"
+
+    found = runner.invoke(app, ["search", "die hard", "-k", "3", "--index", "idx"])
+    assert found.exit_code == 0, found.output
+    rows = [line for line in found.output.splitlines() if "Die Hard" in line]
+    assert len(rows) == 3 and "1988" in found.output and "Action" in found.output
+
+
+def test_index_dir_comes_from_the_environment(
+    tmp_path: Path, sample_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOVIEBOT_INDEX_DIR", str(sample_index_dir))
+    found = runner.invoke(app, ["search", "a shark attacks swimmers at a beach", "-k", "1"])
+    assert found.exit_code == 0 and "Jaws" in found.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "jaws", "--index", "no-index"], "moviebot build-index"),
+        (["build-index", "--source", "missing.csv", "--out", "idx"], "not found"),
+    ],
+)
+def test_errors_are_one_clear_line(args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_empty_search_is_refused_without_traceback(sample_index_dir: Path) -> None:
+    result = runner.invoke(app, ["search", "   ", "--index", str(sample_index_dir)])
+    assert result.exit_code == 1 and "Type a few words" in result.output
+
+
+def test_failed_build_keeps_the_old_index(tmp_path: Path, sample_index_dir: Path) -> None:
+    (tmp_path / "broken.csv").write_text("name\nAlien\n")
+    before = MovieIndex.load(sample_index_dir).manifest
+    result = runner.invoke(
+        app, ["build-index", "--source", "broken.csv", "--out", str(sample_index_dir)]
+    )
+    assert result.exit_code == 1 and "no 'title' column" in result.output
+    assert MovieIndex.load(sample_index_dir).manifest == before
+
+
+@pytest.mark.slow
+def test_die_hard_on_the_real_catalog(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The acceptance check: the full catalog, the local model, Die Hard movies first.
+
+    Embedding 4,803 movies takes about two minutes once; the shared user cache keeps it.
+    """
+    catalog = shared_file("movies.parquet")
+    monkeypatch.delenv("MOVIEBOT_CACHE_DIR")
+    built = runner.invoke(app, ["build-index", "--source", str(catalog), "--out", "full"])
+    assert built.exit_code == 0, built.output
+    found = runner.invoke(app, ["search", "die hard", "-k", "5", "--index", "full"])
+    rows = [line for line in found.output.splitlines() if "│" in line and "title" not in line]
+    assert all("Die Hard" in row for row in rows[:3]), found.output

@@ -1,0 +1,57 @@
+"""Fixtures shared by every test: the bundled sample index and the real data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.catalog import SAMPLE, load_catalog
+from core.embedders import LocalEmbedder
+from core.embedding_cache import EmbeddingCache
+from core.index import MovieIndex, build_index
+from core.models import Movie
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_file(name: str) -> Path:
+    """A file of ../shared/data, or skip the test when the folder is absent."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent: real data comes with ../shared, not with the clone")
+    return path
+
+
+@pytest.fixture(scope="session")
+def local_embedder() -> LocalEmbedder:
+    """The packaged MiniLM model, loaded once for the whole run."""
+    return LocalEmbedder()
+
+
+@pytest.fixture(scope="session")
+def sample_index_dir(
+    tmp_path_factory: pytest.TempPathFactory, local_embedder: LocalEmbedder
+) -> Path:
+    """The bundled sample catalog embedded for real and saved once per run."""
+    root = tmp_path_factory.mktemp("sample")
+    cache = EmbeddingCache(root / "embeddings.sqlite")
+    build_index(load_catalog(SAMPLE), local_embedder, cache=cache).save(root / "index")
+    return root / "index"
+
+
+@pytest.fixture(scope="session")
+def sample_index(sample_index_dir: Path) -> MovieIndex:
+    return MovieIndex.load(sample_index_dir)
+
+
+def random_movies(count: int, dim: int = 16, seed: int = 0) -> tuple[list[Movie], np.ndarray]:
+    """``count`` made-up movies with random unit vectors, for index tests without a model."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((count, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    movies = [
+        Movie(movie_id=1000 + i, title=f"Movie {i}", year=1950 + i % 70) for i in range(count)
+    ]
+    return movies, vectors

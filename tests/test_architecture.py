@@ -1,0 +1,41 @@
+"""House rules that the import graph must keep (see GUIDE.md, rule 1)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAT_AND_SCHEDULER = {"telegram", "discord", "apscheduler", "aiohttp", "typer", "bot", "adapters"}
+
+
+def imported_roots(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_core_imports_no_chat_library_scheduler_or_outer_layer() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_roots(path) & CHAT_AND_SCHEDULER)
+        for path in (ROOT / "core").rglob("*.py")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_only_the_redis_store_imports_redis() -> None:
+    importers = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "core").rglob("*.py")
+        if "redis" in imported_roots(path)
+    }
+    assert importers <= {"core/stores/redis.py"}
+
+
+def test_the_walker_sees_imports() -> None:
+    assert {"faiss", "core"} <= imported_roots(ROOT / "core" / "index.py")
