@@ -9,8 +9,9 @@ from core.embedders import LocalEmbedder, OllamaEmbedder
 from core.embedding_cache import EmbeddingCache
 from core.errors import IndexFileError
 from core.index import IndexParams, MovieIndex, read_manifest
-from core.ports import Embedder
+from core.ports import Embedder, ProfileStore
 from core.recommender import Recommender
+from core.stores.memory import MemoryProfileStore
 
 
 def make_embedder(kind: EmbedderKind, settings: Settings) -> Embedder:
@@ -42,10 +43,12 @@ def index_params(settings: Settings) -> IndexParams:
     return IndexParams(index.hnsw_m, index.ef_construction, index.ef_search)
 
 
-def open_recommender(settings: Settings, index_dir: Path | None = None) -> Recommender:
-    """Load the index and pair it with the embedder it was built with."""
+def open_recommender(
+    settings: Settings, index_dir: Path | None = None, store: ProfileStore | None = None
+) -> Recommender:
+    """Load the index, pair it with the embedder it was built with, and a profile store."""
     directory = index_dir or settings.index.dir
     manifest = read_manifest(directory)
     embedder = make_embedder(embedder_kind_of(manifest.embedder), settings)
     index = MovieIndex.load(directory, embedder=embedder.name, dim=embedder.dim)
-    return Recommender(index, embedder)
+    return Recommender(index, embedder, store or MemoryProfileStore())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -80,7 +81,7 @@ def search(
 ) -> None:
     """Search the index with free text and print the closest movies."""
     with _friendly_errors():
-        hits = open_recommender(Settings(), index_dir).search(text, k)
+        hits = asyncio.run(open_recommender(Settings(), index_dir).search(text, k))
     table = Table("title", "year", "genres", "score")
     for hit in hits:
         movie = hit.movie

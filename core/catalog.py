@@ -2,8 +2,8 @@
 
 Every source is read into a table and normalized into :class:`Movie` values. Only the
 ``title`` column is required; ``overview``, ``genres``, ``cast``, ``producer``, a year
-(``year`` or ``release_date``), ``popularity`` and an id (``movie_id``, ``tmdb_id`` or
-``id``) are used when present.
+(``year`` or ``release_date``), a popularity (``vote_count``, else ``popularity``) and
+an id (``movie_id``, ``tmdb_id`` or ``id``) are used when present.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def _movie(movie_id: int, title: str, row: Mapping[Hashable, Any]) -> Movie:
         overview=_text(row.get("overview")),
         cast=_names(row.get("cast")),
         producer=_text(row.get("producer")),
-        popularity=_number(row.get("popularity")),
+        popularity=_popularity(row),
     )
 
 
@@ -162,6 +162,12 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+def _popularity(row: Mapping[Hashable, Any]) -> float | None:
+    """TMDB's vote count where present (what ranking measured best), else ``popularity``."""
+    votes = _number(row.get("vote_count"))
+    return votes if votes is not None else _number(row.get("popularity"))
 
 
 def _year(row: Mapping[Hashable, Any]) -> int | None:

@@ -17,7 +17,7 @@ import numpy as np
 import ollama
 
 from core.errors import EmbedderError
-from core.ports import Vectors
+from core.models import Vectors
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -115,6 +115,8 @@ class OllamaEmbedder:
             if error.status_code >= 500:
                 raise _TransientError(f"Ollama failed to embed: {error.error}") from error
             raise EmbedderError(f"Ollama refused to embed: {error.error}") from error
+        except ValueError as error:  # pydantic's ValidationError: a malformed answer
+            raise EmbedderError(f"Ollama sent a malformed answer: {error}") from error
         except (ConnectionError, httpx.TransportError) as error:
             raise _TransientError(
                 f"cannot reach the Ollama server at {self._host} "
@@ -123,9 +125,13 @@ class OllamaEmbedder:
         return self._checked(response.embeddings, len(inputs))
 
     def _checked(self, embeddings: Sequence[Sequence[float]], expected: int) -> Vectors:
-        vectors = normalized(np.asarray(embeddings, dtype=np.float32))
-        if vectors.ndim != 2 or len(vectors) != expected:
-            raise EmbedderError(f"Ollama returned {len(vectors)} vectors for {expected} texts")
+        try:
+            array = np.asarray(embeddings, dtype=np.float32)
+        except ValueError as error:
+            raise EmbedderError("Ollama returned vectors of unequal lengths") from error
+        if array.ndim != 2 or len(array) != expected:
+            raise EmbedderError(f"Ollama returned {len(array)} vectors for {expected} texts")
+        vectors = normalized(array)
         if self._dim is not None and vectors.shape[1] != self._dim:
             raise EmbedderError(
                 f"Ollama returned {vectors.shape[1]}-d vectors, expected {self._dim}"
@@ -170,7 +176,7 @@ class LocalEmbedder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             self._model = SentenceTransformer(str(self._model_dir), device="cpu")
         return self._model
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.ports import Embedder, Vectors
+from core.models import Vectors
+from core.ports import Embedder
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (texts embedded so far, total texts)."""

@@ -17,5 +17,13 @@ class IndexFileError(MovieBotError):
     """An index directory is missing, corrupt, or built for another embedder."""
 
 
-class InvalidQueryError(MovieBotError):
+class InvalidRequestError(MovieBotError):
+    """A user asked for something that cannot be done; nothing was changed."""
+
+
+class StoreUnavailableError(MovieBotError):
+    """The profile store cannot be reached in time; the request may be retried later."""
+
+
+class InvalidQueryError(InvalidRequestError):
     """A user's search text cannot be searched (empty, for example)."""

@@ -27,8 +27,8 @@ import pandas as pd
 from core.catalog import Catalog, catalog_from_table
 from core.embedding_cache import EmbeddingCache, ProgressCallback, embed_documents_cached
 from core.errors import IndexFileError
-from core.models import Movie, SearchHit
-from core.ports import Embedder, Vectors
+from core.models import Movie, SearchHit, Vectors
+from core.ports import Embedder
 from core.text import DOCUMENT_TEMPLATE_VERSION, document_text
 
 FORMAT_VERSION = 1
@@ -138,6 +138,11 @@ class MovieIndex:
         """The stored unit vector of a movie; ``KeyError`` for an unknown id."""
         vector: Vectors = np.asarray(self._index.reconstruct(self._positions[movie_id]), np.float32)
         return vector
+
+    def all_vectors(self) -> Vectors:
+        """Every movie vector, in catalog order (a copy)."""
+        vectors: Vectors = np.asarray(self._index.reconstruct_n(0, len(self._movies)), np.float32)
+        return vectors
 
     def search(self, query: Vectors, k: int = 5, exclude: Collection[int] = ()) -> list[SearchHit]:
         """The ``k`` movies nearest to ``query``, never one whose id is in ``exclude``.

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+
 
 @dataclass(frozen=True, slots=True)
 class Movie:
@@ -30,3 +35,76 @@ class SearchHit:
 
     movie: Movie
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A chat user on one platform; the same person on two platforms is two users."""
+
+    platform: str
+    user_id: str
+
+    @property
+    def key(self) -> str:
+        """``platform:user_id``, the user's name in stores and logs."""
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UndoStep:
+    """What one pick or dislike changed, so that undo can restore it exactly."""
+
+    action: str
+    movie_id: int
+    previous_vector: Vectors | None
+    previous_last_pick_at: float | None
+    was_disliked: bool = False
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TasteProfile:
+    """A user's taste: one unit vector plus what is needed to exclude, explain and undo.
+
+    ``vector`` is ``None`` until the first pick. ``fingerprint`` names the index the
+    vector belongs to; a profile of another index is never used for search.
+    """
+
+    fingerprint: str
+    vector: Vectors | None = None
+    picked: tuple[int, ...] = ()
+    disliked: tuple[int, ...] = ()
+    last_pick_at: float | None = None
+    undo: tuple[UndoStep, ...] = ()
+
+    @property
+    def pick_count(self) -> int:
+        return len(self.picked)
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """A movie suggested to a user, with the score it was ranked by and why."""
+
+    movie: Movie
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PickResult:
+    """The outcome of a pick, dislike or undo: which movie, whether anything changed, and
+    a one-line message for the user (``movie`` is ``None`` for a replayed undo)."""
+
+    movie: Movie | None
+    applied: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSummary:
+    """What the bot knows about a user, for ``/profile``."""
+
+    pick_count: int
+    dislike_count: int
+    top_genres: tuple[str, ...]
+    last_picks: tuple[Movie, ...]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
-
-Vectors = npt.NDArray[np.float32]
+from core.models import TasteProfile, UserRef, Vectors
 
 
 class Embedder(Protocol):
@@ -37,4 +35,52 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> Vectors:
         """Embed one search query into a unit vector of shape ``(dim,)``."""
+        ...
+
+
+ProfileChange = Callable[[TasteProfile | None], TasteProfile | None]
+"""Computes a user's new profile from the stored one; ``None`` means "change nothing"."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredProfile:
+    """What an update left in the store, and whether it changed anything."""
+
+    profile: TasteProfile | None
+    applied: bool
+
+
+class ProfileStore(Protocol):
+    """Where taste profiles live. Every method is safe to call from many tasks at once."""
+
+    async def load(self, user: UserRef) -> TasteProfile | None:
+        """The user's profile, or ``None`` if the store holds nothing for them.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
+    async def update(
+        self, user: UserRef, change: ProfileChange, idempotency_key: str | None = None
+    ) -> StoredProfile:
+        """Atomically replace the user's profile by ``change(current)``.
+
+        ``change`` may run more than once when updates of one user race; it must be a
+        pure function of its argument. Movies added to or removed from ``picked``
+        move the global pick counts by one in the same step. An ``idempotency_key``
+        seen before for this user makes the call a no-op that reports the current
+        profile with ``applied=False``. If ``change`` raises, nothing is stored.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
+    async def forget(self, user: UserRef) -> None:
+        """Delete everything stored about the user, in one step; safe to repeat."""
+        ...
+
+    async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
+        """How many users currently have each movie among their picks, in input order."""
         ...

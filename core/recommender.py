@@ -1,20 +1,73 @@
-"""The Recommender: the one object chat adapters and the CLI call."""
+"""The Recommender: the one object chat adapters, the demo and the CLI call."""
 
 from __future__ import annotations
 
-from core.errors import IndexFileError
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+
+import faiss
+import numpy as np
+
+from core.errors import IndexFileError, InvalidRequestError
 from core.index import MovieIndex
-from core.models import SearchHit
-from core.ports import Embedder
+from core.models import (
+    Movie,
+    PickResult,
+    ProfileSummary,
+    Recommendation,
+    SearchHit,
+    TasteProfile,
+    UndoStep,
+    UserRef,
+    Vectors,
+)
+from core.ports import Embedder, ProfileStore
+from core.ranking import RankingWeights, blend, popularity_prior
+from core.taste import (
+    ExplorationStrategy,
+    away_step,
+    bucket_noise,
+    decayed_weight,
+    ema_step,
+    gaussian_noise,
+    replay_picks,
+    rotate_by_angle,
+)
 from core.text import clean_query
 
 MAX_RESULTS = 20
+EXPLAINED_BY_LAST_PICKS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class TasteSettings:
+    """How picks move the taste vector and how far exploration strays by default."""
+
+    ema_weight: float = 0.5
+    half_life_days: float = 90.0
+    dislike_weight: float = 0.3
+    undo_depth: int = 5
+    explore_strategy: str = "angle"
+    explore_strength: float = 0.3
 
 
 class Recommender:
-    """Answers searches over a movie index with the embedder the index was built with."""
+    """Search, picks and recommendations for every user, over an index and a store."""
 
-    def __init__(self, index: MovieIndex, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        index: MovieIndex,
+        embedder: Embedder,
+        store: ProfileStore,
+        *,
+        taste: TasteSettings | None = None,
+        ranking: RankingWeights | None = None,
+        rng: np.random.Generator | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if embedder.name != index.manifest.embedder:
             raise IndexFileError(
                 f"the index was built with {index.manifest.embedder}, "
@@ -22,8 +75,25 @@ class Recommender:
             )
         self._index = index
         self._embedder = embedder
+        self._store = store
+        self._taste = taste or TasteSettings()
+        self._ranking = ranking or RankingWeights()
+        self._rng = rng or np.random.default_rng()
+        self._clock = clock
+        self._prior = popularity_prior(index.movies)
+        self._strategies = exploration_strategies(index)
+        self._starters: tuple[Movie, ...] | None = None
+        self.validate_exploration(self._taste.explore_strategy, self._taste.explore_strength)
 
-    def search(self, text: str, k: int = 5) -> list[SearchHit]:
+    @property
+    def index(self) -> MovieIndex:
+        return self._index
+
+    @property
+    def strategy_names(self) -> tuple[str, ...]:
+        return tuple(self._strategies)
+
+    async def search(self, text: str, k: int = 5) -> list[SearchHit]:
         """The movies closest to a free-text description.
 
         Args:
@@ -34,5 +104,290 @@ class Recommender:
             InvalidQueryError: nothing searchable is left of ``text``.
         """
         query = clean_query(text)
-        k = min(max(k, 1), MAX_RESULTS)
-        return self._index.search(self._embedder.embed_query(query), k)
+        vector = await asyncio.to_thread(self._embedder.embed_query, query)
+        return self._index.search(vector, _clamp(k))
+
+    async def pick(
+        self, user: UserRef, movie_id: int, idempotency_key: str | None = None
+    ) -> PickResult:
+        """Move the user's taste towards a movie they liked.
+
+        Picking a movie twice, or replaying an ``idempotency_key``, changes nothing.
+
+        Raises:
+            InvalidRequestError: no movie has this id.
+        """
+        movie = self._movie(movie_id)
+        vector = self._index.vector(movie_id)
+        now = self._clock()
+
+        def change(stored: TasteProfile | None) -> TasteProfile | None:
+            profile = self._current(stored)
+            if movie_id in profile.picked:
+                return None
+            elapsed = now - profile.last_pick_at if profile.last_pick_at else None
+            weight = decayed_weight(self._taste.ema_weight, elapsed, self._taste.half_life_days)
+            step = UndoStep(
+                "pick", movie_id, profile.vector, profile.last_pick_at, movie_id in profile.disliked
+            )
+            return replace(
+                profile,
+                vector=ema_step(profile.vector, vector, weight),
+                picked=(*profile.picked, movie_id),
+                disliked=tuple(other for other in profile.disliked if other != movie_id),
+                last_pick_at=now,
+                undo=self._push(profile.undo, step),
+            )
+
+        stored = await self._store.update(user, change, idempotency_key)
+        message = f"✓ picked: {movie.label}" if stored.applied else f"already picked: {movie.label}"
+        return PickResult(movie, stored.applied, message)
+
+    async def dislike(
+        self, user: UserRef, movie_id: int, idempotency_key: str | None = None
+    ) -> PickResult:
+        """ "Less like this": move the taste away from a movie and never show it again.
+
+        Raises:
+            InvalidRequestError: unknown movie, no taste yet, or a movie the user picked.
+        """
+        movie = self._movie(movie_id)
+        vector = self._index.vector(movie_id)
+
+        def change(stored: TasteProfile | None) -> TasteProfile | None:
+            profile = self._current(stored)
+            if profile.vector is None:
+                raise InvalidRequestError(
+                    "Pick a movie you like first; then I can steer away from others."
+                )
+            if movie_id in profile.picked:
+                raise InvalidRequestError(f"{movie.label} is one of your picks.")
+            if movie_id in profile.disliked:
+                return None
+            step = UndoStep("dislike", movie_id, profile.vector, profile.last_pick_at)
+            return replace(
+                profile,
+                vector=away_step(profile.vector, vector, self._taste.dislike_weight),
+                disliked=(*profile.disliked, movie_id),
+                undo=self._push(profile.undo, step),
+            )
+
+        stored = await self._store.update(user, change, idempotency_key)
+        message = (
+            f"✗ less like: {movie.label}" if stored.applied else f"already noted: {movie.label}"
+        )
+        return PickResult(movie, stored.applied, message)
+
+    async def undo(self, user: UserRef, idempotency_key: str | None = None) -> PickResult:
+        """Revert the user's last pick or dislike exactly.
+
+        Raises:
+            InvalidRequestError: there is nothing to undo.
+        """
+        undone: list[UndoStep] = []
+
+        def change(stored: TasteProfile | None) -> TasteProfile | None:
+            profile = self._current(stored)
+            if not profile.undo:
+                raise InvalidRequestError("Nothing to undo.")
+            step = profile.undo[-1]
+            undone[:] = [step]
+            return _reverted(profile, step)
+
+        stored = await self._store.update(user, change, idempotency_key)
+        if not undone:
+            return PickResult(None, False, "already undone")
+        movie = self._movie(undone[0].movie_id)
+        verb = "pick" if undone[0].action == "pick" else "dislike"
+        return PickResult(movie, stored.applied, f"↶ undid {verb}: {movie.label}")
+
+    async def recommend(self, user: UserRef, k: int = 5) -> list[Recommendation]:
+        """The movies nearest the user's taste, re-ranked with popularity priors.
+
+        A user with no picks gets the starter set. Picked and disliked movies never
+        come back.
+        """
+        profile = await self._load(user)
+        if profile.vector is None:
+            return self.starters(_clamp(k), exclude=profile.disliked)
+        return await self._ranked(profile, profile.vector, _clamp(k), profile_exclusions(profile))
+
+    async def explore(
+        self,
+        user: UserRef,
+        k: int = 5,
+        strategy: str | None = None,
+        strength: float | None = None,
+    ) -> list[Recommendation]:
+        """Recommendations from a perturbed copy of the taste: a step outside it.
+
+        Never repeats what :meth:`recommend` shows at the same moment.
+
+        Raises:
+            InvalidRequestError: an unknown strategy, or a strength outside [0, 1].
+        """
+        name = strategy or self._taste.explore_strategy
+        level = self._taste.explore_strength if strength is None else strength
+        self.validate_exploration(name, level)
+        profile = await self._load(user)
+        k = _clamp(k)
+        if profile.vector is None:
+            shown = {movie.movie_id for movie in self._starter_movies()[:k]}
+            return self.starters(k, exclude={*profile.disliked, *shown}, offset=k)
+        shown = {rec.movie.movie_id for rec in await self.recommend(user, k)}
+        perturbed = self._strategies[name](profile.vector, self._rng, level)
+        exclude = {*profile_exclusions(profile), *shown}
+        found = await self._ranked(profile, perturbed, k, exclude)
+        return [replace(rec, reason=f"exploring ({name} {level:g}): {rec.reason}") for rec in found]
+
+    async def profile(self, user: UserRef) -> ProfileSummary:
+        """How many picks, the top genres and the last picks of a user."""
+        profile = await self._load(user)
+        picked = [self._index.movie(movie_id) for movie_id in profile.picked]
+        movies = [movie for movie in picked if movie is not None]
+        genres = Counter(genre for movie in movies for genre in movie.genres)
+        return ProfileSummary(
+            pick_count=profile.pick_count,
+            dislike_count=len(profile.disliked),
+            top_genres=tuple(genre for genre, _ in genres.most_common(3)),
+            last_picks=tuple(reversed(movies[-5:])),
+        )
+
+    async def forget(self, user: UserRef) -> None:
+        """Delete everything stored about the user."""
+        await self._store.forget(user)
+
+    def starters(
+        self, k: int, exclude: Collection[int] = (), offset: int = 0
+    ) -> list[Recommendation]:
+        """The cold-start set: most popular movies, or one per cluster without popularity."""
+        reason = (
+            "popular with viewers"
+            if self._prior
+            else "a starting point from a corner of the catalog"
+        )
+        movies = [m for m in self._starter_movies()[offset:] if m.movie_id not in exclude]
+        return [Recommendation(movie, 0.0, reason) for movie in movies[:k]]
+
+    def validate_exploration(self, strategy: str, strength: float) -> None:
+        """Raise :class:`InvalidRequestError` for an unknown strategy or a bad strength."""
+        if strategy not in self._strategies:
+            names = ", ".join(self._strategies)
+            raise InvalidRequestError(f"Unknown exploration '{strategy}'. Try one of: {names}.")
+        if not 0.0 <= strength <= 1.0:
+            raise InvalidRequestError("Strength goes from 0 (your taste) to 1 (far from it).")
+
+    async def _ranked(
+        self, profile: TasteProfile, vector: Vectors, k: int, exclude: Collection[int]
+    ) -> list[Recommendation]:
+        hits = self._index.search(vector, max(k, self._ranking.candidates), exclude)
+        counts = await self._store.pick_counts([hit.movie.movie_id for hit in hits])
+        ranked = blend(hits, self._prior, counts, self._ranking)[:k]
+        return [
+            Recommendation(hit.movie, score, self._reason(profile, hit.movie))
+            for hit, score in ranked
+        ]
+
+    def _reason(self, profile: TasteProfile, movie: Movie) -> str:
+        recent = profile.picked[-EXPLAINED_BY_LAST_PICKS:]
+        if not recent:
+            return "close to your taste"
+        target = self._index.vector(movie.movie_id)
+        similarity = [float(self._index.vector(pick) @ target) for pick in recent]
+        closest = self._index.movie(recent[int(np.argmax(similarity))])
+        return f"close to {closest.label}, which you picked" if closest else "close to your taste"
+
+    async def _load(self, user: UserRef) -> TasteProfile:
+        return self._current(await self._store.load(user))
+
+    def _current(self, stored: TasteProfile | None) -> TasteProfile:
+        """The stored profile if it fits this index; else one rebuilt from its picks."""
+        if stored is None:
+            return TasteProfile(fingerprint=self._index.fingerprint)
+        if stored.fingerprint == self._index.fingerprint and _fits(stored.vector, self._index.dim):
+            return stored
+        picked = tuple(i for i in stored.picked if self._index.movie(i) is not None)
+        disliked = tuple(i for i in stored.disliked if self._index.movie(i) is not None)
+        vectors = [self._index.vector(i) for i in picked]
+        vector = replay_picks(vectors, self._taste.ema_weight) if vectors else None
+        return TasteProfile(self._index.fingerprint, vector, picked, disliked, stored.last_pick_at)
+
+    def _movie(self, movie_id: int) -> Movie:
+        movie = self._index.movie(movie_id)
+        if movie is None:
+            raise InvalidRequestError("That movie is not in the catalog; search again.")
+        return movie
+
+    def _push(self, undo: tuple[UndoStep, ...], step: UndoStep) -> tuple[UndoStep, ...]:
+        return (*undo, step)[-self._taste.undo_depth :]
+
+    def _starter_movies(self) -> tuple[Movie, ...]:
+        if self._starters is None:
+            self._starters = _popular(self._index.movies) if self._prior else _spread(self._index)
+        return self._starters
+
+
+def exploration_strategies(index: MovieIndex) -> dict[str, ExplorationStrategy]:
+    """The exploration strategies by name; bucket noise uses the catalog's bounds."""
+    vectors = index.all_vectors()
+    return {
+        "angle": rotate_by_angle,
+        "gaussian": gaussian_noise,
+        "bucket": bucket_noise(vectors.min(axis=0), vectors.max(axis=0)),
+    }
+
+
+def profile_exclusions(profile: TasteProfile) -> set[int]:
+    """Movies never to recommend to this user again: picked and disliked."""
+    return {*profile.picked, *profile.disliked}
+
+
+def _reverted(profile: TasteProfile, step: UndoStep) -> TasteProfile:
+    if step.action == "pick":
+        picked = _without_last(profile.picked, step.movie_id)
+        disliked = (*profile.disliked, step.movie_id) if step.was_disliked else profile.disliked
+    else:
+        picked, disliked = profile.picked, _without_last(profile.disliked, step.movie_id)
+    return replace(
+        profile,
+        vector=step.previous_vector,
+        picked=picked,
+        disliked=disliked,
+        last_pick_at=step.previous_last_pick_at,
+        undo=profile.undo[:-1],
+    )
+
+
+def _without_last(ids: tuple[int, ...], movie_id: int) -> tuple[int, ...]:
+    position = len(ids) - 1 - ids[::-1].index(movie_id)
+    return ids[:position] + ids[position + 1 :]
+
+
+def _fits(vector: Vectors | None, dim: int) -> bool:
+    return vector is None or (vector.shape == (dim,) and bool(np.all(np.isfinite(vector))))
+
+
+def _clamp(k: int) -> int:
+    return min(max(k, 1), MAX_RESULTS)
+
+
+def _popular(movies: Sequence[Movie]) -> tuple[Movie, ...]:
+    ranked = sorted(movies, key=lambda movie: movie.popularity or 0.0, reverse=True)
+    return tuple(ranked[: 4 * MAX_RESULTS])
+
+
+def _spread(index: MovieIndex) -> tuple[Movie, ...]:
+    """One movie per k-means cluster of the catalog vectors, largest clusters first."""
+    vectors = index.all_vectors()
+    clusters = min(2 * MAX_RESULTS, len(vectors))
+    kmeans = faiss.Kmeans(vectors.shape[1], clusters, niter=20, seed=7, spherical=True)
+    kmeans.train(vectors)
+    _, assignment = kmeans.index.search(vectors, 1)
+    largest_first = np.argsort(-np.bincount(assignment[:, 0], minlength=clusters), kind="stable")
+    centroids = np.asarray(kmeans.centroids, np.float32)
+    nearest = index.search_many(centroids[largest_first], k=1)
+    seen: dict[int, Movie] = {}
+    for hits in nearest:
+        if hits:
+            seen.setdefault(hits[0].movie.movie_id, hits[0].movie)
+    return tuple(seen.values())

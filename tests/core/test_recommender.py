@@ -1,27 +1,63 @@
-"""Search through the Recommender on the sample index with the real local model."""
+"""Recommender flows on the sample index, with the real local model and a memory store."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from core.embedders import LocalEmbedder
-from core.errors import IndexFileError, InvalidQueryError
+from core.errors import IndexFileError, InvalidQueryError, InvalidRequestError
 from core.index import MovieIndex
-from core.recommender import MAX_RESULTS, Recommender
+from core.models import TasteProfile, UserRef
+from core.recommender import MAX_RESULTS, Recommender, TasteSettings
+from core.stores.memory import MemoryProfileStore
+from core.taste import replay_picks
 from tests.conftest import random_movies
 
-
-@pytest.fixture(scope="module")
-def recommender(sample_index: MovieIndex, local_embedder: LocalEmbedder) -> Recommender:
-    return Recommender(sample_index, local_embedder)
-
-
-def titles(recommender: Recommender, text: str, k: int = 5) -> list[str]:
-    return [hit.movie.title for hit in recommender.search(text, k)]
+ALICE = UserRef("telegram", "1")
+BOB = UserRef("discord", "1")
+DAY = 86_400.0
 
 
-def test_die_hard_finds_the_die_hard_movies_first(recommender: Recommender) -> None:
-    assert set(titles(recommender, "die hard")[:3]) == {
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store() -> MemoryProfileStore:
+    return MemoryProfileStore()
+
+
+@pytest.fixture
+def recommender(
+    sample_index: MovieIndex, local_embedder: LocalEmbedder, store: MemoryProfileStore, clock: Clock
+) -> Recommender:
+    return Recommender(
+        sample_index, local_embedder, store, rng=np.random.default_rng(0), clock=clock
+    )
+
+
+def movie_id(index: MovieIndex, title: str) -> int:
+    return next(movie.movie_id for movie in index.movies if movie.title == title)
+
+
+async def titles(recommender: Recommender, text: str, k: int = 5) -> list[str]:
+    return [hit.movie.title for hit in await recommender.search(text, k)]
+
+
+async def test_die_hard_finds_the_die_hard_movies_first(recommender: Recommender) -> None:
+    assert set((await titles(recommender, "die hard"))[:3]) == {
         "Die Hard",
         "Die Hard 2",
         "Die Hard with a Vengeance",
@@ -36,33 +72,212 @@ def test_die_hard_finds_the_die_hard_movies_first(recommender: Recommender) -> N
         ("a great white shark terrorizes a beach town", "Jaws"),
     ],
 )
-def test_plot_descriptions_find_the_movie(
+async def test_plot_descriptions_find_the_movie(
     recommender: Recommender, text: str, expected: str
 ) -> None:
-    assert expected in titles(recommender, text, k=3)
+    assert expected in await titles(recommender, text, k=3)
 
 
 @pytest.mark.parametrize(
     "text", ["🦈🏖️ shark beach", "فيلم عن سمكة قرش", "x" * 10_000, "<b>jaws</b> *shark* `x`"]
 )
-def test_odd_queries_get_sensible_answers(recommender: Recommender, text: str) -> None:
-    hits = recommender.search(text)
+async def test_odd_queries_get_sensible_answers(recommender: Recommender, text: str) -> None:
+    hits = await recommender.search(text)
     assert len(hits) == 5 and all(-1.0 <= hit.score <= 1.0 for hit in hits)
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
 
 
-def test_empty_query_is_refused(recommender: Recommender) -> None:
+async def test_empty_query_is_refused(recommender: Recommender) -> None:
     with pytest.raises(InvalidQueryError):
-        recommender.search("   \n ")
+        await recommender.search("   \n ")
 
 
 @pytest.mark.parametrize(("k", "expected"), [(0, 1), (-3, 1), (3, 3), (10_000, MAX_RESULTS)])
-def test_k_is_clamped(recommender: Recommender, k: int, expected: int) -> None:
-    assert len(recommender.search("western", k)) == expected
+async def test_k_is_clamped(recommender: Recommender, k: int, expected: int) -> None:
+    assert len(await recommender.search("western", k)) == expected
 
 
 def test_an_index_of_another_embedder_is_refused(local_embedder: LocalEmbedder) -> None:
     movies, vectors = random_movies(10, dim=384)
     index = MovieIndex.from_vectors(movies, vectors, "ollama:nomic-embed-text")
     with pytest.raises(IndexFileError, match="ollama:nomic-embed-text"):
-        Recommender(index, local_embedder)
+        Recommender(index, local_embedder, MemoryProfileStore())
+
+
+async def test_search_pick_recommend_returns_neighbours_never_the_pick(
+    recommender: Recommender, sample_index: MovieIndex
+) -> None:
+    (hit,) = await recommender.search("die hard", k=1)
+    result = await recommender.pick(ALICE, hit.movie.movie_id)
+    assert result.applied and result.message == "✓ picked: Die Hard (1988)"
+    recommended = await recommender.recommend(ALICE, k=5)
+    ids = [rec.movie.movie_id for rec in recommended]
+    assert hit.movie.movie_id not in ids
+    assert {"Die Hard 2", "Die Hard with a Vengeance"} <= {rec.movie.title for rec in recommended}
+    assert all(rec.reason == "close to Die Hard (1988), which you picked" for rec in recommended)
+    neighbours = sample_index.search(sample_index.vector(hit.movie.movie_id), k=12)
+    assert set(ids) <= {n.movie.movie_id for n in neighbours}
+
+
+async def test_picking_twice_or_replaying_changes_nothing(
+    recommender: Recommender, store: MemoryProfileStore, sample_index: MovieIndex
+) -> None:
+    jaws, alien = movie_id(sample_index, "Jaws"), movie_id(sample_index, "Alien")
+    assert (await recommender.pick(ALICE, jaws, idempotency_key="cb-1")).applied
+    assert (await recommender.pick(ALICE, alien, idempotency_key="cb-2")).applied
+    before = await store.load(ALICE)
+    again = await recommender.pick(ALICE, jaws)
+    replay = await recommender.pick(ALICE, alien, idempotency_key="cb-2")
+    assert not again.applied and again.message == "already picked: Jaws (1975)"
+    assert not replay.applied
+    after = await store.load(ALICE)
+    assert before is not None and after is not None
+    assert after.picked == (jaws, alien) and np.array_equal(after.vector, before.vector)
+    assert await store.pick_counts([jaws, alien]) == (1, 1)
+
+
+async def test_unknown_movie_is_refused_without_state(
+    recommender: Recommender, store: MemoryProfileStore
+) -> None:
+    for action in (recommender.pick, recommender.dislike):
+        with pytest.raises(InvalidRequestError, match="not in the catalog"):
+            await action(ALICE, 123_456_789)
+    assert await store.load(ALICE) is None
+
+
+async def test_dislike_before_any_pick_is_refused(
+    recommender: Recommender, store: MemoryProfileStore, sample_index: MovieIndex
+) -> None:
+    with pytest.raises(InvalidRequestError, match="Pick a movie you like first"):
+        await recommender.dislike(ALICE, movie_id(sample_index, "Jaws"))
+    assert await store.load(ALICE) is None
+
+
+async def test_dislike_moves_away_and_hides_the_movie(
+    recommender: Recommender, sample_index: MovieIndex, store: MemoryProfileStore
+) -> None:
+    await recommender.pick(ALICE, movie_id(sample_index, "Die Hard"))
+    first = (await recommender.recommend(ALICE, k=1))[0].movie
+    before = await store.load(ALICE)
+    result = await recommender.dislike(ALICE, first.movie_id)
+    after = await store.load(ALICE)
+    assert result.applied and before and after and before.vector is not None
+    target = sample_index.vector(first.movie_id)
+    assert float(after.vector @ target) < float(before.vector @ target)
+    assert first.movie_id not in {r.movie.movie_id for r in await recommender.recommend(ALICE, 20)}
+    with pytest.raises(InvalidRequestError, match="one of your picks"):
+        await recommender.dislike(ALICE, movie_id(sample_index, "Die Hard"))
+
+
+async def test_undo_restores_the_previous_profile_exactly(
+    recommender: Recommender, store: MemoryProfileStore, sample_index: MovieIndex, clock: Clock
+) -> None:
+    with pytest.raises(InvalidRequestError, match="Nothing to undo"):
+        await recommender.undo(ALICE)
+    await recommender.pick(ALICE, movie_id(sample_index, "Alien"))
+    clock.now += 40 * DAY
+    await recommender.dislike(ALICE, movie_id(sample_index, "Titanic"))
+    before = await store.load(ALICE)
+    await recommender.pick(ALICE, movie_id(sample_index, "Titanic"))
+    undone = await recommender.undo(ALICE)
+    after = await store.load(ALICE)
+    assert undone.message == "↶ undid pick: Titanic (1997)"
+    assert before is not None and after is not None
+    assert np.array_equal(after.vector, before.vector)
+    assert (after.picked, after.disliked, after.last_pick_at) == (
+        before.picked,
+        before.disliked,
+        before.last_pick_at,
+    )
+    assert await store.pick_counts([movie_id(sample_index, "Titanic")]) == (0,)
+
+
+async def test_a_pick_after_a_long_gap_counts_more(
+    sample_index: MovieIndex, local_embedder: LocalEmbedder, clock: Clock
+) -> None:
+    alien, up = movie_id(sample_index, "Alien"), movie_id(sample_index, "Up")
+
+    async def taste_after(gap_days: float) -> np.ndarray:
+        store = MemoryProfileStore()
+        recommender = Recommender(sample_index, local_embedder, store, clock=clock)
+        await recommender.pick(ALICE, alien)
+        clock.now += gap_days * DAY
+        await recommender.pick(ALICE, up)
+        profile = await store.load(ALICE)
+        assert profile is not None and profile.vector is not None
+        return profile.vector
+
+    up_vector = sample_index.vector(up)
+    assert float(await taste_after(365) @ up_vector) > float(await taste_after(1) @ up_vector)
+
+
+async def test_cold_start_gets_a_diverse_starter_set(recommender: Recommender) -> None:
+    starters = await recommender.recommend(ALICE, k=8)
+    genres = {rec.movie.genres[0] for rec in starters}
+    assert len(starters) == 8 and len({rec.movie.movie_id for rec in starters}) == 8
+    assert len(genres) >= 4
+    explored = await recommender.explore(ALICE, k=8)
+    assert not {r.movie.movie_id for r in starters} & {r.movie.movie_id for r in explored}
+
+
+async def test_explore_never_repeats_recommend_picks_or_dislikes(
+    recommender: Recommender, sample_index: MovieIndex
+) -> None:
+    for title in ("Alien", "The Terminator", "The Matrix"):
+        await recommender.pick(ALICE, movie_id(sample_index, title))
+    await recommender.dislike(ALICE, movie_id(sample_index, "Aliens"))
+    profile_ids = {movie_id(sample_index, t) for t in ("Alien", "The Terminator", "The Matrix")}
+    shown = {rec.movie.movie_id for rec in await recommender.recommend(ALICE, k=5)}
+    for strategy in recommender.strategy_names:
+        for strength in (0.0, 0.3, 0.6, 1.0):
+            explored = await recommender.explore(ALICE, 5, strategy, strength)
+            ids = {rec.movie.movie_id for rec in explored}
+            assert len(ids) == 5
+            assert not ids & (shown | profile_ids | {movie_id(sample_index, "Aliens")})
+            assert all(rec.reason.startswith(f"exploring ({strategy}") for rec in explored)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "strength", "message"),
+    [
+        ("warp", 0.3, "Unknown exploration 'warp'"),
+        ("angle", 1.5, "Strength"),
+        (None, -0.1, "Strength"),
+    ],
+)
+async def test_bad_exploration_arguments_are_refused(
+    recommender: Recommender, strategy: str | None, strength: float, message: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=message):
+        await recommender.explore(ALICE, 5, strategy, strength)
+
+
+async def test_profile_and_forget(
+    recommender: Recommender, sample_index: MovieIndex, store: MemoryProfileStore
+) -> None:
+    for title in ("Toy Story", "Finding Nemo", "Jaws"):
+        await recommender.pick(ALICE, movie_id(sample_index, title))
+    await recommender.pick(BOB, movie_id(sample_index, "Jaws"))
+    summary = await recommender.profile(ALICE)
+    assert summary.pick_count == 3 and summary.dislike_count == 0
+    assert [movie.title for movie in summary.last_picks] == ["Jaws", "Finding Nemo", "Toy Story"]
+    assert "Animation" in summary.top_genres or "Family" in summary.top_genres
+    await recommender.forget(ALICE)
+    await recommender.forget(ALICE)
+    assert (await recommender.profile(ALICE)).pick_count == 0
+    assert (await recommender.profile(BOB)).pick_count == 1
+    assert await store.pick_counts([movie_id(sample_index, "Jaws")]) == (1,)
+
+
+async def test_profile_of_another_index_is_rebuilt_from_its_picks(
+    recommender: Recommender, store: MemoryProfileStore, sample_index: MovieIndex
+) -> None:
+    picks = (movie_id(sample_index, "Alien"), movie_id(sample_index, "Rocky"))
+    stale = TasteProfile("another-index", np.ones(7, np.float32), (*picks, 999_999))
+    await store.update(ALICE, lambda _: stale)
+    recommended = await recommender.recommend(ALICE, k=3)
+    assert not {rec.movie.movie_id for rec in recommended} & set(picks)
+    weight = TasteSettings().ema_weight
+    expected = replay_picks([sample_index.vector(i) for i in picks], weight)
+    near = sample_index.search(expected, k=3, exclude=set(picks))
+    assert [rec.movie for rec in recommended] == [hit.movie for hit in near]

@@ -1,0 +1,1 @@
+"""ProfileStore implementations: Redis in production, memory for the demo and tests."""

@@ -1,0 +1,16 @@
+"""Fixtures for the core tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.ollama_server import FakeOllama
+
+
+@pytest.fixture
+def ollama_server() -> Iterator[FakeOllama]:
+    """A local Ollama emulator serving ``nomic-embed-text`` (768-d)."""
+    with FakeOllama() as server:
+        yield server

@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside services moviebot talks to, written for the tests."""

@@ -1,0 +1,132 @@
+"""A local HTTP server that speaks Ollama's ``POST /api/embed`` protocol.
+
+Embeddings are a hashed bag of words: deterministic, similar for texts sharing words,
+and deliberately not normalized so the client's normalization is exercised.
+
+    server = FakeOllama()
+    server.start()
+    OllamaEmbedder(host=server.url).embed_query("die hard")
+    server.calls  # [EmbedCall(model="nomic-embed-text", inputs=[...], truncate=True)]
+    server.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+Embeddings = list[list[float]]
+
+
+def embed_text(text: str, dim: int = 768) -> list[float]:
+    """The fake model: each word adds ±1 to a coordinate picked by its hash."""
+    vector = [0.0] * dim
+    for word in re.findall(r"\w+", text.lower()) or [""]:
+        digest = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "big")
+        vector[digest % dim] += 1.0 if digest >> 63 else -1.0
+    return vector
+
+
+@dataclass
+class EmbedCall:
+    """One request the server received."""
+
+    model: str
+    inputs: list[str]
+    truncate: bool | None
+
+
+class FakeOllama:
+    """Serves ``/api/embed`` on 127.0.0.1 from a background thread with its own loop."""
+
+    def __init__(self, *, models: tuple[str, ...] = ("nomic-embed-text",), dim: int = 768):
+        self.models = set(models)
+        self.dim = dim
+        self.calls: list[EmbedCall] = []
+        self.url = ""
+        self._fail = 0
+        self._hang = 0
+        self._hang_seconds = 0.0
+        self._tamper: Callable[[Embeddings], Any] | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._release = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # --- what a test can ask for -------------------------------------------------
+
+    def fail_next(self, count: int) -> None:
+        """Answer the next ``count`` requests with HTTP 500."""
+        self._fail = count
+
+    def hang_next(self, count: int, seconds: float = 30.0) -> None:
+        """Sit on the next ``count`` requests for ``seconds`` (or until stop) first."""
+        self._hang, self._hang_seconds = count, seconds
+
+    def tamper_next(self, transform: Callable[[Embeddings], Any]) -> None:
+        """Pass the next response's embeddings through ``transform`` before sending."""
+        self._tamper = transform
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._release.set)
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def __enter__(self) -> FakeOllama:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    async def _serve(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/embed", self._embed)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+
+    # --- the endpoint ----------------------------------------------------------------
+
+    async def _embed(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        model = body.get("model", "")
+        raw_input = body.get("input", [])
+        inputs = [raw_input] if isinstance(raw_input, str) else list(raw_input)
+        self.calls.append(EmbedCall(model, inputs, body.get("truncate")))
+
+        if self._hang:
+            self._hang -= 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._release.wait(), self._hang_seconds)
+        if self._fail:
+            self._fail -= 1
+            return web.json_response({"error": "injected server failure"}, status=500)
+        if model not in self.models:
+            error = f'model "{model}" not found, try pulling it first'
+            return web.json_response({"error": error}, status=404)
+
+        embeddings = [embed_text(text, self.dim) for text in inputs]
+        if self._tamper is not None:
+            embeddings, self._tamper = self._tamper(embeddings), None
+        return web.json_response({"model": model, "embeddings": embeddings})
