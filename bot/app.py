@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config import EmbedderKind, Settings
+from bot.config import EmbedderKind, RedisSettings, Settings
+from core.catalog import SAMPLE, load_catalog
 from core.embedders import LocalEmbedder, OllamaEmbedder
-from core.embedding_cache import EmbeddingCache
-from core.errors import IndexFileError
-from core.index import IndexParams, MovieIndex, read_manifest
+from core.embedding_cache import EmbeddingCache, ProgressCallback
+from core.errors import IndexFileError, StoreUnavailableError
+from core.index import MANIFEST_FILE, IndexParams, MovieIndex, build_index, read_manifest
 from core.ports import Embedder, ProfileStore
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
+from core.stores.redis import RedisProfileStore
 
 
 def make_embedder(kind: EmbedderKind, settings: Settings) -> Embedder:
@@ -43,6 +45,36 @@ def index_params(settings: Settings) -> IndexParams:
     return IndexParams(index.hnsw_m, index.ef_construction, index.ef_search)
 
 
+def make_store(settings: Settings) -> ProfileStore:
+    """RedisProfileStore when ``MOVIEBOT_REDIS_URL`` is set, else MemoryProfileStore."""
+    if settings.redis.url is None:
+        return MemoryProfileStore()
+    return make_redis_store(settings.redis)
+
+
+async def close_store(store: ProfileStore) -> None:
+    """Close the store's connections, if it holds any."""
+    if isinstance(store, RedisProfileStore):
+        await store.close()
+
+
+def make_redis_store(redis: RedisSettings) -> RedisProfileStore:
+    """The Redis profile store of ``MOVIEBOT_REDIS_*``; no connection is opened yet.
+
+    Raises:
+        StoreUnavailableError: ``MOVIEBOT_REDIS_URL`` is not set.
+    """
+    if redis.url is None:
+        raise StoreUnavailableError("MOVIEBOT_REDIS_URL is not set: profiles live in memory")
+    return RedisProfileStore.from_url(
+        redis.url.get_secret_value(),
+        pool_size=redis.pool_size,
+        timeout=redis.timeout,
+        connect_timeout=redis.connect_timeout,
+        prefix=redis.prefix,
+    )
+
+
 def open_recommender(
     settings: Settings, index_dir: Path | None = None, store: ProfileStore | None = None
 ) -> Recommender:
@@ -52,3 +84,32 @@ def open_recommender(
     embedder = make_embedder(embedder_kind_of(manifest.embedder), settings)
     index = MovieIndex.load(directory, embedder=embedder.name, dim=embedder.dim)
     return Recommender(index, embedder, store or MemoryProfileStore())
+
+
+def has_index(directory: Path) -> bool:
+    """Whether ``directory`` holds an index (a manifest), sound or not."""
+    return (directory / MANIFEST_FILE).is_file()
+
+
+def build_sample_index(
+    settings: Settings, on_progress: ProgressCallback | None = None
+) -> MovieIndex:
+    """Embed the bundled sample catalog with the local model into the index directory.
+
+    Raises:
+        IndexFileError: the directory holds other files; they are never overwritten.
+    """
+    directory = settings.index.dir
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise IndexFileError(
+            f"{directory} holds no index but is not empty: set MOVIEBOT_INDEX_DIR elsewhere"
+        )
+    index = build_index(
+        load_catalog(SAMPLE),
+        LocalEmbedder(),
+        index_params(settings),
+        embedding_cache(settings),
+        on_progress,
+    )
+    index.save(directory)
+    return index

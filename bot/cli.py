@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -19,12 +23,32 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from threadpoolctl import threadpool_limits
 
-from bot.app import embedding_cache, index_params, make_embedder, open_recommender
+from adapters.console import ConsoleChat, console_user
+from bot.app import (
+    build_sample_index,
+    close_store,
+    embedding_cache,
+    has_index,
+    index_params,
+    make_embedder,
+    make_redis_store,
+    make_store,
+    open_recommender,
+)
 from bot.config import EmbedderKind, Settings
 from core.catalog import load_catalog
+from core.embedding_cache import ProgressCallback, embed_documents_cached
 from core.errors import MovieBotError
-from core.index import build_index
+from core.evaluation import EvaluationReport, evaluate, load_picks, standard_strategies
+from core.index import MovieIndex, build_index
+from core.models import Movie, Vectors
+from core.ranking import RankingWeights
+from core.recommender import TasteSettings
+from core.stores.migration import ReindexReport, reindex_profiles
+from core.stores.redis import RedisProfileStore
+from core.text import document_text
 
 app = typer.Typer(help="moviebot: movie recommendations from a taste vector.", no_args_is_help=True)
 console = Console()
@@ -56,14 +80,9 @@ def build_index_command(
             f" {catalog.dropped_duplicate_ids} duplicate ids left out)"
         )
         model = make_embedder(embedder or settings.embedding.embedder, settings)
-        with _progress() as progress:
-            task = progress.add_task("embedding", total=len(catalog))
+        with _embedding_progress() as on_progress:
             index = build_index(
-                catalog,
-                model,
-                index_params(settings),
-                embedding_cache(settings),
-                on_progress=lambda done, total: progress.update(task, completed=done),
+                catalog, model, index_params(settings), embedding_cache(settings), on_progress
             )
         index.save(out)
     manifest = index.manifest
@@ -91,6 +110,112 @@ def search(
     console.print(table)
 
 
+@app.command()
+def demo() -> None:
+    """Chat in the terminal: search, pick, recommend, explore. No services needed."""
+    settings = Settings()
+    with _friendly_errors():
+        if not has_index(settings.index.dir):
+            _build_demo_index(settings)
+        store = make_store(settings)
+        recommender = open_recommender(settings, store=store)
+    ConsoleChat(recommender, console_user(), console).run_until_exit(partial(close_store, store))
+
+
+def _build_demo_index(settings: Settings) -> None:
+    console.print(f"First run: indexing the bundled sample catalog into {settings.index.dir}")
+    with _embedding_progress() as on_progress:
+        index = build_sample_index(settings, on_progress)
+    console.print(f"{len(index)} movies indexed; later runs reuse this index.")
+
+
+@app.command("eval")
+def eval_command(
+    catalog: Annotated[str, typer.Option(help="Catalog with TMDB ids (movies.parquet).")],
+    ratings: Annotated[Path, typer.Option(help="MovieLens ratings.csv.")],
+    links: Annotated[Path, typer.Option(help="MovieLens links.csv (movieId -> tmdbId).")],
+    index_dir: Annotated[
+        Path | None, typer.Option("--index", help="Use this index's vectors.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+) -> None:
+    """Replay real users' liked movies and score each recommendation strategy."""
+    settings = Settings()
+    with _friendly_errors():
+        movies, vectors = _catalog_vectors(settings, catalog, index_dir)
+        picks = load_picks(ratings, links, [movie.movie_id for movie in movies])
+        taste = TasteSettings()
+        strategies = standard_strategies(taste.ema_weight, taste.half_life_days, RankingWeights())
+        # One BLAS thread: the replay is many small products, which threads only slow.
+        with threadpool_limits(1):
+            report = evaluate(movies, vectors, picks, strategies)
+    console.print(_report_table(report))
+    if as_json:
+        print(json.dumps(report.as_json()))
+
+
+def _catalog_vectors(
+    settings: Settings, source: str, index_dir: Path | None
+) -> tuple[tuple[Movie, ...], Vectors]:
+    if index_dir is not None:
+        index = MovieIndex.load(index_dir)
+        return index.movies, index.all_vectors()
+    movies = load_catalog(source).movies
+    embedder = make_embedder(settings.embedding.embedder, settings)
+    texts = [document_text(movie) for movie in movies]
+    with _progress() as progress:
+        task = progress.add_task("embedding", total=len(texts))
+        vectors = embed_documents_cached(
+            embedder,
+            texts,
+            embedding_cache(settings),
+            on_progress=lambda done, _: progress.update(task, completed=done),
+        )
+    return movies, vectors
+
+
+def _report_table(report: EvaluationReport) -> Table:
+    table = Table(
+        "strategy",
+        "HR@10",
+        "NDCG@10",
+        "coverage",
+        "diversity",
+        title=f"{report.users} users, {report.events} predictions",
+    )
+    for scores in report.strategies:
+        table.add_row(
+            scores.name,
+            f"{scores.hr10:.4f}",
+            f"{scores.ndcg10:.4f}",
+            f"{scores.coverage:.3f}",
+            f"{scores.diversity:.3f}",
+        )
+    return table
+
+
+@app.command("reindex-profiles")
+def reindex_profiles_command(
+    index_dir: Annotated[Path | None, typer.Option("--index", help="Index directory.")] = None,
+) -> None:
+    """Move every taste profile in Redis to the current index; run it after a rebuild."""
+    settings = Settings()
+    with _friendly_errors():
+        index = MovieIndex.load(index_dir or settings.index.dir)
+        report = asyncio.run(_reindex(make_redis_store(settings.redis), index))
+    console.print(
+        f"{report.profiles} profiles: {report.unchanged} already on index {index.fingerprint}, "
+        f"{report.kept_vector} kept their vector, {report.rebuilt_vector} rebuilt from their picks"
+    )
+
+
+async def _reindex(store: RedisProfileStore, index: MovieIndex) -> ReindexReport:
+    try:
+        return await reindex_profiles(store, index)
+    finally:
+        await store.close()
+
+
 class _RateColumn(ProgressColumn):
     """Movies embedded per second."""
 
@@ -110,16 +235,19 @@ def _progress() -> Progress:
     )
 
 
-class _friendly_errors:  # noqa: N801 - used as a statement: `with _friendly_errors():`
+@contextmanager
+def _embedding_progress() -> Iterator[ProgressCallback]:
+    """A progress bar on stderr, fed by the (done, total) callback it yields."""
+    with _progress() as progress:
+        task = progress.add_task("embedding", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+@contextmanager
+def _friendly_errors() -> Iterator[None]:
     """Turn the core's typed errors into one red line and exit status 1."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, _: object
-    ) -> bool:
-        if isinstance(error, MovieBotError):
-            errors.print(f"[red]error:[/red] {error}", highlight=False)
-            raise typer.Exit(1)
-        return False
+    try:
+        yield
+    except MovieBotError as error:
+        errors.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(1) from None

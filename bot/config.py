@@ -9,7 +9,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.catalog import COHERE_MOVIES
@@ -62,9 +62,33 @@ class IndexSettings(BaseSettings):
     ef_search: int = Field(default=128, ge=8)
 
 
+class RedisSettings(BaseSettings):
+    """``MOVIEBOT_REDIS_*``: where taste profiles live; without a URL they stay in memory."""
+
+    model_config = _section("MOVIEBOT_REDIS_")
+
+    url: SecretStr | None = None
+    prefix: str = Field(default="moviebot", min_length=1)
+    pool_size: int = Field(default=50, ge=1)
+    timeout: float = Field(default=2.0, gt=0)
+    connect_timeout: float = Field(default=2.0, gt=0)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _redis_url(cls, url: object) -> object:
+        """Unset or empty means no Redis; anything else must be redis:// or rediss://."""
+        text = url.get_secret_value() if isinstance(url, SecretStr) else url
+        if text in (None, ""):
+            return None
+        if not str(text).startswith(("redis://", "rediss://")):
+            raise ValueError("MOVIEBOT_REDIS_URL must start with redis:// or rediss://")
+        return url
+
+
 class Settings(BaseModel):
     """All settings of the program, each section read from the environment."""
 
     embedding: EmbedderSettings = Field(default_factory=EmbedderSettings)
     ollama: OllamaSettings = Field(default_factory=OllamaSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)

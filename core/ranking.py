@@ -1,10 +1,18 @@
 """How candidates found by taste similarity are ranked: a blend with popularity priors.
 
-``score = cosine + popularity * z(log(1 + catalog popularity))
-                 + bot_picks * z(log(1 + picks by the bot's users))``
+The ``candidates`` movies nearest the taste are re-ranked by
 
-Both priors are z-scores, so the weights are in units of standard deviations. A
-catalog without popularity (Cohere's) and a bot without users fall back to cosine.
+``z(cosine) + popularity * z(log(1 + catalog popularity))
+            + bot_picks * z(log(1 + picks by the bot's users))``
+
+Every term is a z-score, so the weights are in standard deviations and do not depend
+on how spread out one embedding model's similarities are. The catalog prior is
+standardized over the whole catalog, the other two over the candidates. A catalog
+without popularity (Cohere's) and a bot without users fall back to taste alone.
+
+The defaults were chosen by replaying MovieLens users (docs/evaluation.md): they
+lift HR@10 from 0.062 (raw cosine + 0.2 z(votes) + 0.05 z(picks), 100 candidates) to
+0.095 on 455 users; larger popularity weights gained little and lost coverage.
 """
 
 from __future__ import annotations
@@ -22,9 +30,9 @@ from core.models import Movie, SearchHit
 class RankingWeights:
     """Weights of the priors and how many nearest movies are re-ranked."""
 
-    popularity: float = 0.2
-    bot_picks: float = 0.05
-    candidates: int = 100
+    popularity: float = 2.0
+    bot_picks: float = 1.0
+    candidates: int = 1000
 
 
 def popularity_prior(movies: Sequence[Movie]) -> dict[int, float]:
@@ -47,12 +55,22 @@ def blend(
     weights: RankingWeights,
 ) -> list[tuple[SearchHit, float]]:
     """Re-rank ``hits`` by the blended score, best first."""
-    similarity = np.array([hit.score for hit in hits], dtype=np.float64)
-    popularity = np.array([prior.get(hit.movie.movie_id, 0.0) for hit in hits])
-    scores = similarity + weights.popularity * popularity
-    scores += weights.bot_picks * _z(np.log1p(np.asarray(pick_counts, dtype=np.float64)))
+    scores = blend_scores(
+        np.array([hit.score for hit in hits], dtype=np.float64),
+        np.array([prior.get(hit.movie.movie_id, 0.0) for hit in hits]),
+        np.asarray(pick_counts, dtype=np.float64),
+        weights,
+    )
     order = np.argsort(-scores, kind="stable")
     return [(hits[i], float(scores[i])) for i in order]
+
+
+def blend_scores(
+    similarity: np.ndarray, popularity: np.ndarray, pick_counts: np.ndarray, weights: RankingWeights
+) -> np.ndarray:
+    """The blended score of each candidate, from aligned arrays (see the module docstring)."""
+    scores = _z(similarity) + weights.popularity * popularity
+    return scores + weights.bot_picks * _z(np.log1p(pick_counts))
 
 
 def _z(values: np.ndarray) -> np.ndarray:

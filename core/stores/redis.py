@@ -2,67 +2,54 @@
 
 Key design (``moviebot`` is the configurable prefix)::
 
-    moviebot:{telegram:123}:profile   hash: the user's TasteProfile
-    moviebot:{telegram:123}:seen      sorted set: idempotency keys, scored by when seen
+    moviebot:{telegram:123}:profile   hash: the user's TasteProfile and idempotency keys
     moviebot:pick_counts              hash: movie id -> users who have it among their picks
     moviebot:embedders                hash: index fingerprint -> embedder name
 
-The ``{platform:user_id}`` hash tag (each part percent-encoded, so ``{``, ``}`` and
-``:`` in an id cannot break it) puts every key of one user in one Redis Cluster slot.
-The update transaction also moves the global ``pick_counts``, which is fine on one
-server with replicas; on a cluster the counts would have to leave the transaction.
-
-The profile hash holds these fields:
-
-- ``fingerprint``: the index the vectors belong to (model + dim + catalog ids).
-- ``picked``, ``disliked``: movie ids in decimal, comma-separated, oldest first; the
-  number of picks is the length of ``picked``.
-- ``last_pick_at``: Unix time of the last pick.
-- ``vector``: the id of the taste vector among the ``v:<id>`` fields.
-- ``undo``: JSON list of ``[action, movie_id, previous_vector_id, previous_last_pick_at,
-  was_disliked]``, oldest first.
-- ``v:<id>``: one vector, ``<id>`` being a 64-bit BLAKE2b of its bytes. Naming vectors
-  by content means a pick writes one new vector and deletes the one that left the undo
-  window, instead of rewriting every undo step.
-
-A vector is ``b"f4"``, the fingerprint's length (u16), the fingerprint, the dimension
-(u32), then float32 little-endian values. On read a vector of a length other than its
-dimension, with NaN or Inf, or tagged with another fingerprint than its profile's is
-rejected and logged, never used: a bad taste vector comes back as a profile of no index
-(fingerprint ``""``), so the Recommender rebuilds it from the picks; a bad undo vector
-drops that step and the older ones.
+One key per user keeps each user's part of an update a single-key write and makes
+``forget`` one DEL. Its ``{platform:user_id}`` hash tag (each part percent-encoded, so
+``{``, ``}`` and ``:`` in an id cannot break it) names the user's Redis Cluster slot,
+for any key a user may get later. The update transaction also moves the global
+``pick_counts``: fine on one server with replicas; on a cluster the counts would have
+to leave the transaction. The fields of the profile hash, and how vectors are encoded,
+checked and rejected, are in :mod:`core.stores.profile_hash`.
 
 Why the fingerprint sits in the values and not in the key names: the picks are the
 user's taste and do not depend on the model, so they must survive an index rebuilt with
-another model; only the vectors depend on it. A profile whose fingerprint differs from
-the running index is never searched with (the Recommender rebuilds its vector from the
-picks), and ``moviebot reindex-profiles`` moves every profile to the new index.
+another model; only the vectors depend on it. Every vector carries the fingerprint of
+its index; a profile whose fingerprint differs from the running index is never searched
+with (the Recommender rebuilds its vector from the picks), and ``moviebot
+reindex-profiles`` moves every profile to the new index, keeping vectors when the
+embedder recorded in ``embedders`` for the old fingerprint is the current one.
 
 Idempotency keys are kept for ``IDEMPOTENCY_TTL_SECONDS`` (7 days): a chat platform
-redelivers an update or a client retries within minutes, so a week is ample; an older
-key is trimmed on the user's next update and the whole set expires with the user's
-last keyed update.
+redelivers an update or a client retries within minutes, so a week is ample. An older
+key no longer counts and is dropped when the user's profile is next written, keeping
+at most the newest ``MAX_SEEN_KEYS``. They live in the profile hash, not in keys of their
+own, so reading them costs no extra command and ``forget`` deletes them with the rest.
 
-An update WATCHes the user's keys, reads the profile, runs ``change`` in Python and
-writes the difference, the pick counts and the idempotency key in one MULTI/EXEC; a
-concurrent update of the same user makes EXEC fail and the update runs again.
+Updates are committed in batches, because a command costs far more Python time in
+redis-py's asyncio client than the vector maths of a pick. One writer task takes every
+waiting update (up to ``MAX_BATCH``), WATCHes their users' profiles, reads them in one
+pipeline, runs each ``change`` in Python (one user's updates in the order they came),
+then writes in one MULTI/EXEC the changed fields of every profile and the pick counts
+they move (one EVAL of a HINCRBY loop for the whole batch: bookkeeping, no vector
+maths). If another client wrote one of those profiles meanwhile, EXEC fails and the
+whole batch runs again from a fresh read.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import logging
 import random
-import struct
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote
 
-import numpy as np
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
@@ -81,20 +68,28 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT, FieldT
 
 from core.errors import StoreUnavailableError
-from core.models import TasteProfile, UndoStep, UserRef, Vectors
+from core.models import TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
-
-log = logging.getLogger(__name__)
+from core.stores.profile_hash import (
+    PICKED,
+    SEEN,
+    DecodedProfile,
+    RecentProfiles,
+    SlottedVectors,
+    encode_profile,
+    encode_seen,
+    ids_of,
+)
 
 T = TypeVar("T")
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 86_400
+MAX_SEEN_KEYS = 1_000
+MAX_BATCH = 256
 CONFLICT_ATTEMPTS = 50
-READ_RETRY_DELAYS = (0.1, 0.3)
 CONFLICT_BACKOFF_SECONDS = 0.001
 CONFLICT_BACKOFF_CAP_SECONDS = 0.05
-UNUSABLE_FINGERPRINT = ""
-"""The fingerprint of a profile whose stored vector was rejected: it fits no index."""
+READ_RETRY_DELAYS = (0.1, 0.3)
 
 _UNAVAILABLE_ERRORS = (
     RedisConnectionError,
@@ -105,20 +100,11 @@ _UNAVAILABLE_ERRORS = (
     ClusterDownError,
 )
 _UNAVAILABLE_REPLIES = ("MISCONF", "NOREPLICAS")
-_VECTOR_MAGIC = b"f4"
-_FINGERPRINT_LENGTH = struct.Struct("<H")
-_DIM = struct.Struct("<I")
-_FINGERPRINT = b"fingerprint"
-_PICKED = b"picked"
-_DISLIKED = b"disliked"
-_LAST_PICK_AT = b"last_pick_at"
-_VECTOR = b"vector"
-_UNDO = b"undo"
-_VECTOR_FIELD_PREFIX = b"v:"
-
-
-class RejectedVectorError(ValueError):
-    """A stored vector is malformed, not finite, or from another index."""
+_HINCRBY_EACH = """
+for i = 1, #ARGV, 2 do
+    redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+"""
 
 
 class RedisProfileStore:
@@ -134,9 +120,8 @@ class RedisProfileStore:
     ) -> None:
         self._client = client
         self._keys = RedisKeys(prefix)
-        self._idempotency_ttl = idempotency_ttl
-        self._clock = clock
-        self._where = _address(client)
+        self._recent = RecentProfiles()
+        self._writer = _BatchWriter(client, self._keys, self._recent, idempotency_ttl, clock)
 
     @classmethod
     def from_url(
@@ -172,7 +157,8 @@ class RedisProfileStore:
         return self._keys
 
     async def close(self) -> None:
-        """Close every connection of the pool."""
+        """Stop the writer, failing updates still waiting, and close every connection."""
+        await self._writer.close()
         await self._client.aclose()
 
     async def load(self, user: UserRef) -> TasteProfile | None:
@@ -185,37 +171,30 @@ class RedisProfileStore:
             f"load the profile of {user.key}",
             lambda: self._client.hgetall(self._keys.profile(user)),
         )
-        return decode_profile(_bytes_hash(fields), user.key) if fields else None
+        return self._recent.decode(user, _bytes_hash(fields)).profile if fields else None
 
     async def update(
         self, user: UserRef, change: ProfileChange, idempotency_key: str | None = None
     ) -> StoredProfile:
         """Replace the user's profile by ``change(current)`` in one transaction.
 
-        ``change`` runs again whenever another update of the same user commits first.
-        A connection error is not retried: the transaction may have been applied.
+        ``change`` runs again whenever another client changed a profile of the batch
+        first, or reading the profiles failed and was retried. A failed EXEC is not
+        retried: it may have been applied.
 
         Raises:
-            StoreUnavailableError: Redis cannot be reached in time, or the user's profile
-                kept changing under ``CONFLICT_ATTEMPTS`` attempts in a row.
+            StoreUnavailableError: Redis cannot be reached in time, or the batch kept
+                meeting concurrent changes ``CONFLICT_ATTEMPTS`` times in a row.
         """
-        with self._unavailable_as_error(f"update the profile of {user.key}"):
-            for attempt in range(CONFLICT_ATTEMPTS):
-                with suppress(WatchError):
-                    return await self._try_update(user, change, idempotency_key)
-                await asyncio.sleep(_conflict_backoff(attempt))
-        raise StoreUnavailableError(
-            f"the profile of {user.key} changed {CONFLICT_ATTEMPTS} times while updating it; "
-            "try again in a minute"
-        )
+        return await self._writer.submit(user, change, idempotency_key)
 
     async def forget(self, user: UserRef) -> None:
-        """Delete every key of the user and their share of the pick counts, in one step.
+        """Delete the user's profile and their share of the pick counts, in one step.
 
         Raises:
             StoreUnavailableError: Redis cannot be reached in time.
         """
-        with self._unavailable_as_error(f"forget {user.key}"):
+        async with _unavailable_as_error(self._client, f"forget {user.key}"):
             for attempt in range(CONFLICT_ATTEMPTS):
                 with suppress(WatchError):
                     return await self._try_forget(user)
@@ -242,7 +221,7 @@ class RedisProfileStore:
         Raises:
             StoreUnavailableError: Redis cannot be reached in time.
         """
-        with self._unavailable_as_error("list the stored users"):
+        async with _unavailable_as_error(self._client, "list the stored users"):
             async for key in self._client.scan_iter(match=self._keys.profile_pattern, count=1000):
                 user = self._keys.user_of(key)
                 if user is not None:
@@ -250,95 +229,39 @@ class RedisProfileStore:
 
     async def remember_embedder(self, fingerprint: str, embedder: str) -> None:
         """Record which embedder made the vectors of the index ``fingerprint``."""
-        with self._unavailable_as_error("record the index's embedder"):
+        async with _unavailable_as_error(self._client, "record the index's embedder"):
             await self._client.hset(self._keys.embedders, fingerprint, embedder)
 
-    async def embedder_of(self, fingerprint: str) -> str | None:
-        """The embedder recorded for the index ``fingerprint``, if any."""
-        name = await self._read(
-            "read the index's embedder",
-            lambda: self._client.hget(self._keys.embedders, fingerprint),
+    async def known_embedders(self) -> dict[str, str]:
+        """Every recorded index fingerprint with the embedder that made its vectors."""
+        recorded = await self._read(
+            "read the recorded embedders", lambda: self._client.hgetall(self._keys.embedders)
         )
-        return None if name is None else _bytes(name).decode()
-
-    async def _try_update(
-        self, user: UserRef, change: ProfileChange, idempotency_key: str | None
-    ) -> StoredProfile:
-        profile_key, seen_key = self._keys.profile(user), self._keys.seen(user)
-        now = self._clock()
-        async with self._client.pipeline() as pipe:
-            await pipe.watch(profile_key, seen_key)
-            stored = _bytes_hash(await pipe.hgetall(profile_key))
-            current = decode_profile(stored, user.key) if stored else None
-            if idempotency_key is not None and await self._seen(
-                pipe, seen_key, idempotency_key, now
-            ):
-                return StoredProfile(current, applied=False)
-            new = change(current)
-            if new is None:
-                return StoredProfile(current, applied=False)
-            fields = encode_profile(new)
-            pipe.multi()  # type: ignore[no-untyped-call]
-            _write_difference(pipe, profile_key, stored, fields)
-            self._move_pick_counts(pipe, current.picked if current else (), new.picked)
-            if idempotency_key is not None:
-                self._remember_key(pipe, seen_key, idempotency_key, now)
-            await pipe.execute()
-            return StoredProfile(new, applied=True)
+        return {key.decode(): name.decode() for key, name in _bytes_hash(recorded).items()}
 
     async def _try_forget(self, user: UserRef) -> None:
         profile_key = self._keys.profile(user)
         async with self._client.pipeline() as pipe:
             await pipe.watch(profile_key)
-            picked = await pipe.hget(profile_key, _PICKED)
+            picked = await pipe.hget(profile_key, PICKED)
             pipe.multi()  # type: ignore[no-untyped-call]
-            pipe.delete(profile_key, self._keys.seen(user))
-            self._move_pick_counts(pipe, _ids(None if picked is None else _bytes(picked)), ())
+            pipe.delete(profile_key)
+            changes = _pick_count_changes(ids_of(None if picked is None else _bytes(picked)), ())
+            _move_pick_counts(pipe, self._keys, changes)
             await pipe.execute()
-
-    async def _seen(self, pipe: Pipeline, seen_key: str, idempotency_key: str, now: float) -> bool:
-        seen_at = await pipe.zscore(seen_key, idempotency_key)
-        return seen_at is not None and seen_at > now - self._idempotency_ttl
-
-    def _remember_key(
-        self, pipe: Pipeline, seen_key: str, idempotency_key: str, now: float
-    ) -> None:
-        pipe.zremrangebyscore(seen_key, "-inf", now - self._idempotency_ttl)
-        pipe.zadd(seen_key, {idempotency_key: now})
-        pipe.expire(seen_key, int(self._idempotency_ttl))
-
-    def _move_pick_counts(
-        self, pipe: Pipeline, before: Sequence[int], after: Sequence[int]
-    ) -> None:
-        old, new = set(before), set(after)
-        for movie_id in new - old:
-            pipe.hincrby(self._keys.pick_counts, str(movie_id), 1)
-        for movie_id in old - new:
-            pipe.hincrby(self._keys.pick_counts, str(movie_id), -1)
 
     async def _read(self, action: str, read: Callable[[], Awaitable[T]]) -> T:
         """``read()``, retried after each of ``READ_RETRY_DELAYS`` while Redis is unavailable."""
-        with self._unavailable_as_error(action):
+        async with _unavailable_as_error(self._client, action):
             for delay in READ_RETRY_DELAYS:
                 try:
                     return await read()
                 except RedisError as error:
                     if not _is_unavailable(error):
                         raise
+                    await _drop_idle_connections(self._client, error)
                 await asyncio.sleep(delay)
             return await read()
-
-    @contextmanager
-    def _unavailable_as_error(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except RedisError as error:
-            if not _is_unavailable(error):
-                raise
-            raise StoreUnavailableError(
-                f"could not {action}: Redis at {self._where} is unreachable or too slow "
-                f"({error}); try again in a minute"
-            ) from error
 
 
 class RedisKeys:
@@ -353,9 +276,6 @@ class RedisKeys:
     def profile(self, user: UserRef) -> str:
         return f"{self._user_part(user)}:profile"
 
-    def seen(self, user: UserRef) -> str:
-        return f"{self._user_part(user)}:seen"
-
     def user_of(self, profile_key: bytes | str) -> UserRef | None:
         """The user a profile key belongs to, or ``None`` for a key of another shape."""
         key = profile_key.decode() if isinstance(profile_key, bytes) else profile_key
@@ -368,155 +288,215 @@ class RedisKeys:
         return f"{self.prefix}:{{{quote(user.platform, safe='')}:{quote(user.user_id, safe='')}}}"
 
 
-def encode_vector(vector: Vectors, fingerprint: str) -> bytes:
-    """A finite 1-d vector as tagged float32 little-endian bytes (see the module docstring).
+@dataclass(slots=True)
+class _Update:
+    """One waiting call of ``update``."""
 
-    Raises:
-        ValueError: the vector is not 1-d or not finite.
-    """
-    values = np.asarray(vector, dtype="<f4")
-    if values.ndim != 1 or not np.all(np.isfinite(values)):
-        raise ValueError("a taste vector must be one-dimensional and finite")
-    tag = fingerprint.encode()
-    return b"".join(
-        (
-            _VECTOR_MAGIC,
-            _FINGERPRINT_LENGTH.pack(len(tag)),
-            tag,
-            _DIM.pack(len(values)),
-            values.tobytes(),
-        )
-    )
+    user: UserRef
+    change: ProfileChange
+    idempotency_key: str | None
+    done: asyncio.Future[StoredProfile]
 
 
-def decode_vector(blob: bytes, fingerprint: str) -> Vectors:
-    """The vector of ``blob``, checked against its tag and the expected ``fingerprint``.
+@dataclass(slots=True)
+class _UserPlan:
+    """One user's part of a batch: the stored hash, the profile after each update so far
+    with its vectors and idempotency keys, the fields to write (``None`` when nothing
+    changed), and the outcome of each update."""
 
-    Raises:
-        RejectedVectorError: wrong format or length, another fingerprint, NaN or Inf.
-    """
-    if not blob.startswith(_VECTOR_MAGIC):
-        raise RejectedVectorError("not a stored vector")
-    offset = len(_VECTOR_MAGIC)
-    (tag_length,) = _FINGERPRINT_LENGTH.unpack_from(blob, offset)
-    offset += _FINGERPRINT_LENGTH.size
-    tag = blob[offset : offset + tag_length].decode(errors="replace")
-    offset += tag_length
-    if tag != fingerprint:
-        raise RejectedVectorError(f"made for index {tag!r}, not {fingerprint!r}")
-    if len(blob) < offset + _DIM.size:
-        raise RejectedVectorError("truncated")
-    (dim,) = _DIM.unpack_from(blob, offset)
-    data = blob[offset + _DIM.size :]
-    if len(data) != 4 * dim:
-        raise RejectedVectorError(f"{len(data)} bytes for {dim} float32 values")
-    vector: Vectors = np.frombuffer(data, dtype="<f4").astype(np.float32)
-    if not np.all(np.isfinite(vector)):
-        raise RejectedVectorError("holds NaN or Inf")
-    return vector
+    user: UserRef
+    stored: dict[bytes, bytes]
+    before: TasteProfile | None = None
+    after: TasteProfile | None = None
+    vectors: SlottedVectors | None = None
+    seen: dict[str, int] = field(default_factory=dict)
+    fields: dict[bytes, bytes] | None = None
+    outcomes: list[StoredProfile | Exception] = field(default_factory=list)
 
-
-def encode_profile(profile: TasteProfile) -> dict[bytes, bytes]:
-    """The hash fields of a profile; empty and missing values are left out."""
-    fields = {_FINGERPRINT: profile.fingerprint.encode()}
-
-    def vector_id(vector: Vectors | None) -> str | None:
-        if vector is None:
+    def written(self) -> DecodedProfile | None:
+        """What the user's hash holds once this plan is written; ``None``: no change."""
+        if self.fields is None or self.after is None or self.vectors is None:
             return None
-        blob = encode_vector(vector, profile.fingerprint)
-        name = hashlib.blake2b(blob, digest_size=8).hexdigest()
-        fields[_VECTOR_FIELD_PREFIX + name.encode()] = blob
-        return name
-
-    if profile.picked:
-        fields[_PICKED] = _ids_text(profile.picked)
-    if profile.disliked:
-        fields[_DISLIKED] = _ids_text(profile.disliked)
-    if profile.last_pick_at is not None:
-        fields[_LAST_PICK_AT] = repr(profile.last_pick_at).encode()
-    if profile.vector is not None:
-        fields[_VECTOR] = str(vector_id(profile.vector)).encode()
-    if profile.undo:
-        steps = [
-            [
-                s.action,
-                s.movie_id,
-                vector_id(s.previous_vector),
-                s.previous_last_pick_at,
-                s.was_disliked,
-            ]
-            for s in profile.undo
-        ]
-        fields[_UNDO] = json.dumps(steps, separators=(",", ":")).encode()
-    return fields
+        return DecodedProfile(self.fields, self.after, self.vectors, self.seen)
 
 
-def decode_profile(fields: Mapping[bytes, bytes], who: str) -> TasteProfile:
-    """The profile of a stored hash; rejected vectors are logged and left out.
+class _BatchWriter:
+    """Commits waiting updates in batches, one batch at a time (see the module docstring)."""
 
-    Args:
-        fields: the hash as Redis returned it.
-        who: the user's key, for the log.
+    def __init__(
+        self,
+        client: Redis,
+        keys: RedisKeys,
+        recent: RecentProfiles,
+        idempotency_ttl: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self._client = client
+        self._keys = keys
+        self._recent = recent
+        self._idempotency_ttl = idempotency_ttl
+        self._clock = clock
+        self._waiting: deque[_Update] = deque()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
-    Raises:
-        ValueError: the hash is not a profile (no fingerprint, ids that are not numbers).
-    """
-    if _FINGERPRINT not in fields:
-        raise ValueError(f"the stored profile of {who} has no fingerprint")
-    fingerprint = fields[_FINGERPRINT].decode()
-    last_pick_at = fields.get(_LAST_PICK_AT)
-    profile = TasteProfile(
-        fingerprint,
-        picked=_ids(fields.get(_PICKED)),
-        disliked=_ids(fields.get(_DISLIKED)),
-        last_pick_at=None if last_pick_at is None else float(last_pick_at),
-    )
-    try:
-        vector = _stored_vector(fields, fields.get(_VECTOR), fingerprint)
-    except RejectedVectorError as error:
-        log.warning("rejected the taste vector of %s (%s); it is rebuilt from picks", who, error)
-        return TasteProfile(
-            UNUSABLE_FINGERPRINT, None, profile.picked, profile.disliked, profile.last_pick_at
-        )
-    return TasteProfile(
-        fingerprint,
-        vector,
-        profile.picked,
-        profile.disliked,
-        profile.last_pick_at,
-        _undo_steps(fields, fingerprint, who),
-    )
+    async def submit(
+        self, user: UserRef, change: ProfileChange, idempotency_key: str | None
+    ) -> StoredProfile:
+        loop = asyncio.get_running_loop()
+        update = _Update(user, change, idempotency_key, loop.create_future())
+        self._waiting.append(update)
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run())
+        return await update.done
 
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+        while self._waiting:
+            _settle(self._waiting.popleft(), StoreUnavailableError("the profile store is closed"))
 
-def _undo_steps(fields: Mapping[bytes, bytes], fingerprint: str, who: str) -> tuple[UndoStep, ...]:
-    """The undo steps; a rejected step drops itself and every older step."""
-    try:
-        raw_steps = json.loads(fields.get(_UNDO, b"[]"))
-    except ValueError as error:
-        log.warning("dropped the undo history of %s: %s", who, error)
-        return ()
-    steps: list[UndoStep] = []
-    for action, movie_id, vector, last_pick_at, was_disliked in raw_steps:
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._waiting:
+                count = min(len(self._waiting), MAX_BATCH)
+                await self._commit([self._waiting.popleft() for _ in range(count)])
+
+    async def _commit(self, updates: list[_Update]) -> None:
+        """Commit a batch and settle every update, with its outcome or the batch's error."""
         try:
-            previous = _stored_vector(fields, vector, fingerprint)
-        except RejectedVectorError as error:
-            log.warning("rejected an undo vector of %s (%s); older undo steps dropped", who, error)
-            steps.clear()
-            continue
-        steps.append(UndoStep(action, int(movie_id), previous, last_pick_at, bool(was_disliked)))
-    return tuple(steps)
+            async with _unavailable_as_error(self._client, f"update {len(updates)} profiles"):
+                plans = await self._commit_with_retries(updates)
+        except Exception as error:  # every caller must hear of it, whatever it is
+            for update in updates:
+                _settle(update, error)
+            return
+        outcomes = {plan.user: iter(plan.outcomes) for plan in plans}
+        for update in updates:
+            _settle(update, next(outcomes[update.user]))
+
+    async def _commit_with_retries(self, updates: list[_Update]) -> list[_UserPlan]:
+        """Run the batch again after a WATCH conflict, and after a failed read while nothing
+        was written yet; a failed EXEC is not retried, as it may have been applied."""
+        read_delays = list(READ_RETRY_DELAYS)
+        for attempt in range(CONFLICT_ATTEMPTS):
+            async with self._client.pipeline() as transaction:
+                try:
+                    plans = await self._watch_and_plan(transaction, updates)
+                except RedisError as error:
+                    if not (_is_unavailable(error) and read_delays):
+                        raise
+                    await _drop_idle_connections(self._client, error)
+                    await asyncio.sleep(read_delays.pop(0))
+                    continue
+                with suppress(WatchError):
+                    await self._write_all(transaction, plans)
+                    return plans
+            await asyncio.sleep(_conflict_backoff(attempt))
+        raise StoreUnavailableError(
+            "profiles kept changing under concurrent updates; try again in a minute"
+        )
+
+    async def _watch_and_plan(
+        self, transaction: Pipeline, updates: list[_Update]
+    ) -> list[_UserPlan]:
+        """WATCH the users' profiles, read them, and apply every update in memory."""
+        by_user: dict[UserRef, list[_Update]] = {}
+        for update in updates:
+            by_user.setdefault(update.user, []).append(update)
+        keys = [self._keys.profile(user) for user in by_user]
+        now = self._clock()
+        await transaction.watch(*keys)
+        async with self._client.pipeline(transaction=False) as reads:
+            for key in keys:
+                reads.hgetall(key)
+            stored = await reads.execute()
+        return [
+            self._plan(user, user_updates, _bytes_hash(fields), now)
+            for (user, user_updates), fields in zip(by_user.items(), stored, strict=True)
+        ]
+
+    def _plan(
+        self, user: UserRef, updates: list[_Update], stored: dict[bytes, bytes], now: float
+    ) -> _UserPlan:
+        """Apply one user's updates in order on top of the stored profile, in memory."""
+        try:
+            decoded = self._recent.decode(user, stored) if stored else None
+        except (ValueError, TypeError) as error:
+            return _UserPlan(user, stored, outcomes=[error] * len(updates))
+        plan = _UserPlan(user, stored)
+        if decoded is not None:
+            profile, seen = decoded.profile, dict(decoded.seen)
+            plan = _UserPlan(user, stored, profile, profile, decoded.vectors, seen)
+        fresh_after = now - self._idempotency_ttl
+        for update in updates:
+            plan.outcomes.append(_apply(plan, update, now, fresh_after))
+        if plan.fields is not None:
+            plan.seen = _kept_keys(plan.seen, fresh_after)
+            if plan.seen:
+                plan.fields[SEEN] = encode_seen(plan.seen)
+        return plan
+
+    async def _write_all(self, transaction: Pipeline, plans: list[_UserPlan]) -> None:
+        """One MULTI/EXEC with every changed profile and the pick counts they move."""
+        written = [(plan, entry) for plan in plans if (entry := plan.written()) is not None]
+        if not written:
+            return
+        transaction.multi()  # type: ignore[no-untyped-call]
+        counts: Counter[int] = Counter()
+        for plan, entry in written:
+            _write_difference(transaction, self._keys.profile(plan.user), plan.stored, entry.fields)
+            before = plan.before.picked if plan.before else ()
+            counts.update(_pick_count_changes(before, entry.profile.picked))
+        _move_pick_counts(transaction, self._keys, counts)
+        await transaction.execute()
+        for plan, entry in written:
+            self._recent.remember(plan.user, entry)
 
 
-def _stored_vector(
-    fields: Mapping[bytes, bytes], vector_id: bytes | str | None, fingerprint: str
-) -> Vectors | None:
-    if vector_id is None:
-        return None
-    name = vector_id.encode() if isinstance(vector_id, str) else vector_id
-    blob = fields.get(_VECTOR_FIELD_PREFIX + name)
-    if blob is None:
-        raise RejectedVectorError(f"vector {name.decode(errors='replace')} is missing")
-    return decode_vector(blob, fingerprint)
+def _apply(
+    plan: _UserPlan, update: _Update, now: float, fresh_after: float
+) -> StoredProfile | Exception:
+    """One update on top of ``plan.after``, exactly as MemoryProfileStore would apply it.
+
+    An idempotency key seen after ``fresh_after`` makes it a no-op.
+    """
+    key = update.idempotency_key
+    seen_at = plan.seen.get(key) if key is not None else None
+    if seen_at is not None and seen_at > fresh_after:
+        return StoredProfile(plan.after, applied=False)
+    try:
+        new = update.change(plan.after)
+        if new is None:
+            return StoredProfile(plan.after, applied=False)
+        plan.fields, plan.vectors = encode_profile(new, plan.vectors)
+    except Exception as error:  # the caller gets it, as if ``change`` had run in its task
+        return error
+    plan.after = new
+    if key is not None:
+        plan.seen.pop(key, None)
+        plan.seen[key] = int(now)
+    return StoredProfile(new, applied=True)
+
+
+def _kept_keys(seen: dict[str, int], fresh_after: float) -> dict[str, int]:
+    """The keys seen after ``fresh_after``, at most the newest ``MAX_SEEN_KEYS``."""
+    kept = {key: at for key, at in seen.items() if at > fresh_after}
+    return dict(list(kept.items())[-MAX_SEEN_KEYS:]) if len(kept) > MAX_SEEN_KEYS else kept
+
+
+def _settle(update: _Update, outcome: StoredProfile | BaseException) -> None:
+    if update.done.done():  # the caller stopped waiting
+        return
+    if isinstance(outcome, BaseException):
+        update.done.set_exception(outcome)
+    else:
+        update.done.set_result(outcome)
 
 
 def _write_difference(
@@ -532,26 +512,39 @@ def _write_difference(
         pipe.hdel(key, *gone)
 
 
-def _bytes_hash(reply: Mapping[bytes | str, bytes | str]) -> dict[bytes, bytes]:
-    """A hash as the store's client returns it: it never decodes, so everything is bytes."""
-    return cast(dict[bytes, bytes], reply)
+def _pick_count_changes(before: Sequence[int], after: Sequence[int]) -> dict[int, int]:
+    """+1 for each movie that joined the picks, -1 for each that left them."""
+    old, new = set(before), set(after)
+    return {**dict.fromkeys(new - old, 1), **dict.fromkeys(old - new, -1)}
 
 
-def _bytes(reply: bytes | str) -> bytes:
-    return cast(bytes, reply)
+def _move_pick_counts(pipe: Pipeline, keys: RedisKeys, changes: Mapping[int, int]) -> None:
+    """One command for the whole batch; a HINCRBY each would cost a command per pick."""
+    arguments = [str(value) for item in changes.items() if item[1] for value in item]
+    if arguments:
+        pipe.eval(_HINCRBY_EACH, 1, keys.pick_counts, *arguments)
 
 
-def _ids_text(ids: Sequence[int]) -> bytes:
-    return ",".join(str(movie_id) for movie_id in ids).encode()
+@asynccontextmanager
+async def _unavailable_as_error(client: Redis, action: str) -> AsyncIterator[None]:
+    """Turn Redis errors that mean "cannot serve now" into :class:`StoreUnavailableError`."""
+    try:
+        yield
+    except RedisError as error:
+        if not _is_unavailable(error):
+            raise
+        await _drop_idle_connections(client, error)
+        raise StoreUnavailableError(
+            f"could not {action}: Redis at {_address(client)} is unreachable or too slow "
+            f"({error}); try again in a minute"
+        ) from error
 
 
-def _ids(text: bytes | None) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(b",")) if text else ()
-
-
-def _conflict_backoff(attempt: int) -> float:
-    cap = min(CONFLICT_BACKOFF_CAP_SECONDS, CONFLICT_BACKOFF_SECONDS * 2**attempt)
-    return random.uniform(0, cap)
+async def _drop_idle_connections(client: Redis, error: RedisError) -> None:
+    """After a lost connection, close the idle ones too: after a restart of Redis they are
+    all dead, and the next caller would get one of them."""
+    if isinstance(error, RedisConnectionError | RedisTimeoutError):
+        await client.connection_pool.disconnect(inuse_connections=False)
 
 
 def _is_unavailable(error: RedisError) -> bool:
@@ -559,6 +552,20 @@ def _is_unavailable(error: RedisError) -> bool:
     if isinstance(error, _UNAVAILABLE_ERRORS):
         return True
     return isinstance(error, ResponseError) and str(error).startswith(_UNAVAILABLE_REPLIES)
+
+
+def _conflict_backoff(attempt: int) -> float:
+    cap = min(CONFLICT_BACKOFF_CAP_SECONDS, CONFLICT_BACKOFF_SECONDS * 2**attempt)
+    return random.uniform(0, cap)
+
+
+def _bytes_hash(reply: Mapping[bytes | str, bytes | str]) -> dict[bytes, bytes]:
+    """A hash as the store's client returns it: it never decodes, so everything is bytes."""
+    return cast(dict[bytes, bytes], reply)
+
+
+def _bytes(reply: bytes | str) -> bytes:
+    return cast(bytes, reply)
 
 
 def _address(client: Redis) -> str:

@@ -1,0 +1,370 @@
+"""The terminal chat of the original prototype, behind ``moviebot demo``.
+
+A line is parsed, answered by the Recommender and rendered. Free text shows the
+prototype's grid: search results beside the taste columns, then asks for a pick.
+Rendering functions return rich renderables, so tests can read them as strings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from core.errors import InvalidRequestError, MovieBotError
+from core.models import Movie, PickResult, ProfileSummary, Recommendation, SearchHit, UserRef
+from core.recommender import Recommender
+
+PROMPT = "moviebot> "
+PICK_PROMPT = "Pick a movie number (Enter to skip): "
+FORGET_PROMPT = "Forget all your picks and your taste? [y/N]: "
+EXIT_WORDS = frozenset({"exit", "quit", "/exit", "/quit"})
+LIST_LENGTH = 5
+GRID_STRATEGIES = ("angle", "bucket")
+GOODBYE = "Goodbye!"
+EXPLORE_USAGE = "Usage: /explore [strength] [strategy], for example /explore 0.5 bucket"
+
+LineReader = Callable[[], Awaitable[str]]
+"""Returns the next line typed, without its newline; raises ``EOFError`` when input ends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One parsed line: the action asked for and its words."""
+
+    action: str
+    args: tuple[str, ...] = ()
+
+
+def console_user() -> UserRef:
+    """The person at this terminal: their login name, or ``local``."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):
+        name = ""
+    return UserRef("console", name or "local")
+
+
+def parse_line(line: str) -> Request | None:
+    """``/command args`` is a command, a bare number a pick, other text a search."""
+    words = tuple(line.split())
+    if not words:
+        return None
+    if words[0].startswith("/"):
+        return Request(words[0][1:].lower(), words[1:])
+    if len(words) == 1 and words[0].isdecimal():
+        return Request("pick", words)
+    return Request("search", words)
+
+
+def parse_explore_args(args: Sequence[str]) -> tuple[float | None, str | None]:
+    """``/explore [strength] [strategy]`` in either order, as (strength, strategy)."""
+    numbers, names = [], []
+    for arg in args:
+        try:
+            numbers.append(float(arg))
+        except ValueError:
+            names.append(arg.lower())
+    if len(numbers) > 1 or len(names) > 1:
+        raise InvalidRequestError(EXPLORE_USAGE)
+    return (numbers[0] if numbers else None), (names[0] if names else None)
+
+
+async def read_stdin_line() -> str:
+    """The next line of ``sys.stdin``, read without blocking the event loop.
+
+    Bytes that are not valid text become U+FFFD instead of an error. The read runs in a
+    daemon thread, not ``asyncio.to_thread``: after Ctrl-C, ``asyncio.run`` joins the
+    default executor, and a thread blocked on a terminal would hold the exit until the
+    next Enter. The thread holds its own reference to the stream, so the interpreter
+    never closes it under a blocked read (a fatal error at exit).
+    """
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+    stream = sys.stdin
+
+    def read() -> None:
+        try:
+            typed = stream.buffer.readline()
+            outcome: str | Exception = typed.decode(stream.encoding, errors="replace")
+        except Exception as error:
+            outcome = error
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+            loop.call_soon_threadsafe(_settle, line, outcome)
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    text = await line
+    if not text:
+        raise EOFError
+    return text.rstrip("\r\n")
+
+
+def _settle(line: asyncio.Future[str], outcome: str | Exception) -> None:
+    if line.done():
+        return
+    if isinstance(outcome, Exception):
+        line.set_exception(outcome)
+    else:
+        line.set_result(outcome)
+
+
+class ConsoleChat:
+    """One user at one terminal, talking to a Recommender."""
+
+    def __init__(
+        self,
+        recommender: Recommender,
+        user: UserRef,
+        console: Console,
+        read_line: LineReader = read_stdin_line,
+    ) -> None:
+        self._recommender = recommender
+        self._user = user
+        self._console = console
+        self._read_line = read_line
+        self._numbered: tuple[Movie, ...] = ()
+        self._handlers: dict[str, Callable[[tuple[str, ...]], Awaitable[None]]] = {
+            "search": self._search,
+            "pick": self._pick,
+            "dislike": self._dislike,
+            "recommend": self._recommend,
+            "explore": self._explore,
+            "profile": self._profile,
+            "undo": self._undo,
+            "forget": self._forget,
+            "help": self._help,
+        }
+
+    def run_until_exit(self, on_exit: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Run the chat in its own event loop, then ``on_exit`` in that loop.
+
+        Ctrl-C ends the chat like ``exit``.
+        """
+
+        async def chat_then_clean_up() -> None:
+            try:
+                await self.run()
+            finally:
+                if on_exit is not None:
+                    await on_exit()
+
+        try:
+            asyncio.run(chat_then_clean_up())
+        except KeyboardInterrupt:
+            self._console.line()
+            self._say(Text(GOODBYE))
+
+    async def run(self) -> None:
+        """Answer lines until ``exit`` or the end of input, then say goodbye."""
+        index = self._recommender.index
+        self._say(render_welcome(len(index), index.manifest.source))
+        with contextlib.suppress(EOFError):  # input ended, or the user typed `exit`
+            while True:
+                await self.answer(await self._ask(PROMPT))
+        self._say(Text(GOODBYE))
+
+    async def answer(self, line: str) -> None:
+        """Run one line and show its result, or why it cannot be done."""
+        request = parse_line(line)
+        if request is None:
+            return
+        handler = self._handlers.get(request.action)
+        try:
+            if handler is None:
+                raise InvalidRequestError(
+                    f"Unknown command /{_shortened(request.action)}. Type /help for the list."
+                )
+            await handler(request.args)
+        except MovieBotError as error:
+            self._say(render_problem(str(error)))
+
+    async def _search(self, words: tuple[str, ...]) -> None:
+        """Search, show the grid, and offer to pick one of the results."""
+        hits = await self._recommender.search(" ".join(words), LIST_LENGTH)
+        recommended = await self._recommender.recommend(self._user, LIST_LENGTH)
+        explored = {
+            name: await self._recommender.explore(self._user, LIST_LENGTH, name)
+            for name in GRID_STRATEGIES
+        }
+        self._numbered = tuple(hit.movie for hit in hits)
+        self._console.print(render_grid(hits, recommended, explored))
+        if hits and (choice := await self._ask(PICK_PROMPT)):
+            await self._pick(tuple(choice.split()))
+
+    async def _pick(self, args: tuple[str, ...]) -> None:
+        """Pick movie N of the last list."""
+        movie = self._numbered_movie(args)
+        self._say(render_result(await self._recommender.pick(self._user, movie.movie_id)))
+
+    async def _dislike(self, args: tuple[str, ...]) -> None:
+        """Less like movie N of the last list."""
+        movie = self._numbered_movie(args)
+        self._say(render_result(await self._recommender.dislike(self._user, movie.movie_id)))
+
+    async def _recommend(self, _: tuple[str, ...]) -> None:
+        """The movies nearest the taste, with reasons."""
+        self._show_list(
+            "Recommendations", await self._recommender.recommend(self._user, LIST_LENGTH)
+        )
+
+    async def _explore(self, args: tuple[str, ...]) -> None:
+        """A step outside the taste: ``/explore [strength] [strategy]``."""
+        strength, strategy = parse_explore_args(args)
+        found = await self._recommender.explore(self._user, LIST_LENGTH, strategy, strength)
+        self._show_list("Exploring", found)
+
+    async def _profile(self, _: tuple[str, ...]) -> None:
+        """What the bot knows about the user."""
+        self._say(render_profile(await self._recommender.profile(self._user)))
+
+    async def _undo(self, _: tuple[str, ...]) -> None:
+        """Revert the last pick or dislike."""
+        self._say(render_result(await self._recommender.undo(self._user)))
+
+    async def _forget(self, _: tuple[str, ...]) -> None:
+        """Delete everything about the user, once they confirm."""
+        if (await self._ask(FORGET_PROMPT)).lower() not in {"y", "yes"}:
+            self._say(Text("Nothing forgotten."))
+            return
+        await self._recommender.forget(self._user)
+        self._say(Text("Forgotten: no picks, no taste. Search to start again."))
+
+    async def _help(self, _: tuple[str, ...]) -> None:
+        """The list of commands."""
+        self._say(render_help(self._recommender.strategy_names))
+
+    async def _ask(self, prompt: str) -> str:
+        """The next line typed, stripped; ``EOFError`` when input ends or at ``exit``."""
+        self._say(Text(prompt), end="")
+        try:
+            line = (await self._read_line()).strip()
+        except EOFError:
+            self._console.line()
+            raise
+        if line.lower() in EXIT_WORDS:
+            raise EOFError
+        return line
+
+    def _numbered_movie(self, args: tuple[str, ...]) -> Movie:
+        if len(args) != 1:
+            raise InvalidRequestError("Give one movie number, for example 2.")
+        if not self._numbered:
+            raise InvalidRequestError("Search first, then choose a movie by its number.")
+        try:
+            number = int(args[0])
+        except ValueError:
+            raise InvalidRequestError(
+                f"'{_shortened(args[0])}' is not a movie number; nothing changed."
+            ) from None
+        if not 1 <= number <= len(self._numbered):
+            raise InvalidRequestError(
+                f"There is no movie {_shortened(args[0])}: choose 1 to {len(self._numbered)}."
+            )
+        return self._numbered[number - 1]
+
+    def _show_list(self, title: str, found: Sequence[Recommendation]) -> None:
+        self._numbered = tuple(rec.movie for rec in found)
+        self._say(render_recommendations(title, found))
+
+    def _say(self, text: Text, end: str = "\n") -> None:
+        # soft_wrap: long lines are left to the terminal, not broken mid-title by rich.
+        self._console.print(text, soft_wrap=True, end=end)
+
+
+def render_welcome(movie_count: int, source: str) -> Text:
+    """The first lines of the demo."""
+    return Text.assemble(
+        ("moviebot demo", "bold"),
+        f": {movie_count} movies from {source}.\n",
+        "Type what you feel like watching, pick a movie by its number; /help lists commands.",
+    )
+
+
+def render_grid(
+    hits: Sequence[SearchHit],
+    recommended: Sequence[Recommendation],
+    explored: Mapping[str, Sequence[Recommendation]],
+) -> Table:
+    """The prototype's grid: numbered search results beside the taste columns."""
+    columns = {
+        "Search results": [f"{n}. {hit.movie.label}" for n, hit in enumerate(hits, 1)],
+        "Recommendations": [rec.movie.label for rec in recommended],
+        **{
+            f"Exploring ({name})": [rec.movie.label for rec in found]
+            for name, found in explored.items()
+        },
+    }
+    table = Table(*columns)
+    for row in zip_longest(*columns.values(), fillvalue=""):
+        table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def render_recommendations(title: str, found: Sequence[Recommendation]) -> Text:
+    """A numbered list of movies, each with the reason it was chosen."""
+    text = Text(title, style="bold")
+    for n, rec in enumerate(found, 1):
+        text.append(f"\n{n:>2}. {rec.movie.label}")
+        text.append(f" - {rec.reason}", style="dim")
+    if not found:
+        text.append("\nNothing left to suggest: the catalog is exhausted.")
+    return text
+
+
+def render_profile(summary: ProfileSummary) -> Text:
+    """Number of picks and dislikes, top genres and the last picks."""
+    picks = "1 pick" if summary.pick_count == 1 else f"{summary.pick_count} picks"
+    text = Text(f"{picks}, {summary.dislike_count} disliked")
+    if summary.pick_count == 0:
+        text.append("\nSearch for a movie you like and pick it by its number.")
+    if summary.top_genres:
+        text.append(f"\nTop genres: {', '.join(summary.top_genres)}")
+    if summary.last_picks:
+        text.append(f"\nLast picks: {', '.join(movie.label for movie in summary.last_picks)}")
+    return text
+
+
+def render_result(result: PickResult) -> Text:
+    """The one-line outcome of a pick, dislike or undo."""
+    return Text(result.message)
+
+
+def render_problem(message: str) -> Text:
+    """Why a line could not be done; nothing was changed."""
+    return Text(message, style="yellow")
+
+
+def render_help(strategy_names: Sequence[str]) -> Text:
+    """What can be typed."""
+    commands = [
+        ("any text", "search; then pick a result by its number"),
+        ("N", "pick movie N of the last list"),
+        ("/recommend", "movies close to your taste, and why"),
+        (
+            "/explore [strength] [strategy]",
+            f"a step outside your taste; strength 0-1, strategy {' | '.join(strategy_names)}",
+        ),
+        ("/dislike N", "less like movie N of the last list"),
+        ("/profile", "your picks and top genres"),
+        ("/undo", "undo the last pick or dislike"),
+        ("/forget", "forget everything about you"),
+        ("exit", "leave (Ctrl-D works too)"),
+    ]
+    width = max(len(command) for command, _ in commands)
+    text = Text("Commands", style="bold")
+    for command, meaning in commands:
+        text.append(f"\n  {command:<{width}}  {meaning}")
+    return text
+
+
+def _shortened(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,104 @@
+"""A redis-server of a test's own: a free port on 127.0.0.1 and a directory of its own.
+
+with RedisServer(tmp_path, config=DEPLOY_CONFIG) as server:
+    store = RedisProfileStore.from_url(server.url)
+    server.kill()   # SIGKILL, as a crash would
+    server.start()  # same port, same directory
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+STARTUP_SECONDS = 10.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listened on a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """Starts, kills, pauses and restarts one redis-server process."""
+
+    def __init__(self, directory: Path, *options: str, config: Path | None = None) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self._command = [
+            "redis-server",
+            *([str(config)] if config else []),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(directory),
+            "--daemonize",
+            "no",
+            *options,
+        ]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start the server and wait until it answers PING."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        log = (self.directory / "redis.log").open("ab")
+        self._process = subprocess.Popen(self._command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not self.answers():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"redis-server did not start: see {self.directory}/redis.log")
+            time.sleep(0.05)
+
+    def answers(self) -> bool:
+        """Whether the server serves right now: PONG, or asks for a password first."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
+                connection.sendall(b"PING\r\n")
+                return connection.recv(16).startswith((b"+PONG", b"-NOAUTH"))
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash or an OOM kill would, and reap it."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): it accepts nothing and answers nothing."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, number: signal.Signals) -> None:
+        if self._process is not None:
+            os.kill(self._process.pid, number)
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.resume()
+        self.kill()

@@ -1,0 +1,239 @@
+"""The ProfileStore contract: the same assertions against MemoryProfileStore and
+RedisProfileStore (the ``store`` fixture runs each test once per implementation)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import numpy as np
+import pytest
+
+from core.models import TasteProfile, UndoStep, UserRef
+from core.ports import ProfileStore, StoredProfile
+from core.taste import replay_picks
+from tests.core.stores.changes import (
+    EMA_WEIGHT,
+    FINGERPRINT,
+    assert_same_profile,
+    pick,
+    undo_last,
+    unit_vectors,
+)
+
+ALICE = UserRef("telegram", "1")
+BOB = UserRef("discord", "1")
+MOVIES = unit_vectors(20)
+
+
+async def picked(store: ProfileStore, user: UserRef) -> tuple[int, ...] | None:
+    profile = await store.load(user)
+    return None if profile is None else profile.picked
+
+
+def full_profile() -> TasteProfile:
+    """A profile with every field set, including undo steps with and without vectors."""
+    return TasteProfile(
+        fingerprint=FINGERPRINT,
+        vector=MOVIES[0],
+        picked=(3, 1, 4),
+        disliked=(5, 9),
+        last_pick_at=1_700_000_123.25,
+        undo=(
+            UndoStep("pick", 3, None, None),
+            UndoStep("pick", 1, MOVIES[3], 1_700_000_000.5, was_disliked=True),
+            UndoStep("dislike", 9, MOVIES[2], 1_700_000_100.0),
+        ),
+    )
+
+
+async def test_an_unknown_user_has_no_profile(store: ProfileStore) -> None:
+    assert await store.load(ALICE) is None
+
+
+async def test_every_field_of_a_profile_comes_back_exactly(store: ProfileStore) -> None:
+    profile = full_profile()
+
+    stored = await store.update(ALICE, lambda _: profile)
+
+    assert stored.applied
+    assert_same_profile(stored.profile, profile)
+    assert_same_profile(await store.load(ALICE), profile)
+
+
+async def test_change_receives_the_stored_profile(store: ProfileStore) -> None:
+    await store.update(ALICE, lambda _: full_profile())
+    received: list[TasteProfile | None] = []
+
+    def change(current: TasteProfile | None) -> TasteProfile | None:
+        received.append(current)
+        return None
+
+    await store.update(ALICE, change)
+
+    assert_same_profile(received[-1], full_profile())
+
+
+async def test_change_returning_none_writes_nothing(store: ProfileStore) -> None:
+    assert await store.update(ALICE, lambda _: None) == StoredProfile(None, applied=False)
+    assert await store.load(ALICE) is None
+
+    await store.update(ALICE, pick(1, MOVIES[1]))
+    unchanged = await store.update(ALICE, pick(1, MOVIES[1]))
+
+    assert not unchanged.applied
+    assert unchanged.profile is not None and unchanged.profile.picked == (1,)
+
+
+async def test_a_raising_change_stores_nothing(store: ProfileStore) -> None:
+    await store.update(ALICE, pick(1, MOVIES[1]))
+
+    def failing(current: TasteProfile | None) -> TasteProfile | None:
+        raise LookupError("nothing to undo")
+
+    with pytest.raises(LookupError, match="nothing to undo"):
+        await store.update(BOB, failing, "key-1")
+    with pytest.raises(LookupError):
+        await store.update(ALICE, lambda current: failing(pick(2, MOVIES[2])(current)))
+
+    assert await store.load(BOB) is None
+    assert await picked(store, ALICE) == (1,)
+    assert await store.pick_counts([1, 2]) == (1, 0)
+    assert (await store.update(BOB, pick(1, MOVIES[1]), "key-1")).applied
+
+
+async def test_a_replayed_idempotency_key_changes_nothing(store: ProfileStore) -> None:
+    first = await store.update(ALICE, pick(1, MOVIES[1]), "callback-7")
+    calls: list[TasteProfile | None] = []
+
+    def second_pick(current: TasteProfile | None) -> TasteProfile | None:
+        calls.append(current)
+        return pick(2, MOVIES[2])(current)
+
+    replayed = await store.update(ALICE, second_pick, "callback-7")
+
+    assert first.applied and not replayed.applied
+    assert calls == []
+    assert first.profile is not None
+    assert_same_profile(replayed.profile, first.profile)
+    assert await picked(store, ALICE) == (1,)
+    assert await store.pick_counts([1, 2]) == (1, 0)
+
+
+async def test_idempotency_keys_belong_to_one_user(store: ProfileStore) -> None:
+    assert (await store.update(ALICE, pick(1, MOVIES[1]), "same-id")).applied
+    assert (await store.update(BOB, pick(1, MOVIES[1]), "same-id")).applied
+    assert await store.pick_counts([1]) == (2,)
+
+
+async def test_a_key_whose_change_did_nothing_is_not_remembered(store: ProfileStore) -> None:
+    await store.update(ALICE, lambda _: None, "tap")
+
+    assert (await store.update(ALICE, pick(1, MOVIES[1]), "tap")).applied
+
+
+async def test_pick_counts_follow_the_picks_in_input_order(store: ProfileStore) -> None:
+    await store.update(ALICE, pick(1, MOVIES[1]))
+    await store.update(ALICE, pick(2, MOVIES[2]))
+    await store.update(BOB, pick(2, MOVIES[2]))
+
+    assert await store.pick_counts([3, 2, 1, 2]) == (0, 2, 1, 2)
+    assert await store.pick_counts([]) == ()
+
+    await store.update(ALICE, undo_last)
+
+    assert await store.pick_counts([1, 2]) == (1, 1)
+
+
+async def test_undo_restores_the_previous_profile_exactly(store: ProfileStore) -> None:
+    before = (await store.update(ALICE, pick(1, MOVIES[1]))).profile
+    await store.update(ALICE, pick(2, MOVIES[2]))
+
+    undone = await store.update(ALICE, undo_last)
+
+    assert before is not None
+    assert_same_profile(undone.profile, before)
+    assert_same_profile(await store.load(ALICE), before)
+
+
+async def test_forget_deletes_the_profile_keys_and_counts(store: ProfileStore) -> None:
+    await store.update(ALICE, pick(1, MOVIES[1]), "k1")
+    await store.update(BOB, pick(1, MOVIES[1]), "k1")
+
+    await store.forget(ALICE)
+
+    assert await store.load(ALICE) is None
+    assert await store.pick_counts([1]) == (1,)
+    assert (await store.update(ALICE, pick(1, MOVIES[1]), "k1")).applied
+    assert await picked(store, BOB) == (1,)
+
+
+async def test_forget_is_safe_to_repeat(store: ProfileStore) -> None:
+    await store.update(ALICE, pick(1, MOVIES[1]))
+
+    await store.forget(ALICE)
+    await store.forget(ALICE)
+    await store.forget(BOB)
+
+    assert await store.load(ALICE) is None
+    assert await store.pick_counts([1]) == (0,)
+
+
+@pytest.mark.parametrize("user_id", ["a}b{c", "a:b", "100%", "{telegram:1}", "ünï cödé", "x" * 300])
+async def test_odd_user_ids_are_users_of_their_own(store: ProfileStore, user_id: str) -> None:
+    odd = UserRef("telegram", user_id)
+    await store.update(ALICE, pick(1, MOVIES[1]))
+
+    await store.update(odd, pick(2, MOVIES[2]))
+
+    assert await picked(store, odd) == (2,)
+    assert await picked(store, ALICE) == (1,)
+    await store.forget(odd)
+    assert await picked(store, ALICE) == (1,)
+
+
+async def test_the_same_id_on_two_platforms_is_two_users(store: ProfileStore) -> None:
+    await store.update(ALICE, pick(1, MOVIES[1]))
+
+    assert await store.load(BOB) is None
+
+
+async def test_racing_picks_of_many_users_are_all_kept_exactly_once(
+    store: ProfileStore,
+) -> None:
+    """200 users x 50 picks, shuffled over 64 tasks, 10% delivered twice: every user's
+    vector equals the sequential replay of their picks and the counts are exact."""
+    users, picks_per_user = 200, 50
+    movies = unit_vectors(400, dim=32, seed=1)
+    rng = random.Random(7)
+    plan = {
+        UserRef("telegram", str(u)): rng.sample(range(len(movies)), picks_per_user)
+        for u in range(users)
+    }
+    deliveries = [(user, movie_id) for user, ids in plan.items() for movie_id in ids]
+    deliveries += rng.sample(deliveries, len(deliveries) // 10)
+    rng.shuffle(deliveries)
+    queue: asyncio.Queue[tuple[UserRef, int]] = asyncio.Queue()
+    for delivery in deliveries:
+        queue.put_nowait(delivery)
+    applied = 0
+
+    async def worker() -> None:
+        nonlocal applied
+        while not queue.empty():
+            user, movie_id = queue.get_nowait()
+            key = f"{user.user_id}-{movie_id}"
+            stored = await store.update(user, pick(movie_id, movies[movie_id]), key)
+            applied += stored.applied
+
+    await asyncio.gather(*(worker() for _ in range(64)))
+
+    assert applied == users * picks_per_user
+    for user, ids in plan.items():
+        profile = await store.load(user)
+        assert profile is not None and sorted(profile.picked) == sorted(ids)
+        expected = replay_picks([movies[i] for i in profile.picked], EMA_WEIGHT)
+        assert profile.vector is not None
+        np.testing.assert_allclose(profile.vector, expected, atol=1e-5)
+    expected_counts = np.bincount([i for ids in plan.values() for i in ids], minlength=400)
+    assert await store.pick_counts(range(400)) == tuple(expected_counts)
