@@ -185,13 +185,11 @@ def verify_weights(path: Path, sha256: str) -> None:
     """Raise :class:`EmbedderError` unless ``path`` holds exactly the expected bytes."""
     if not path.is_file():
         raise EmbedderError(f"model weights not found at {path}")
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != sha256:
+        actual = hashlib.file_digest(stream, "sha256").hexdigest()
+    if actual != sha256:
         raise EmbedderError(
-            f"refusing to load {path}: its sha256 {digest.hexdigest()} is not the "
+            f"refusing to load {path}: its sha256 {actual} is not the "
             f"published all-MiniLM-L6-v2 weights ({sha256})"
         )
 

@@ -297,11 +297,8 @@ def _movies_table(movies: Sequence[Movie]) -> pd.DataFrame:
 def _sha256(path: Path) -> str:
     if not path.is_file():
         raise IndexFileError(f"{path} is missing: rebuild the index")
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _replace_directory(staging: Path, target: Path) -> None:
