@@ -1,0 +1,97 @@
+"""Signed button payloads: round trips, and every kind of bad payload refused."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.buttons import (
+    MAX_MOVIE_ID,
+    Button,
+    ButtonAction,
+    ButtonCodec,
+    ForeignButtonError,
+    StaleButtonError,
+)
+from core.errors import InvalidRequestError
+from core.models import UserRef
+
+SECRET = b"a test secret of 32 bytes length"
+CODEC = ButtonCodec(SECRET, fingerprint="d7b2aace02dd5c8a")
+ALICE = UserRef("telegram", "1001")
+BOB = UserRef("telegram", "1002")
+
+users = st.builds(UserRef, st.sampled_from(["telegram", "discord", "console"]), st.text(min_size=1))
+buttons = st.builds(Button, st.sampled_from(ButtonAction), st.integers(0, MAX_MOVIE_ID))
+
+
+@given(users, buttons)
+def test_round_trip_within_the_platform_limits(user: UserRef, button: Button) -> None:
+    payload = CODEC.write(user, button)
+    assert CODEC.read(user, payload) == button
+    assert CODEC.read(user, payload.encode()) == button
+    assert payload.isascii() and len(payload.encode()) <= 64  # Telegram; Discord allows 100
+
+
+def test_a_payload_is_compact_and_readable() -> None:
+    payload = CODEC.write(ALICE, Button(ButtonAction.PICK, 562))
+    assert payload.startswith("1pfm.") and len(payload) == 25
+
+
+def test_another_users_button_is_refused_as_foreign() -> None:
+    payload = CODEC.write(ALICE, Button(ButtonAction.PICK, 562))
+    with pytest.raises(ForeignButtonError, match="someone else's picks"):
+        CODEC.read(BOB, payload)
+    with pytest.raises(ForeignButtonError):
+        CODEC.read(UserRef("discord", "1001"), payload)
+
+
+def test_a_button_of_a_rebuilt_index_is_stale() -> None:
+    payload = CODEC.write(ALICE, Button(ButtonAction.PICK, 562))
+    with pytest.raises(StaleButtonError, match="out of date"):
+        ButtonCodec(SECRET, fingerprint="0000000000000000").read(ALICE, payload)
+
+
+def test_another_secret_cannot_sign() -> None:
+    forged = ButtonCodec(b"an attacker's guess at a secret!", "d7b2aace02dd5c8a")
+    payload = forged.write(ALICE, Button(ButtonAction.PICK, 562))
+    with pytest.raises(InvalidRequestError):
+        CODEC.read(ALICE, payload)
+
+
+def test_changing_the_movie_or_action_breaks_the_signature() -> None:
+    payload = CODEC.write(ALICE, Button(ButtonAction.PICK, 562))
+    for changed in (payload.replace("1pfm.", "1pfn."), payload.replace("1pfm.", "1dfm.")):
+        with pytest.raises(StaleButtonError):
+            CODEC.read(ALICE, changed)
+
+
+@pytest.mark.parametrize("cut", [1, 5, 10, 24])
+def test_truncated_payloads_are_stale(cut: int) -> None:
+    payload = CODEC.write(ALICE, Button(ButtonAction.DISLIKE, 562))
+    with pytest.raises(StaleButtonError):
+        CODEC.read(ALICE, payload[:cut])
+
+
+def test_every_single_character_change_is_refused() -> None:
+    payload = CODEC.write(ALICE, Button(ButtonAction.PICK, 562))
+    for position in range(len(payload)):
+        for replacement in "0aZ_-.1p":
+            changed = payload[:position] + replacement + payload[position + 1 :]
+            if changed != payload:
+                with pytest.raises(InvalidRequestError):
+                    CODEC.read(ALICE, changed)
+
+
+@given(st.one_of(st.binary(max_size=80), st.text(max_size=80)))
+def test_random_input_is_refused_cleanly(payload: bytes | str) -> None:
+    with pytest.raises(InvalidRequestError):
+        CODEC.read(ALICE, payload)
+
+
+def test_a_short_secret_or_a_bad_movie_id_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="16 bytes"):
+        ButtonCodec(b"short", "f")
+    with pytest.raises(ValueError, match="out of range"):
+        CODEC.write(ALICE, Button(ButtonAction.PICK, -1))
