@@ -1,14 +1,18 @@
-"""The one wiring point: settings -> embedder -> index -> Recommender."""
+"""The one wiring point: settings -> store -> index -> Recommender -> chat adapters."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from adapters.buttons import ButtonCodec
+from adapters.telegram.bot import build_application, polling
+from adapters.telegram.handlers import SearchRateLimit, TelegramHandlers
 from bot.config import EmbedderKind, RedisSettings, Settings
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import LocalEmbedder, OllamaEmbedder
 from core.embedding_cache import EmbeddingCache, ProgressCallback
-from core.errors import IndexFileError, StoreUnavailableError
+from core.errors import IndexFileError, MovieBotError, StoreUnavailableError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, build_index, read_manifest
 from core.ports import Embedder, ProfileStore
 from core.recommender import Recommender
@@ -113,3 +117,36 @@ def build_sample_index(
     )
     index.save(directory)
     return index
+
+
+def button_codec(settings: Settings, index: MovieIndex) -> ButtonCodec:
+    """The signer of button payloads for this index.
+
+    Raises:
+        MovieBotError: ``MOVIEBOT_SECRET`` is not set.
+    """
+    if settings.buttons.secret is None:
+        raise MovieBotError(
+            "set MOVIEBOT_SECRET to a random string of 16 characters or more, e.g. the "
+            "output of: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return ButtonCodec(settings.buttons.secret.get_secret_value().encode(), index.fingerprint)
+
+
+async def serve_telegram(settings: Settings, stop: asyncio.Event) -> None:
+    """Answer Telegram by long polling until ``stop`` is set."""
+    if settings.telegram.token is None:
+        raise MovieBotError("MOVIEBOT_TELEGRAM_TOKEN is not set")
+    store = make_store(settings)
+    try:
+        recommender = open_recommender(settings, store=store)
+        handlers = TelegramHandlers(
+            recommender, button_codec(settings, recommender.index), SearchRateLimit()
+        )
+        application = build_application(
+            settings.telegram.token.get_secret_value(), handlers, settings.telegram.base_url
+        )
+        async with polling(application):
+            await stop.wait()
+    finally:
+        await close_store(store)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -26,6 +28,7 @@ from rich.text import Text
 from threadpoolctl import threadpool_limits
 
 from adapters.console import ConsoleChat, console_user
+from adapters.telegram.bot import quiet_token_logging
 from bot.app import (
     build_sample_index,
     close_store,
@@ -36,6 +39,7 @@ from bot.app import (
     make_redis_store,
     make_store,
     open_recommender,
+    serve_telegram,
 )
 from bot.config import EmbedderKind, Settings
 from core.catalog import load_catalog
@@ -108,6 +112,30 @@ def search(
             Text(movie.title), str(movie.year or ""), ", ".join(movie.genres), f"{hit.score:.3f}"
         )
     console.print(table)
+
+
+@app.command()
+def run() -> None:
+    """Serve the chat platforms that have a token (Telegram: MOVIEBOT_TELEGRAM_TOKEN)."""
+    settings = Settings()
+    if settings.telegram.token is None:
+        errors.print(
+            "No chat platform is configured: set MOVIEBOT_TELEGRAM_TOKEN (a token from "
+            "@BotFather) and MOVIEBOT_SECRET. To try the bot without one: moviebot demo"
+        )
+        raise typer.Exit(1)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    quiet_token_logging()
+    with _friendly_errors():
+        asyncio.run(_serve_until_signalled(settings))
+
+
+async def _serve_until_signalled(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    await serve_telegram(settings, stop)
 
 
 @app.command()

@@ -85,6 +85,24 @@ class RedisSettings(BaseSettings):
         return url
 
 
+class TelegramSettings(BaseSettings):
+    """``MOVIEBOT_TELEGRAM_*``: the bot token from @BotFather and, optionally, the Bot API
+    endpoint (a self-hosted Bot API server, or a local stand-in in tests)."""
+
+    model_config = _section("MOVIEBOT_TELEGRAM_")
+
+    token: SecretStr | None = None
+    base_url: str | None = None
+
+
+class ButtonSettings(BaseSettings):
+    """``MOVIEBOT_SECRET``: the key that signs button payloads (16 characters or more)."""
+
+    model_config = _section("MOVIEBOT_")
+
+    secret: SecretStr | None = Field(default=None, min_length=16)
+
+
 class Settings(BaseModel):
     """All settings of the program, each section read from the environment."""
 
@@ -92,3 +110,5 @@ class Settings(BaseModel):
     ollama: OllamaSettings = Field(default_factory=OllamaSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    buttons: ButtonSettings = Field(default_factory=ButtonSettings)

@@ -1,0 +1,1 @@
+"""The Telegram door: python-telegram-bot handlers over the shared Recommender."""

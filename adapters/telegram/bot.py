@@ -1,0 +1,88 @@
+"""The Telegram Application: handlers registered, commands published, rate limits kept."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import BotCommand
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from adapters.telegram import render
+from adapters.telegram.handlers import TelegramHandlers
+
+_TOKEN_IN_TEXT = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
+
+
+class TokenFilter(logging.Filter):
+    """Masks a bot token (``bot<digits>:<secret>``) anywhere in a log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = _TOKEN_IN_TEXT.sub("bot<token>", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def quiet_token_logging() -> None:
+    """httpx logs every request URL, which holds the token: keep it at WARNING, masked."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(TokenFilter())
+
+
+def build_application(
+    token: str, handlers: TelegramHandlers, base_url: str | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application with every moviebot handler."""
+    builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=3))
+    if base_url:
+        builder = builder.base_url(base_url)
+    application = builder.build()
+    commands = {
+        "start": handlers.start,
+        "help": handlers.help,
+        "search": handlers.search,
+        "recommend": handlers.recommend,
+        "explore": handlers.explore,
+        "profile": handlers.profile,
+        "undo": handlers.undo,
+        "forget": handlers.forget,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback))
+    private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(private_text, handlers.text))
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    return application
+
+
+@asynccontextmanager
+async def polling(
+    application: Application,  # type: ignore[type-arg]
+    timeout: int = 10,
+) -> AsyncIterator[None]:
+    """Publish the commands (setMyCommands) and answer updates by long polling until the
+    block ends."""
+    async with application:
+        commands = [BotCommand(name, description) for name, description in render.COMMANDS]
+        await application.bot.set_my_commands(commands)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=timeout)
+        try:
+            yield
+        finally:
+            await application.updater.stop()
+            await application.stop()

@@ -1,0 +1,191 @@
+"""Telegram handlers: parse the update, make one call on the Recommender, render."""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from adapters.buttons import ButtonAction, ButtonCodec
+from adapters.telegram import render
+from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
+from core.models import UserRef
+from core.recommender import Recommender
+
+Context = ContextTypes.DEFAULT_TYPE
+Handler = Callable[[Any, Update, Context], Coroutine[Any, Any, None]]
+LIST_SIZE = 5
+
+
+class SearchRateLimit:
+    """At most ``limit`` searches per user in any ``window`` seconds (memory bounded)."""
+
+    def __init__(self, limit: int = 10, window: float = 30.0, users: int = 10_000) -> None:
+        self._limit, self._window, self._users = limit, window, users
+        self._recent: OrderedDict[UserRef, deque[float]] = OrderedDict()
+
+    def allow(self, user: UserRef, now: float | None = None) -> bool:
+        """Count a search of ``user``; ``False`` when they are over the limit."""
+        now = time.monotonic() if now is None else now
+        times = self._recent.pop(user, deque())
+        while times and times[0] <= now - self._window:
+            times.popleft()
+        allowed = len(times) < self._limit
+        if allowed:
+            times.append(now)
+        self._recent[user] = times
+        if len(self._recent) > self._users:
+            self._recent.popitem(last=False)
+        return allowed
+
+
+def friendly(handler: Handler) -> Handler:
+    """Turn the core's refusals and outages into a short answer instead of silence."""
+
+    @functools.wraps(handler)
+    async def answered(self: Any, update: Update, context: Context) -> None:
+        try:
+            await handler(self, update, context)
+        except InvalidRequestError as error:
+            await _tell(update, render.escape(str(error)))
+        except (StoreUnavailableError, EmbedderError):
+            await _tell(update, render.UNAVAILABLE)
+
+    return answered
+
+
+class TelegramHandlers:
+    """One method per command or button; each is parse -> one core call -> render."""
+
+    def __init__(
+        self, recommender: Recommender, codec: ButtonCodec, searches: SearchRateLimit
+    ) -> None:
+        self._recommender = recommender
+        self._codec = codec
+        self._searches = searches
+
+    @friendly
+    async def start(self, update: Update, context: Context) -> None:
+        """/start: a welcome and a starter set with pick buttons."""
+        user = _user(update)
+        starters = await self._recommender.recommend(user, LIST_SIZE)
+        reply = render.recommendations_reply(starters, "To start with", user, self._codec)
+        await _reply(update, render.Reply(f"{render.WELCOME}\n\n{reply.text}", reply.keyboard))
+
+    @friendly
+    async def help(self, update: Update, context: Context) -> None:
+        """/help: every command."""
+        await _reply(update, render.Reply(render.help_text()))
+
+    @friendly
+    async def search(self, update: Update, context: Context) -> None:
+        """/search <text>: the closest movies with buttons."""
+        await self._search(update, " ".join(context.args or ()))
+
+    @friendly
+    async def text(self, update: Update, context: Context) -> None:
+        """Plain text in a private chat: a search."""
+        message = update.effective_message
+        await self._search(update, (message.text if message else None) or "")
+
+    @friendly
+    async def recommend(self, update: Update, context: Context) -> None:
+        """/recommend: the movies nearest the user's taste."""
+        user = _user(update)
+        found = await self._recommender.recommend(user, LIST_SIZE)
+        await _reply(update, render.recommendations_reply(found, "For you", user, self._codec))
+
+    @friendly
+    async def explore(self, update: Update, context: Context) -> None:
+        """/explore [strength]: recommendations from a step outside the taste."""
+        user = _user(update)
+        strength = _strength(context.args or [])
+        found = await self._recommender.explore(user, LIST_SIZE, strength=strength)
+        title = "Exploring: a step outside your taste"
+        await _reply(update, render.recommendations_reply(found, title, user, self._codec))
+
+    @friendly
+    async def profile(self, update: Update, context: Context) -> None:
+        """/profile: picks so far, top genres, last picks."""
+        summary = await self._recommender.profile(_user(update))
+        await _reply(update, render.Reply(render.profile_text(summary)))
+
+    @friendly
+    async def undo(self, update: Update, context: Context) -> None:
+        """/undo: take back the last pick or less-like-this."""
+        result = await self._recommender.undo(_user(update))
+        await _reply(update, render.Reply(render.escape(result.message)))
+
+    @friendly
+    async def forget(self, update: Update, context: Context) -> None:
+        """/forget: ask for confirmation with a button."""
+        await _reply(update, render.forget_confirmation(_user(update), self._codec))
+
+    @friendly
+    async def button(self, update: Update, context: Context) -> None:
+        """A pressed button: pick, less like this, or confirm forget."""
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        user = _user(update)
+        button = self._codec.read(user, query.data)
+        if button.action is ButtonAction.FORGET:
+            await self._recommender.forget(user)
+            await query.answer("Forgotten.")
+            await query.edit_message_text("Done: I forgot every pick and your taste.")
+            return
+        picked = button.action is ButtonAction.PICK
+        act = self._recommender.pick if picked else self._recommender.dislike
+        result = await act(user, button.movie_id, idempotency_key=f"telegram:{query.id}")
+        await query.answer(result.message)
+        message = query.message
+        if result.applied and isinstance(message, Message):
+            mark = "✓" if picked else "✗"
+            keyboard = render.marked_keyboard(message.reply_markup, query.data, mark)
+            if keyboard is not None:
+                await query.edit_message_reply_markup(keyboard)
+
+    async def _search(self, update: Update, text: str) -> None:
+        user = _user(update)
+        if not self._searches.allow(user):
+            await _reply(update, render.Reply(render.SLOW_DOWN))
+            return
+        hits = await self._recommender.search(text, LIST_SIZE)
+        await _reply(update, render.search_reply(hits, "Search results", user, self._codec))
+
+
+def _user(update: Update) -> UserRef:
+    if update.effective_user is None:
+        raise InvalidRequestError("I can only answer people.")
+    return UserRef("telegram", str(update.effective_user.id))
+
+
+def _strength(args: list[str]) -> float | None:
+    if not args:
+        return None
+    try:
+        strength = float(args[0])
+    except ValueError:
+        raise InvalidRequestError("Strength is a number from 0 to 1, like /explore 0.5") from None
+    if not math.isfinite(strength):
+        raise InvalidRequestError("Strength is a number from 0 to 1, like /explore 0.5")
+    return strength
+
+
+async def _reply(update: Update, reply: render.Reply) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(reply.text, parse_mode="HTML", reply_markup=reply.keyboard)
+
+
+async def _tell(update: Update, text: str) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(text)
+    else:
+        await _reply(update, render.Reply(text))

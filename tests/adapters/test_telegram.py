@@ -1,0 +1,248 @@
+"""The Telegram bot as people use it: the real python-telegram-bot against a local
+Bot API stand-in, the real Recommender on the sample index, a real store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from adapters.buttons import ButtonCodec
+from adapters.telegram.bot import build_application, polling
+from adapters.telegram.handlers import SearchRateLimit, TelegramHandlers
+from core.embedders import LocalEmbedder
+from core.index import MovieIndex
+from core.models import UserRef
+from core.ports import ProfileStore
+from core.recommender import Recommender
+from core.stores.memory import MemoryProfileStore
+from core.stores.redis import RedisProfileStore
+from tests.core.stores.redis_server import free_port
+from tests.fakes.telegram_api import FakeTelegram, wait_until, wait_until_sync
+
+TOKEN = "123456:TEST-token"
+MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))
+SECRET = b"telegram scenario secret, 32 b!!"
+ALICE, BOB, GROUP = 1001, 1002, -100200300
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def store() -> MemoryProfileStore:
+    return MemoryProfileStore()
+
+
+@asynccontextmanager
+async def running_bot(
+    fake: FakeTelegram, index: MovieIndex, embedder: LocalEmbedder, store: ProfileStore
+) -> AsyncIterator[Recommender]:
+    """The moviebot Application polling the stand-in until the block ends."""
+    recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
+    codec = ButtonCodec(SECRET, index.fingerprint)
+    handlers = TelegramHandlers(recommender, codec, SearchRateLimit(limit=5, window=60))
+    application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")
+    async with polling(application, timeout=1):
+        yield recommender
+
+
+@pytest.fixture
+async def bot(
+    fake: FakeTelegram,
+    sample_index: MovieIndex,
+    local_embedder: LocalEmbedder,
+    store: MemoryProfileStore,
+) -> AsyncIterator[Recommender]:
+    async with running_bot(fake, sample_index, local_embedder, store) as recommender:
+        yield recommender
+
+
+async def reply_to(fake: FakeTelegram, chat_id: int, count_before: int) -> dict[str, Any]:
+    """The next message the bot sends to ``chat_id``."""
+    await wait_until(lambda: len(fake.messages(chat_id)) > count_before)
+    return fake.messages(chat_id)[count_before]
+
+
+async def say(fake: FakeTelegram, user: int, text: str, **chat: Any) -> dict[str, Any]:
+    chat_id = chat.get("chat_id", user)
+    before = len(fake.messages(chat_id))
+    fake.type_text(user, text, **chat)
+    return await reply_to(fake, chat_id, before)
+
+
+async def press(fake: FakeTelegram, user: int, message: dict[str, Any], data: str) -> str:
+    """Press a button; the text of the bot's answer to the callback."""
+    query_id = fake.press(user, message, data)
+    answered = await wait_until(
+        lambda: [
+            c
+            for c in fake.calls("answerCallbackQuery")
+            if c.params.get("callback_query_id") == query_id
+        ]
+    )
+    return str(answered[0].params.get("text", ""))
+
+
+def buttons(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    return message["reply_markup"]["inline_keyboard"]
+
+
+async def test_commands_are_published(bot: Recommender, fake: FakeTelegram) -> None:
+    await wait_until(lambda: fake.commands)
+    names = [command["command"] for command in fake.commands]
+    assert names == ["start", "search", "recommend", "explore", "profile", "undo", "forget", "help"]
+    help_text = (await say(fake, ALICE, "/help"))["text"]
+    assert all(f"/{name}" in help_text for name in names)
+
+
+async def test_search_pick_recommend_explore_undo_forget(
+    bot: Recommender, fake: FakeTelegram, store: MemoryProfileStore
+) -> None:
+    alice = UserRef("telegram", str(ALICE))
+    results = await say(fake, ALICE, "/search die hard")
+    assert "1. Die Hard (1988)" in results["text"]
+    pick_die_hard = buttons(results)[0][0]["callback_data"]
+
+    assert await press(fake, ALICE, results, pick_die_hard) == "✓ picked: Die Hard (1988)"
+    await wait_until(lambda: buttons(fake.messages(ALICE)[-1])[0][0]["text"].startswith("✓"))
+    assert await press(fake, ALICE, results, pick_die_hard) == "already picked: Die Hard (1988)"
+    profile = await store.load(alice)
+    assert profile is not None and len(profile.picked) == 1
+
+    recommended = (await say(fake, ALICE, "/recommend"))["text"]
+    assert (
+        "Die Hard 2" in recommended and "close to Die Hard (1988), which you picked" in recommended
+    )
+    assert "Die Hard (1988)</b>" not in recommended
+    explored = (await say(fake, ALICE, "/explore 0.5"))["text"]
+    assert explored.startswith("<b>Exploring") and "exploring (angle 0.5)" in explored
+
+    assert (await say(fake, ALICE, "/undo"))["text"] == "↶ undid pick: Die Hard (1988)"
+    assert (await store.load(alice)).picked == ()  # type: ignore[union-attr]
+
+    assert await press(fake, ALICE, results, pick_die_hard) == "✓ picked: Die Hard (1988)"
+    question = await say(fake, ALICE, "/forget")
+    confirm = buttons(question)[0][0]["callback_data"]
+    assert await press(fake, ALICE, question, confirm) == "Forgotten."
+    assert await store.load(alice) is None
+
+
+async def test_plain_text_in_private_is_a_search(bot: Recommender, fake: FakeTelegram) -> None:
+    reply = await say(fake, ALICE, "a great white shark terrorizes a beach town")
+    assert "Jaws (1975)" in reply["text"]
+
+
+async def test_a_forged_button_changes_nothing(
+    bot: Recommender, fake: FakeTelegram, store: MemoryProfileStore
+) -> None:
+    results = await say(fake, ALICE, "/search jaws")
+    real = buttons(results)[0][0]["callback_data"]
+    forged = real[:-1] + ("A" if real[-1] != "A" else "B")
+    assert await press(fake, ALICE, results, forged) == "This list is out of date — search again."
+    assert (
+        await press(fake, ALICE, results, "1p9.garbage")
+        == "This list is out of date — search again."
+    )
+    assert await store.load(UserRef("telegram", str(ALICE))) is None
+
+
+async def test_another_users_button_in_a_group(
+    bot: Recommender, fake: FakeTelegram, store: MemoryProfileStore
+) -> None:
+    results = await say(
+        fake, ALICE, "/search@moviebot_test alien", chat_id=GROUP, chat_type="group"
+    )
+    assert "Alien" in results["text"]
+    pick = buttons(results)[0][0]["callback_data"]
+    answer = await press(fake, BOB, results, pick)
+    assert answer == "These are someone else's picks — run /search yourself."
+    assert await store.load(UserRef("telegram", str(BOB))) is None
+    assert await store.load(UserRef("telegram", str(ALICE))) is None
+
+
+async def test_long_and_hostile_queries(bot: Recommender, fake: FakeTelegram) -> None:
+    long_reply = await say(fake, ALICE, "/search " + "space pirates " * 150)
+    assert long_reply["text"].startswith("<b>Search results</b>") and len(long_reply["text"]) < 4096
+    empty = await say(fake, ALICE, "/search")
+    assert empty["text"] == "Type a few words to search for, for example: space adventure"
+    bad = await say(fake, ALICE, "/explore nan")
+    assert bad["text"] == "Strength is a number from 0 to 1, like /explore 0.5"
+
+
+async def test_a_flood_of_searches_is_slowed_down(bot: Recommender, fake: FakeTelegram) -> None:
+    for _ in range(5):
+        assert (await say(fake, ALICE, "/search western"))["text"].startswith("<b>Search")
+    assert (await say(fake, ALICE, "/search western"))["text"].startswith("Slow down")
+    assert (await say(fake, BOB, "/search western"))["text"].startswith("<b>Search")
+
+
+async def test_redis_down_gets_a_clear_answer(
+    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: LocalEmbedder
+) -> None:
+    store = RedisProfileStore.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", timeout=0.5, connect_timeout=0.5
+    )
+    try:
+        async with running_bot(fake, sample_index, local_embedder, store):
+            reply = await say(fake, ALICE, "/recommend")
+            assert reply["text"] == "I can't reach my memory right now, try again in a minute."
+            results = await say(fake, ALICE, "/search die hard")
+            pick = buttons(results)[0][0]["callback_data"]
+            answer = await press(fake, ALICE, results, pick)
+            assert answer == "I can't reach my memory right now, try again in a minute."
+    finally:
+        await store.close()
+
+
+def test_moviebot_run_serves_telegram(fake: FakeTelegram, sample_index_dir: Path) -> None:
+    """The real wiring: `moviebot run` in its own process, against the stand-in."""
+    environment = {
+        **os.environ,
+        "MOVIEBOT_TELEGRAM_TOKEN": TOKEN,
+        "MOVIEBOT_TELEGRAM_BASE_URL": f"{fake.url}/bot",
+        "MOVIEBOT_SECRET": SECRET.decode(),
+        "MOVIEBOT_INDEX_DIR": str(sample_index_dir),
+    }
+    environment.pop("MOVIEBOT_REDIS_URL", None)
+    process = subprocess.Popen(
+        [MOVIEBOT, "run"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until_sync(lambda: fake.commands, timeout=120)
+        fake.type_text(ALICE, "/search die hard")
+        wait_until_sync(lambda: fake.messages(ALICE), timeout=60)
+        assert "Die Hard (1988)" in fake.messages(ALICE)[0]["text"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert TOKEN.split(":")[1] not in output
+
+
+def test_moviebot_run_without_a_token_says_what_to_set() -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MOVIEBOT_")}
+    finished = subprocess.run(
+        [MOVIEBOT, "run"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode == 1
+    assert "MOVIEBOT_TELEGRAM_TOKEN" in finished.stderr and "moviebot demo" in finished.stderr
