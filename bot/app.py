@@ -25,7 +25,7 @@ def make_embedder(kind: EmbedderKind, settings: Settings) -> Embedder:
     if kind is EmbedderKind.ollama:
         ollama = settings.ollama
         return OllamaEmbedder(
-            ollama.host, ollama.model, timeout=ollama.timeout, retries=ollama.retries
+            ollama.url, ollama.model, timeout=ollama.timeout, retries=ollama.retries
         )
     return LocalEmbedder()
 

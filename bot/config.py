@@ -44,7 +44,7 @@ class OllamaSettings(BaseSettings):
 
     model_config = _section("MOVIEBOT_OLLAMA_")
 
-    host: str = "http://127.0.0.1:11434"
+    url: str = "http://127.0.0.1:11434"
     model: str = "nomic-embed-text"
     timeout: float = 60.0
     retries: int = 3

@@ -246,3 +246,20 @@ def test_moviebot_run_without_a_token_says_what_to_set() -> None:
     )
     assert finished.returncode == 1
     assert "MOVIEBOT_TELEGRAM_TOKEN" in finished.stderr and "moviebot demo" in finished.stderr
+
+
+async def test_telegram_flood_control_is_waited_out(bot: Recommender, fake: FakeTelegram) -> None:
+    fake.fail_next("sendMessage", count=1, status=429, retry_after=1)
+    reply = await say(fake, ALICE, "/help")
+    assert reply["text"].startswith("<b>Commands</b>")
+    statuses = [call.status for call in fake.calls("sendMessage")]
+    assert statuses == [429, 200]
+
+
+async def test_a_user_who_blocked_the_bot_does_not_stop_it(
+    bot: Recommender, fake: FakeTelegram
+) -> None:
+    fake.block_chat(ALICE)
+    fake.type_text(ALICE, "/help")
+    await wait_until(lambda: [c for c in fake.calls("sendMessage") if c.status == 403])
+    assert (await say(fake, BOB, "/help"))["text"].startswith("<b>Commands</b>")
