@@ -108,3 +108,14 @@ class ProfileSummary:
     dislike_count: int
     top_genres: tuple[str, ...]
     last_picks: tuple[Movie, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """When a user wants the weekly exploratory picks, in their own time zone."""
+
+    weekday: int
+    """0 is Monday, 6 is Sunday."""
+    hour: int
+    timezone: str = "UTC"
+    """An IANA time zone name, such as ``Europe/Berlin``."""

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.models import TasteProfile, UserRef, Vectors
+from core.models import Subscription, TasteProfile, UserRef, Vectors
 
 
 class Embedder(Protocol):
@@ -78,7 +78,16 @@ class ProfileStore(Protocol):
         ...
 
     async def forget(self, user: UserRef) -> None:
-        """Delete everything stored about the user, in one step; safe to repeat."""
+        """Delete everything stored about the user (subscription included), in one step;
+        safe to repeat."""
+        ...
+
+    async def subscription(self, user: UserRef) -> Subscription | None:
+        """When the user gets the weekly picks, or ``None`` if they are not subscribed."""
+        ...
+
+    async def set_subscription(self, user: UserRef, subscription: Subscription | None) -> None:
+        """Subscribe the user at this slot, or unsubscribe them with ``None``."""
         ...
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:

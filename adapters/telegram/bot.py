@@ -59,6 +59,8 @@ def build_application(
         "profile": handlers.profile,
         "undo": handlers.undo,
         "forget": handlers.forget,
+        "subscribe": handlers.subscribe,
+        "unsubscribe": handlers.unsubscribe,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))

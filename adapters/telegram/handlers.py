@@ -128,6 +128,22 @@ class TelegramHandlers:
         await _reply(update, render.forget_confirmation(_user(update), self._codec))
 
     @friendly
+    async def subscribe(self, update: Update, context: Context) -> None:
+        """/subscribe [day] [hour] [time zone]: the weekly exploratory picks."""
+        weekday, hour, timezone = _slot(context.args or [])
+        slot = await self._recommender.subscribe(_user(update), weekday, hour, timezone)
+        await _reply(update, render.Reply(render.subscribed_text(slot)))
+
+    @friendly
+    async def unsubscribe(self, update: Update, context: Context) -> None:
+        """/unsubscribe: no more weekly picks."""
+        was_subscribed = await self._recommender.unsubscribe(_user(update))
+        text = (
+            "Unsubscribed: no more weekly picks." if was_subscribed else "You were not subscribed."
+        )
+        await _reply(update, render.Reply(text))
+
+    @friendly
     async def button(self, update: Update, context: Context) -> None:
         """A pressed button: pick, less like this, or confirm forget."""
         query = update.callback_query
@@ -164,6 +180,27 @@ def _user(update: Update) -> UserRef:
     if update.effective_user is None:
         raise InvalidRequestError("I can only answer people.")
     return UserRef("telegram", str(update.effective_user.id))
+
+
+DAYS = {name[:3].lower(): number for number, name in enumerate(render.WEEKDAYS)}
+SUBSCRIBE_USAGE = (
+    "Usage: /subscribe [day] [hour] [time zone], for example /subscribe fri 18 Europe/Berlin"
+)
+
+
+def _slot(args: list[str]) -> tuple[int | None, int | None, str | None]:
+    """``[day] [hour] [time zone]`` in any order: ``fri``, ``18``, ``Europe/Berlin``."""
+    weekday = hour = timezone = None
+    for arg in args:
+        if arg.lower()[:3] in DAYS and arg.isalpha():
+            weekday = DAYS[arg.lower()[:3]]
+        elif arg.isdecimal() and len(arg) <= 2:
+            hour = int(arg)
+        elif "/" in arg or arg.upper() == "UTC":
+            timezone = "UTC" if arg.upper() == "UTC" else arg
+        else:
+            raise InvalidRequestError(SUBSCRIBE_USAGE)
+    return weekday, hour, timezone
 
 
 def _strength(args: list[str]) -> float | None:

@@ -9,12 +9,20 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.buttons import Button, ButtonAction, ButtonCodec
-from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
+from core.models import (
+    Movie,
+    ProfileSummary,
+    Recommendation,
+    SearchHit,
+    Subscription,
+    UserRef,
+)
 
 # Five movies of at most ~600 characters each stay under Telegram's 4,096.
 TITLE_CHARS = 200
 OVERVIEW_CHARS = 140
 LABEL_CHARS = 28
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNAVAILABLE = "I can't reach my memory right now, try again in a minute."
 SLOW_DOWN = "Slow down a little, please: try again in a few seconds."
 
@@ -26,6 +34,8 @@ COMMANDS = (
     ("profile", "what I know about your taste"),
     ("undo", "take back your last pick"),
     ("forget", "delete everything I know about you"),
+    ("subscribe", "weekly picks: /subscribe [day] [hour] [time zone]"),
+    ("unsubscribe", "stop the weekly picks"),
     ("help", "this list"),
 )
 WELCOME = (
@@ -91,6 +101,15 @@ def marked_keyboard(
     ]
     changed = [[button.text for button in row] for row in rows] != labels
     return InlineKeyboardMarkup(rows) if changed else None
+
+
+def subscribed_text(slot: Subscription) -> str:
+    """The confirmation of ``/subscribe``."""
+    day = WEEKDAYS[slot.weekday]
+    return (
+        f"Subscribed: every {day} at {slot.hour:02d}:00 ({escape(slot.timezone)}), "
+        "a few movies a step outside your taste. /unsubscribe stops them."
+    )
 
 
 def forget_confirmation(user: UserRef, codec: ButtonCodec) -> Reply:

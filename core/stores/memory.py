@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from core.models import TasteProfile, UserRef
+from core.models import Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 
 
@@ -17,6 +17,7 @@ class MemoryProfileStore:
         self._profiles: dict[UserRef, TasteProfile] = {}
         self._seen_keys: defaultdict[UserRef, set[str]] = defaultdict(set)
         self._pick_counts: Counter[int] = Counter()
+        self._subscriptions: dict[UserRef, Subscription] = {}
         self._lock = asyncio.Lock()
 
     async def load(self, user: UserRef) -> TasteProfile | None:
@@ -44,9 +45,19 @@ class MemoryProfileStore:
             if profile is not None:
                 self._pick_counts.subtract(profile.picked)
             self._seen_keys.pop(user, None)
+            self._subscriptions.pop(user, None)
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         return tuple(max(self._pick_counts[movie_id], 0) for movie_id in movie_ids)
+
+    async def subscription(self, user: UserRef) -> Subscription | None:
+        return self._subscriptions.get(user)
+
+    async def set_subscription(self, user: UserRef, subscription: Subscription | None) -> None:
+        if subscription is None:
+            self._subscriptions.pop(user, None)
+        else:
+            self._subscriptions[user] = subscription
 
     def _count_picks(self, old: TasteProfile | None, new: TasteProfile) -> None:
         before = set(old.picked) if old else set()

@@ -5,14 +5,17 @@ Key design (``moviebot`` is the configurable prefix)::
     moviebot:{telegram:123}:profile   hash: the user's TasteProfile and idempotency keys
     moviebot:pick_counts              hash: movie id -> users who have it among their picks
     moviebot:embedders                hash: index fingerprint -> embedder name
+    moviebot:{telegram:123}:subscription  hash: weekday, hour, timezone of the weekly picks
+    moviebot:subscribers              set: the subscription keys of subscribed users
 
-One key per user keeps each user's part of an update a single-key write and makes
-``forget`` one DEL. Its ``{platform:user_id}`` hash tag (each part percent-encoded, so
-``{``, ``}`` and ``:`` in an id cannot break it) names the user's Redis Cluster slot,
-for any key a user may get later. The update transaction also moves the global
-``pick_counts``: fine on one server with replicas; on a cluster the counts would have
-to leave the transaction. The fields of the profile hash, and how vectors are encoded,
-checked and rejected, are in :mod:`core.stores.profile_hash`.
+One key for the profile keeps each user's part of an update a single-key write;
+``forget`` is one MULTI that deletes both of a user's keys. The ``{platform:user_id}``
+hash tag (each part percent-encoded, so ``{``, ``}`` and ``:`` in an id cannot break
+it) puts all of a user's keys in one Redis Cluster slot. The update transaction also
+moves the global ``pick_counts``, and subscribing moves ``subscribers``: fine on one
+server with replicas; on a cluster those would have to leave the transaction. The
+fields of the profile hash, and how vectors are encoded, checked and rejected, are in
+:mod:`core.stores.profile_hash`.
 
 Why the fingerprint sits in the values and not in the key names: the picks are the
 user's taste and do not depend on the model, so they must survive an index rebuilt with
@@ -41,6 +44,7 @@ whole batch runs again from a fresh read.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections import Counter, deque
@@ -68,7 +72,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT, FieldT
 
 from core.errors import StoreUnavailableError
-from core.models import TasteProfile, UserRef
+from core.models import Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.profile_hash import (
     PICKED,
@@ -82,6 +86,7 @@ from core.stores.profile_hash import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 86_400
 MAX_SEEN_KEYS = 1_000
@@ -201,6 +206,37 @@ class RedisProfileStore:
                 await asyncio.sleep(_conflict_backoff(attempt))
         raise StoreUnavailableError(f"the profile of {user.key} kept changing; try again")
 
+    async def subscription(self, user: UserRef) -> Subscription | None:
+        """When the user gets the weekly picks, or ``None``.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        fields = await self._read(
+            f"read the subscription of {user.key}",
+            lambda: self._client.hgetall(self._keys.subscription(user)),
+        )
+        return _subscription_of(_bytes_hash(fields)) if fields else None
+
+    async def set_subscription(self, user: UserRef, subscription: Subscription | None) -> None:
+        """Subscribe the user at this slot, or unsubscribe them with ``None``, in one step.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        key = self._keys.subscription(user)
+        async with (
+            _unavailable_as_error(self._client, f"change the subscription of {user.key}"),
+            self._client.pipeline(transaction=True) as pipe,
+        ):
+            pipe.delete(key)
+            if subscription is None:
+                pipe.srem(self._keys.subscribers, key)
+            else:
+                pipe.hset(key, mapping=_subscription_fields(subscription))
+                pipe.sadd(self._keys.subscribers, key)
+            await pipe.execute()
+
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         """How many users have each movie among their picks, in input order.
 
@@ -245,7 +281,8 @@ class RedisProfileStore:
             await pipe.watch(profile_key)
             picked = await pipe.hget(profile_key, PICKED)
             pipe.multi()  # type: ignore[no-untyped-call]
-            pipe.delete(profile_key)
+            pipe.delete(profile_key, self._keys.subscription(user))
+            pipe.srem(self._keys.subscribers, self._keys.subscription(user))
             changes = _pick_count_changes(ids_of(None if picked is None else _bytes(picked)), ())
             _move_pick_counts(pipe, self._keys, changes)
             await pipe.execute()
@@ -271,10 +308,14 @@ class RedisKeys:
         self.prefix = prefix
         self.pick_counts = f"{prefix}:pick_counts"
         self.embedders = f"{prefix}:embedders"
+        self.subscribers = f"{prefix}:subscribers"
         self.profile_pattern = f"{_glob_escaped(prefix)}:{{*}}:profile"
 
     def profile(self, user: UserRef) -> str:
         return f"{self._user_part(user)}:profile"
+
+    def subscription(self, user: UserRef) -> str:
+        return f"{self._user_part(user)}:subscription"
 
     def user_of(self, profile_key: bytes | str) -> UserRef | None:
         """The user a profile key belongs to, or ``None`` for a key of another shape."""
@@ -575,3 +616,22 @@ def _address(client: Redis) -> str:
 
 def _glob_escaped(text: str) -> str:
     return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)
+
+
+def _subscription_fields(subscription: Subscription) -> dict[FieldT, EncodableT]:
+    return {
+        "weekday": str(subscription.weekday),
+        "hour": str(subscription.hour),
+        "timezone": subscription.timezone,
+    }
+
+
+def _subscription_of(fields: Mapping[bytes, bytes]) -> Subscription | None:
+    """The stored subscription; a malformed one is logged and treated as none."""
+    try:
+        return Subscription(
+            int(fields[b"weekday"]), int(fields[b"hour"]), fields[b"timezone"].decode()
+        )
+    except (KeyError, ValueError) as error:
+        log.warning("ignored a malformed subscription: %s", error)
+        return None

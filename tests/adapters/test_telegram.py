@@ -20,7 +20,7 @@ from adapters.telegram.bot import build_application, polling
 from adapters.telegram.handlers import SearchRateLimit, TelegramHandlers
 from core.embedders import LocalEmbedder
 from core.index import MovieIndex
-from core.models import UserRef
+from core.models import Subscription, UserRef
 from core.ports import ProfileStore
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
@@ -102,7 +102,18 @@ def buttons(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
 async def test_commands_are_published(bot: Recommender, fake: FakeTelegram) -> None:
     await wait_until(lambda: fake.commands)
     names = [command["command"] for command in fake.commands]
-    assert names == ["start", "search", "recommend", "explore", "profile", "undo", "forget", "help"]
+    assert names == [
+        "start",
+        "search",
+        "recommend",
+        "explore",
+        "profile",
+        "undo",
+        "forget",
+        "subscribe",
+        "unsubscribe",
+        "help",
+    ]
     help_text = (await say(fake, ALICE, "/help"))["text"]
     assert all(f"/{name}" in help_text for name in names)
 
@@ -263,3 +274,17 @@ async def test_a_user_who_blocked_the_bot_does_not_stop_it(
     fake.type_text(ALICE, "/help")
     await wait_until(lambda: [c for c in fake.calls("sendMessage") if c.status == 403])
     assert (await say(fake, BOB, "/help"))["text"].startswith("<b>Commands</b>")
+
+
+async def test_subscribe_and_unsubscribe(
+    bot: Recommender, fake: FakeTelegram, store: MemoryProfileStore
+) -> None:
+    alice = UserRef("telegram", str(ALICE))
+    reply = await say(fake, ALICE, "/subscribe fri 18 Europe/Berlin")
+    assert reply["text"].startswith("Subscribed: every Friday at 18:00 (Europe/Berlin)")
+    for bad in ("/subscribe 99 99", "/subscribe someday", "/subscribe mon 8 Mars/Base"):
+        answer = (await say(fake, ALICE, bad))["text"]
+        assert answer.startswith(("Usage: /subscribe", "Choose a day", "Unknown time zone"))
+    assert await store.subscription(alice) == Subscription(4, 18, "Europe/Berlin")
+    assert (await say(fake, ALICE, "/unsubscribe"))["text"] == "Unsubscribed: no more weekly picks."
+    assert await store.subscription(alice) is None

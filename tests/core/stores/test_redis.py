@@ -16,7 +16,7 @@ import redis
 from redis.asyncio import Redis
 
 from core.errors import StoreUnavailableError
-from core.models import TasteProfile, UserRef
+from core.models import Subscription, TasteProfile, UserRef
 from core.stores.profile_hash import UNUSABLE_FINGERPRINT, encode_vector
 from core.stores.redis import IDEMPOTENCY_TTL_SECONDS, RedisKeys, RedisProfileStore
 from core.taste import replay_picks
@@ -407,3 +407,17 @@ async def test_the_pool_never_opens_more_connections_than_configured(tmp_path: P
         assert clients <= 3 + 1
         assert await store.pick_counts(range(100)) == (1,) * 100
         await store.close()
+
+
+async def test_the_set_of_subscribed_users_follows_subscriptions(prefix: str) -> None:
+    async with local_redis_store(prefix) as store:
+        client = Redis.from_url(LOCAL_REDIS)
+        try:
+            await store.set_subscription(ALICE, Subscription(1, 8))
+            expected = {store.keys.subscription(ALICE).encode()}
+            assert await client.smembers(store.keys.subscribers) == expected
+            await store.forget(ALICE)
+            assert await client.smembers(store.keys.subscribers) == set()
+            assert await client.exists(store.keys.subscription(ALICE)) == 0
+        finally:
+            await client.aclose()

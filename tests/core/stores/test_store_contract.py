@@ -9,7 +9,7 @@ import random
 import numpy as np
 import pytest
 
-from core.models import TasteProfile, UndoStep, UserRef
+from core.models import Subscription, TasteProfile, UndoStep, UserRef
 from core.ports import ProfileStore, StoredProfile
 from core.taste import replay_picks
 from tests.core.stores.changes import (
@@ -237,3 +237,22 @@ async def test_racing_picks_of_many_users_are_all_kept_exactly_once(
         np.testing.assert_allclose(profile.vector, expected, atol=1e-5)
     expected_counts = np.bincount([i for ids in plan.values() for i in ids], minlength=400)
     assert await store.pick_counts(range(400)) == tuple(expected_counts)
+
+
+async def test_subscriptions_are_set_changed_and_removed(store: ProfileStore) -> None:
+    assert await store.subscription(ALICE) is None
+    await store.set_subscription(ALICE, Subscription(4, 18, "Europe/Berlin"))
+    await store.set_subscription(BOB, Subscription(0, 9))
+    assert await store.subscription(ALICE) == Subscription(4, 18, "Europe/Berlin")
+    await store.set_subscription(ALICE, Subscription(6, 7, "Asia/Tokyo"))
+    assert await store.subscription(ALICE) == Subscription(6, 7, "Asia/Tokyo")
+    await store.set_subscription(ALICE, None)
+    await store.set_subscription(ALICE, None)
+    assert await store.subscription(ALICE) is None
+    assert await store.subscription(BOB) == Subscription(0, 9, "UTC")
+
+
+async def test_forget_ends_the_subscription(store: ProfileStore) -> None:
+    await store.set_subscription(ALICE, Subscription(2, 20))
+    await store.forget(ALICE)
+    assert await store.subscription(ALICE) is None
