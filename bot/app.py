@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 from pathlib import Path
 
 from adapters.buttons import ButtonCodec
-from adapters.telegram.bot import build_application, polling
+from adapters.telegram.bot import Webhook, build_application, serving
 from adapters.telegram.handlers import SearchRateLimit, TelegramHandlers
 from bot.config import EmbedderKind, RedisSettings, Settings
 from core.catalog import SAMPLE, load_catalog
@@ -134,7 +137,7 @@ def button_codec(settings: Settings, index: MovieIndex) -> ButtonCodec:
 
 
 async def serve_telegram(settings: Settings, stop: asyncio.Event) -> None:
-    """Answer Telegram by long polling until ``stop`` is set."""
+    """Answer Telegram, by webhook or long polling, until ``stop`` is set."""
     if settings.telegram.token is None:
         raise MovieBotError("MOVIEBOT_TELEGRAM_TOKEN is not set")
     store = make_store(settings)
@@ -146,7 +149,24 @@ async def serve_telegram(settings: Settings, stop: asyncio.Event) -> None:
         application = build_application(
             settings.telegram.token.get_secret_value(), handlers, settings.telegram.base_url
         )
-        async with polling(application):
+        async with serving(application, telegram_webhook(settings)):
             await stop.wait()
     finally:
         await close_store(store)
+
+
+def telegram_webhook(settings: Settings) -> Webhook | None:
+    """The webhook of ``MOVIEBOT_TELEGRAM_WEBHOOK_*``, or ``None`` for long polling.
+
+    Telegram sends the secret token in a header with every update; it is derived from
+    ``MOVIEBOT_SECRET``, so no other secret needs configuring.
+    """
+    telegram = settings.telegram
+    if telegram.webhook_url is None:
+        return None
+    if settings.buttons.secret is None:
+        raise MovieBotError("set MOVIEBOT_SECRET: it also authenticates webhook updates")
+    key = settings.buttons.secret.get_secret_value().encode()
+    digest = hmac.new(key, b"telegram webhook", hashlib.sha256).digest()
+    token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return Webhook(telegram.webhook_url, telegram.webhook_listen, telegram.webhook_port, token)

@@ -86,13 +86,17 @@ class RedisSettings(BaseSettings):
 
 
 class TelegramSettings(BaseSettings):
-    """``MOVIEBOT_TELEGRAM_*``: the bot token from @BotFather and, optionally, the Bot API
-    endpoint (a self-hosted Bot API server, or a local stand-in in tests)."""
+    """``MOVIEBOT_TELEGRAM_*``: the bot token from @BotFather; optionally the Bot API
+    endpoint (a self-hosted Bot API server, or a local stand-in in tests) and a webhook
+    (its public HTTPS URL, and the address and port the bot listens on behind a proxy)."""
 
     model_config = _section("MOVIEBOT_TELEGRAM_")
 
     token: SecretStr | None = None
     base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
 
 
 class ButtonSettings(BaseSettings):

@@ -6,6 +6,8 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from telegram import BotCommand
 from telegram.ext import (
@@ -70,21 +72,43 @@ def build_application(
     return application
 
 
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where Telegram posts updates, where the bot listens, and the header it must send."""
+
+    url: str
+    listen: str
+    port: int
+    secret_token: str
+
+
 @asynccontextmanager
-async def polling(
+async def serving(
     application: Application,  # type: ignore[type-arg]
-    timeout: int = 10,
+    webhook: Webhook | None = None,
+    poll_timeout: int = 10,
 ) -> AsyncIterator[None]:
-    """Publish the commands (setMyCommands) and answer updates by long polling until the
-    block ends."""
+    """Publish the commands (setMyCommands), then answer updates until the block ends:
+    by webhook when one is given (updates without its secret header are refused), else
+    by long polling."""
     async with application:
         commands = [BotCommand(name, description) for name, description in render.COMMANDS]
         await application.bot.set_my_commands(commands)
         await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=timeout)
+        updater = application.updater
+        assert updater is not None
+        if webhook is None:
+            await updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+        else:
+            await updater.start_webhook(
+                listen=webhook.listen,
+                port=webhook.port,
+                url_path=urlsplit(webhook.url).path.lstrip("/"),
+                webhook_url=webhook.url,
+                secret_token=webhook.secret_token,
+            )
         try:
             yield
         finally:
-            await application.updater.stop()
+            await updater.stop()
             await application.stop()

@@ -12,11 +12,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
 from adapters.buttons import ButtonCodec
-from adapters.telegram.bot import build_application, polling
+from adapters.telegram.bot import Webhook, build_application, serving
 from adapters.telegram.handlers import SearchRateLimit, TelegramHandlers
 from core.embedders import LocalEmbedder
 from core.index import MovieIndex
@@ -54,7 +55,7 @@ async def running_bot(
     codec = ButtonCodec(SECRET, index.fingerprint)
     handlers = TelegramHandlers(recommender, codec, SearchRateLimit(limit=5, window=60))
     application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")
-    async with polling(application, timeout=1):
+    async with serving(application, poll_timeout=1):
         yield recommender
 
 
@@ -288,3 +289,41 @@ async def test_subscribe_and_unsubscribe(
     assert await store.subscription(alice) == Subscription(4, 18, "Europe/Berlin")
     assert (await say(fake, ALICE, "/unsubscribe"))["text"] == "Unsubscribed: no more weekly picks."
     assert await store.subscription(alice) is None
+
+
+async def test_webhook_mode_accepts_only_telegrams_secret(
+    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: LocalEmbedder
+) -> None:
+    port = free_port()
+    hook = Webhook(f"http://127.0.0.1:{port}/telegram", "127.0.0.1", port, "sesame_42")
+    recommender = Recommender(sample_index, local_embedder, MemoryProfileStore())
+    handlers = TelegramHandlers(
+        recommender, ButtonCodec(SECRET, sample_index.fingerprint), SearchRateLimit()
+    )
+    application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": {"id": ALICE, "type": "private"},
+            "from": {"id": ALICE, "is_bot": False, "first_name": "Alice"},
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+    async with serving(application, hook), httpx.AsyncClient() as client:
+        registered = fake.calls("setWebhook")
+        assert registered and registered[-1].params["url"] == hook.url
+        assert registered[-1].params["secret_token"] == "sesame_42"
+        forged = await client.post(
+            hook.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}
+        )
+        assert forged.status_code == 403
+        genuine = await client.post(
+            hook.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "sesame_42"}
+        )
+        assert genuine.status_code == 200
+        await wait_until(lambda: fake.messages(ALICE))
+    assert len(fake.messages(ALICE)) == 1
+    assert fake.messages(ALICE)[0]["text"].startswith("<b>Commands</b>")
