@@ -11,7 +11,7 @@ from pathlib import Path
 from adapters.buttons import ButtonCodec
 from adapters.telegram.bot import Webhook, build_application, serving
 from adapters.telegram.handlers import SearchRateLimit, TelegramHandlers
-from bot.config import EmbedderKind, RedisSettings, Settings
+from bot.config import EmbedderKind, Platform, RedisSettings, Settings
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import LocalEmbedder, OllamaEmbedder
 from core.embedding_cache import EmbeddingCache, ProgressCallback
@@ -120,6 +120,11 @@ def build_sample_index(
     )
     index.save(directory)
     return index
+
+
+def configured_platforms(settings: Settings) -> list[Platform]:
+    """The chat platforms that have a token."""
+    return [Platform.telegram] if settings.telegram.token is not None else []
 
 
 def button_codec(settings: Settings, index: MovieIndex) -> ButtonCodec:

@@ -32,6 +32,7 @@ from adapters.telegram.bot import quiet_token_logging
 from bot.app import (
     build_sample_index,
     close_store,
+    configured_platforms,
     embedding_cache,
     has_index,
     index_params,
@@ -41,7 +42,7 @@ from bot.app import (
     open_recommender,
     serve_telegram,
 )
-from bot.config import EmbedderKind, Settings
+from bot.config import EmbedderKind, Platform, Settings
 from core.catalog import load_catalog
 from core.embedding_cache import ProgressCallback, embed_documents_cached
 from core.errors import MovieBotError
@@ -115,27 +116,40 @@ def search(
 
 
 @app.command()
-def run() -> None:
+def run(
+    platform: Annotated[
+        Platform | None,
+        typer.Option(help="Serve only this platform (default: every one with a token)."),
+    ] = None,
+) -> None:
     """Serve the chat platforms that have a token (Telegram: MOVIEBOT_TELEGRAM_TOKEN)."""
     settings = Settings()
-    if settings.telegram.token is None:
+    platforms = configured_platforms(settings)
+    if platform is not None and platform not in platforms:
+        errors.print(f"{platform} has no token: set MOVIEBOT_{platform.upper()}_TOKEN")
+        raise typer.Exit(1)
+    if not platforms:
         errors.print(
             "No chat platform is configured: set MOVIEBOT_TELEGRAM_TOKEN (a token from "
             "@BotFather) and MOVIEBOT_SECRET. To try the bot without one: moviebot demo"
         )
         raise typer.Exit(1)
+    with _friendly_errors():
+        if not has_index(settings.index.dir):
+            _build_sample_index_once(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     quiet_token_logging()
     with _friendly_errors():
-        asyncio.run(_serve_until_signalled(settings))
+        asyncio.run(_serve_until_signalled(settings, [platform] if platform else platforms))
 
 
-async def _serve_until_signalled(settings: Settings) -> None:
+async def _serve_until_signalled(settings: Settings, platforms: list[Platform]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    await serve_telegram(settings, stop)
+    servers = {Platform.telegram: serve_telegram}
+    await asyncio.gather(*(servers[chosen](settings, stop) for chosen in platforms))
 
 
 @app.command()
@@ -144,13 +158,13 @@ def demo() -> None:
     settings = Settings()
     with _friendly_errors():
         if not has_index(settings.index.dir):
-            _build_demo_index(settings)
+            _build_sample_index_once(settings)
         store = make_store(settings)
         recommender = open_recommender(settings, store=store)
     ConsoleChat(recommender, console_user(), console).run_until_exit(partial(close_store, store))
 
 
-def _build_demo_index(settings: Settings) -> None:
+def _build_sample_index_once(settings: Settings) -> None:
     console.print(f"First run: indexing the bundled sample catalog into {settings.index.dir}")
     with _embedding_progress() as on_progress:
         index = build_sample_index(settings, on_progress)

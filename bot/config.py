@@ -23,6 +23,12 @@ def _default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "moviebot"
 
 
+class Platform(StrEnum):
+    """A chat platform that ``moviebot run`` can serve."""
+
+    telegram = "telegram"
+
+
 class EmbedderKind(StrEnum):
     """Which embedding model to use."""
 

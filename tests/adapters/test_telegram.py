@@ -20,17 +20,19 @@ from adapters.buttons import ButtonCodec
 from adapters.telegram.bot import Webhook, build_application, serving
 from adapters.telegram.handlers import SearchRateLimit, TelegramHandlers
 from core.embedders import LocalEmbedder
+from core.errors import EmbedderError
 from core.index import MovieIndex
 from core.models import Subscription, UserRef
 from core.ports import ProfileStore
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
-from tests.core.stores.redis_server import free_port
+from tests.core.stores.redis_server import RedisServer, free_port
 from tests.fakes.telegram_api import FakeTelegram, wait_until, wait_until_sync
 
 TOKEN = "123456:TEST-token"
 MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))
+DEPLOY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "redis.conf"
 SECRET = b"telegram scenario secret, 32 b!!"
 ALICE, BOB, GROUP = 1001, 1002, -100200300
 
@@ -200,43 +202,48 @@ async def test_a_flood_of_searches_is_slowed_down(bot: Recommender, fake: FakeTe
     assert (await say(fake, BOB, "/search western"))["text"].startswith("<b>Search")
 
 
-async def test_redis_down_gets_a_clear_answer(
-    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: LocalEmbedder
+async def test_redis_stopped_mid_conversation_gets_a_clear_answer(
+    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: LocalEmbedder, tmp_path: Path
 ) -> None:
-    store = RedisProfileStore.from_url(
-        f"redis://127.0.0.1:{free_port()}/0", timeout=0.5, connect_timeout=0.5
-    )
-    try:
-        async with running_bot(fake, sample_index, local_embedder, store):
-            reply = await say(fake, ALICE, "/recommend")
-            assert reply["text"] == "I can't reach my memory right now, try again in a minute."
-            results = await say(fake, ALICE, "/search die hard")
-            pick = buttons(results)[0][0]["callback_data"]
-            answer = await press(fake, ALICE, results, pick)
-            assert answer == "I can't reach my memory right now, try again in a minute."
-    finally:
-        await store.close()
+    with RedisServer(tmp_path, config=DEPLOY_CONFIG) as server:
+        store = RedisProfileStore.from_url(server.url, timeout=0.5, connect_timeout=0.5)
+        try:
+            async with running_bot(fake, sample_index, local_embedder, store):
+                results = await say(fake, ALICE, "/search die hard")
+                pick = buttons(results)[0][0]["callback_data"]
+                assert await press(fake, ALICE, results, pick) == "✓ picked: Die Hard (1988)"
+                server.kill()
+                reply = await say(fake, ALICE, "/recommend")
+                assert reply["text"] == "I can't reach my memory right now, try again in a minute."
+                answer = await press(fake, ALICE, results, buttons(results)[1][0]["callback_data"])
+                assert answer == "I can't reach my memory right now, try again in a minute."
+                server.start()
+                recommended = (await say(fake, ALICE, "/recommend"))["text"]
+                assert "close to Die Hard (1988), which you picked" in recommended
+        finally:
+            await store.close()
 
 
-def test_moviebot_run_serves_telegram(fake: FakeTelegram, sample_index_dir: Path) -> None:
-    """The real wiring: `moviebot run` in its own process, against the stand-in."""
-    environment = {
-        **os.environ,
+def test_moviebot_run_serves_telegram(fake: FakeTelegram, tmp_path: Path) -> None:
+    """The real wiring: `moviebot run` in its own process, against the stand-in, with
+    the two variables a newcomer sets; the first run indexes the bundled sample."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MOVIEBOT_")}
+    environment |= {
         "MOVIEBOT_TELEGRAM_TOKEN": TOKEN,
-        "MOVIEBOT_TELEGRAM_BASE_URL": f"{fake.url}/bot",
         "MOVIEBOT_SECRET": SECRET.decode(),
-        "MOVIEBOT_INDEX_DIR": str(sample_index_dir),
+        "MOVIEBOT_TELEGRAM_BASE_URL": f"{fake.url}/bot",
+        "MOVIEBOT_INDEX_DIR": str(tmp_path / "index"),
+        "MOVIEBOT_CACHE_DIR": str(tmp_path / "cache"),
     }
-    environment.pop("MOVIEBOT_REDIS_URL", None)
     process = subprocess.Popen(
-        [MOVIEBOT, "run"],
+        [MOVIEBOT, "run", "--platform", "telegram"],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        wait_until_sync(lambda: fake.commands, timeout=120)
+        wait_until_sync(lambda: fake.commands, timeout=240)
         fake.type_text(ALICE, "/search die hard")
         wait_until_sync(lambda: fake.messages(ALICE), timeout=60)
         assert "Die Hard (1988)" in fake.messages(ALICE)[0]["text"]
@@ -245,6 +252,7 @@ def test_moviebot_run_serves_telegram(fake: FakeTelegram, sample_index_dir: Path
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert TOKEN.split(":")[1] not in output
+    assert "200 movies indexed" in output
 
 
 def test_moviebot_run_without_a_token_says_what_to_set() -> None:
@@ -258,6 +266,15 @@ def test_moviebot_run_without_a_token_says_what_to_set() -> None:
     )
     assert finished.returncode == 1
     assert "MOVIEBOT_TELEGRAM_TOKEN" in finished.stderr and "moviebot demo" in finished.stderr
+    chosen = subprocess.run(
+        [MOVIEBOT, "run", "--platform", "telegram"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert chosen.returncode == 1
+    assert "telegram has no token: set MOVIEBOT_TELEGRAM_TOKEN" in chosen.stderr
 
 
 async def test_telegram_flood_control_is_waited_out(bot: Recommender, fake: FakeTelegram) -> None:
@@ -327,3 +344,26 @@ async def test_webhook_mode_accepts_only_telegrams_secret(
         await wait_until(lambda: fake.messages(ALICE))
     assert len(fake.messages(ALICE)) == 1
     assert fake.messages(ALICE)[0]["text"].startswith("<b>Commands</b>")
+
+
+class UnreachableEmbedder:
+    """The index's embedder, as seen when its server is down."""
+
+    def __init__(self, name: str, dim: int) -> None:
+        self.name, self.dim = name, dim
+
+    def embed_documents(self, texts: list[str]) -> Any:
+        raise EmbedderError("cannot reach the Ollama server")
+
+    def embed_query(self, text: str) -> Any:
+        raise EmbedderError("cannot reach the Ollama server")
+
+
+async def test_embedder_down_gets_a_clear_answer(
+    fake: FakeTelegram, sample_index: MovieIndex
+) -> None:
+    down = UnreachableEmbedder(sample_index.manifest.embedder, sample_index.dim)
+    async with running_bot(fake, sample_index, down, MemoryProfileStore()):  # type: ignore[arg-type]
+        reply = await say(fake, ALICE, "/search die hard")
+        assert reply["text"] == "I can't reach my memory right now, try again in a minute."
+        assert (await say(fake, ALICE, "/help"))["text"].startswith("<b>Commands</b>")
