@@ -16,12 +16,13 @@ import asyncio
 import contextlib
 import hashlib
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.background_server import BackgroundServer
 
 Embeddings = list[list[float]]
 
@@ -44,22 +45,19 @@ class EmbedCall:
     truncate: bool | None
 
 
-class FakeOllama:
+class FakeOllama(BackgroundServer):
     """Serves ``/api/embed`` on 127.0.0.1 from a background thread with its own loop."""
 
     def __init__(self, *, models: tuple[str, ...] = ("nomic-embed-text",), dim: int = 768):
         self.models = set(models)
         self.dim = dim
         self.calls: list[EmbedCall] = []
-        self.url = ""
+        super().__init__()
         self._fail = 0
         self._hang = 0
         self._hang_seconds = 0.0
         self._tamper: Callable[[Embeddings], Any] | None = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._release = asyncio.Event()
-        self._runner: web.AppRunner | None = None
 
     # --- what a test can ask for -------------------------------------------------
 
@@ -77,34 +75,11 @@ class FakeOllama:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._release.set)
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-
-    def __enter__(self) -> FakeOllama:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    async def _serve(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/api/embed", self._embed)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+
+    def release_waiters(self) -> None:
+        self._loop.call_soon_threadsafe(self._release.set)
 
     # --- the endpoint ----------------------------------------------------------------
 

@@ -35,6 +35,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from tests.fakes.background_server import BackgroundServer
+
 T = TypeVar("T")
 JSON = dict[str, Any]
 
@@ -207,11 +209,11 @@ def _timeout_message(
     return text
 
 
-class FakeTelegram:
+class FakeTelegram(BackgroundServer):
     """Serves ``/bot<token>/<method>`` on 127.0.0.1 from a background thread with its own loop."""
 
     def __init__(self) -> None:
-        self.url = ""
+        super().__init__()
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._updates: list[JSON] = []
@@ -225,10 +227,7 @@ class FakeTelegram:
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._token_seen: str | None = None
         self._stopping = False
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._wakeup = asyncio.Event()
-        self._runner: web.AppRunner | None = None
         self._handlers: dict[str, Callable[[JSON], Awaitable[Any]]] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -246,37 +245,14 @@ class FakeTelegram:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/bot{token}/{method}", self._dispatch)
+        app.router.add_post("/bot{token}/{method}", self._dispatch)
 
-    def stop(self) -> None:
+    def release_waiters(self) -> None:
         with self._lock:
             self._stopping = True
         self._loop.call_soon_threadsafe(self._wakeup.set)
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-
-    def __enter__(self) -> FakeTelegram:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    async def _serve(self) -> None:
-        app = web.Application()
-        app.router.add_get("/bot{token}/{method}", self._dispatch)
-        app.router.add_post("/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
 
     # --- what a test can set up --------------------------------------------------------
 
