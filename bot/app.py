@@ -6,11 +6,18 @@ import asyncio
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 
 from adapters.buttons import ButtonCodec
-from adapters.telegram.bot import Webhook, build_application, serving
-from adapters.telegram.handlers import SearchRateLimit, TelegramHandlers
+from adapters.discord.bot import MovieBot
+from adapters.discord.bot import serving as discord_serving
+from adapters.discord.cog import MovieCommands
+from adapters.rate_limit import SearchRateLimit
+from adapters.telegram.bot import Webhook, build_application
+from adapters.telegram.bot import serving as telegram_serving
+from adapters.telegram.handlers import TelegramHandlers
 from bot.config import EmbedderKind, Platform, RedisSettings, Settings
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import LocalEmbedder, OllamaEmbedder
@@ -124,7 +131,8 @@ def build_sample_index(
 
 def configured_platforms(settings: Settings) -> list[Platform]:
     """The chat platforms that have a token."""
-    return [Platform.telegram] if settings.telegram.token is not None else []
+    tokens = {Platform.telegram: settings.telegram.token, Platform.discord: settings.discord.token}
+    return [platform for platform, token in tokens.items() if token is not None]
 
 
 def button_codec(settings: Settings, index: MovieIndex) -> ButtonCodec:
@@ -141,23 +149,45 @@ def button_codec(settings: Settings, index: MovieIndex) -> ButtonCodec:
     return ButtonCodec(settings.buttons.secret.get_secret_value().encode(), index.fingerprint)
 
 
-async def serve_telegram(settings: Settings, stop: asyncio.Event) -> None:
-    """Answer Telegram, by webhook or long polling, until ``stop`` is set."""
-    if settings.telegram.token is None:
-        raise MovieBotError("MOVIEBOT_TELEGRAM_TOKEN is not set")
+async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio.Event) -> None:
+    """Answer every platform of ``platforms`` from one Recommender, in this event loop,
+    until ``stop`` is set."""
     store = make_store(settings)
     try:
         recommender = open_recommender(settings, store=store)
-        handlers = TelegramHandlers(
-            recommender, button_codec(settings, recommender.index), SearchRateLimit()
-        )
-        application = build_application(
-            settings.telegram.token.get_secret_value(), handlers, settings.telegram.base_url
-        )
-        async with serving(application, telegram_webhook(settings)):
+        codec = button_codec(settings, recommender.index)
+        async with AsyncExitStack() as serving:
+            for platform in platforms:
+                await serving.enter_async_context(PLATFORMS[platform](settings, recommender, codec))
             await stop.wait()
     finally:
         await close_store(store)
+
+
+def telegram(
+    settings: Settings, recommender: Recommender, codec: ButtonCodec
+) -> AbstractAsyncContextManager[None]:
+    """Telegram, by webhook or long polling, while the context is open."""
+    if settings.telegram.token is None:
+        raise MovieBotError("MOVIEBOT_TELEGRAM_TOKEN is not set")
+    handlers = TelegramHandlers(recommender, codec, SearchRateLimit())
+    application = build_application(
+        settings.telegram.token.get_secret_value(), handlers, settings.telegram.base_url
+    )
+    return telegram_serving(application, telegram_webhook(settings))
+
+
+def discord(
+    settings: Settings, recommender: Recommender, codec: ButtonCodec
+) -> AbstractAsyncContextManager[None]:
+    """Discord, on the gateway, while the context is open."""
+    if settings.discord.token is None:
+        raise MovieBotError("MOVIEBOT_DISCORD_TOKEN is not set")
+    bot = MovieBot(MovieCommands(recommender, codec, SearchRateLimit()), settings.discord.guild_id)
+    return discord_serving(bot, settings.discord.token.get_secret_value())
+
+
+PLATFORMS = {Platform.telegram: telegram, Platform.discord: discord}
 
 
 def telegram_webhook(settings: Settings) -> Webhook | None:

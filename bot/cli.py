@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +27,6 @@ from rich.text import Text
 from threadpoolctl import threadpool_limits
 
 from adapters.console import ConsoleChat, console_user
-from adapters.telegram.bot import quiet_token_logging
 from bot.app import (
     build_sample_index,
     close_store,
@@ -40,9 +38,10 @@ from bot.app import (
     make_redis_store,
     make_store,
     open_recommender,
-    serve_telegram,
+    serve,
 )
 from bot.config import EmbedderKind, Platform, Settings
+from bot.logs import configure_logging
 from core.catalog import load_catalog
 from core.embedding_cache import ProgressCallback, embed_documents_cached
 from core.errors import MovieBotError
@@ -122,7 +121,8 @@ def run(
         typer.Option(help="Serve only this platform (default: every one with a token)."),
     ] = None,
 ) -> None:
-    """Serve the chat platforms that have a token (Telegram: MOVIEBOT_TELEGRAM_TOKEN)."""
+    """Serve the chat platforms that have a token (MOVIEBOT_TELEGRAM_TOKEN,
+    MOVIEBOT_DISCORD_TOKEN), all in one process."""
     settings = Settings()
     platforms = configured_platforms(settings)
     if platform is not None and platform not in platforms:
@@ -131,14 +131,14 @@ def run(
     if not platforms:
         errors.print(
             "No chat platform is configured: set MOVIEBOT_TELEGRAM_TOKEN (a token from "
-            "@BotFather) and MOVIEBOT_SECRET. To try the bot without one: moviebot demo"
+            "@BotFather) or MOVIEBOT_DISCORD_TOKEN, and MOVIEBOT_SECRET. To try the bot "
+            "without one: moviebot demo"
         )
         raise typer.Exit(1)
     with _friendly_errors():
         if not has_index(settings.index.dir):
             _build_sample_index_once(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    quiet_token_logging()
+    configure_logging(settings)
     with _friendly_errors():
         asyncio.run(_serve_until_signalled(settings, [platform] if platform else platforms))
 
@@ -148,8 +148,7 @@ async def _serve_until_signalled(settings: Settings, platforms: list[Platform]) 
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    servers = {Platform.telegram: serve_telegram}
-    await asyncio.gather(*(servers[chosen](settings, stop) for chosen in platforms))
+    await serve(settings, platforms, stop)
 
 
 @app.command()

@@ -27,6 +27,7 @@ class Platform(StrEnum):
     """A chat platform that ``moviebot run`` can serve."""
 
     telegram = "telegram"
+    discord = "discord"
 
 
 class EmbedderKind(StrEnum):
@@ -105,6 +106,17 @@ class TelegramSettings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
 
 
+class DiscordSettings(BaseSettings):
+    """``MOVIEBOT_DISCORD_*``: the bot token of the Discord application; optionally one
+    server (guild) id whose slash commands are synced at once, for development (global
+    commands can take up to an hour to appear everywhere)."""
+
+    model_config = _section("MOVIEBOT_DISCORD_")
+
+    token: SecretStr | None = None
+    guild_id: int | None = Field(default=None, ge=1)
+
+
 class ButtonSettings(BaseSettings):
     """``MOVIEBOT_SECRET``: the key that signs button payloads (16 characters or more)."""
 
@@ -121,4 +133,5 @@ class Settings(BaseModel):
     index: IndexSettings = Field(default_factory=IndexSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
     buttons: ButtonSettings = Field(default_factory=ButtonSettings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -119,3 +120,13 @@ class Subscription:
     hour: int
     timezone: str = "UTC"
     """An IANA time zone name, such as ``Europe/Berlin``."""
+
+
+class Delivery(StrEnum):
+    """What became of one message pushed to a user."""
+
+    SENT = "sent"
+    GONE = "gone"
+    """The user blocked the bot or closed their direct messages: never try again."""
+    FAILED = "failed"
+    """The platform did not take it, even after retries: try again later."""

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.models import Subscription, TasteProfile, UserRef, Vectors
+from core.models import Delivery, Recommendation, Subscription, TasteProfile, UserRef, Vectors
 
 
 class Embedder(Protocol):
@@ -92,4 +92,23 @@ class ProfileStore(Protocol):
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         """How many users currently have each movie among their picks, in input order."""
+        ...
+
+
+class Notifier(Protocol):
+    """Sends the weekly picks to the users of one chat platform."""
+
+    @property
+    def platform(self) -> str:
+        """The platform of the users it reaches, as in ``UserRef.platform``."""
+        ...
+
+    async def send_picks(self, user: UserRef, picks: Sequence[Recommendation]) -> Delivery:
+        """Send ``picks`` to ``user`` with pick and less-like-this buttons.
+
+        Returns:
+            ``SENT``; ``GONE`` when the user can no longer be reached (blocked the bot,
+            closed their direct messages); ``FAILED`` when the platform failed even
+            after its own retries.
+        """
         ...

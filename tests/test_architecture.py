@@ -39,3 +39,13 @@ def test_only_the_redis_store_imports_redis() -> None:
 
 def test_the_walker_sees_imports() -> None:
     assert {"faiss", "core"} <= imported_roots(ROOT / "core" / "index.py")
+
+
+def test_each_door_imports_only_its_own_chat_library() -> None:
+    others = {"telegram": {"discord"}, "discord": {"telegram"}}
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_roots(path) & (others[door] | {"bot"}))
+        for door in others
+        for path in (ROOT / "adapters" / door).rglob("*.py")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}

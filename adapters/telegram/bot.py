@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,26 +20,6 @@ from telegram.ext import (
 
 from adapters.telegram import render
 from adapters.telegram.handlers import TelegramHandlers
-
-_TOKEN_IN_TEXT = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
-
-
-class TokenFilter(logging.Filter):
-    """Masks a bot token (``bot<digits>:<secret>``) anywhere in a log record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = _TOKEN_IN_TEXT.sub("bot<token>", message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-def quiet_token_logging() -> None:
-    """httpx logs every request URL, which holds the token: keep it at WARNING, masked."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(TokenFilter())
 
 
 def build_application(

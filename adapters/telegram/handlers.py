@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import functools
 import math
-import time
-from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
+from adapters import texts
 from adapters.buttons import ButtonAction, ButtonCodec
+from adapters.rate_limit import SearchRateLimit
 from adapters.telegram import render
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
@@ -21,28 +21,6 @@ from core.recommender import Recommender
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Any, Update, Context], Coroutine[Any, Any, None]]
 LIST_SIZE = 5
-
-
-class SearchRateLimit:
-    """At most ``limit`` searches per user in any ``window`` seconds (memory bounded)."""
-
-    def __init__(self, limit: int = 10, window: float = 30.0, users: int = 10_000) -> None:
-        self._limit, self._window, self._users = limit, window, users
-        self._recent: OrderedDict[UserRef, deque[float]] = OrderedDict()
-
-    def allow(self, user: UserRef, now: float | None = None) -> bool:
-        """Count a search of ``user``; ``False`` when they are over the limit."""
-        now = time.monotonic() if now is None else now
-        times = self._recent.pop(user, deque())
-        while times and times[0] <= now - self._window:
-            times.popleft()
-        allowed = len(times) < self._limit
-        if allowed:
-            times.append(now)
-        self._recent[user] = times
-        if len(self._recent) > self._users:
-            self._recent.popitem(last=False)
-        return allowed
 
 
 def friendly(handler: Handler) -> Handler:
@@ -55,7 +33,7 @@ def friendly(handler: Handler) -> Handler:
         except InvalidRequestError as error:
             await _tell(update, render.escape(str(error)))
         except (StoreUnavailableError, EmbedderError):
-            await _tell(update, render.UNAVAILABLE)
+            await _tell(update, texts.UNAVAILABLE)
 
     return answered
 
@@ -132,16 +110,13 @@ class TelegramHandlers:
         """/subscribe [day] [hour] [time zone]: the weekly exploratory picks."""
         weekday, hour, timezone = _slot(context.args or [])
         slot = await self._recommender.subscribe(_user(update), weekday, hour, timezone)
-        await _reply(update, render.Reply(render.subscribed_text(slot)))
+        await _reply(update, render.Reply(render.escape(texts.subscribed(slot))))
 
     @friendly
     async def unsubscribe(self, update: Update, context: Context) -> None:
         """/unsubscribe: no more weekly picks."""
         was_subscribed = await self._recommender.unsubscribe(_user(update))
-        text = (
-            "Unsubscribed: no more weekly picks." if was_subscribed else "You were not subscribed."
-        )
-        await _reply(update, render.Reply(text))
+        await _reply(update, render.Reply(texts.unsubscribed(was_subscribed)))
 
     @friendly
     async def button(self, update: Update, context: Context) -> None:
@@ -154,7 +129,7 @@ class TelegramHandlers:
         if button.action is ButtonAction.FORGET:
             await self._recommender.forget(user)
             await query.answer("Forgotten.")
-            await query.edit_message_text("Done: I forgot every pick and your taste.")
+            await query.edit_message_text(texts.FORGOTTEN)
             return
         picked = button.action is ButtonAction.PICK
         act = self._recommender.pick if picked else self._recommender.dislike
@@ -170,7 +145,7 @@ class TelegramHandlers:
     async def _search(self, update: Update, text: str) -> None:
         user = _user(update)
         if not self._searches.allow(user):
-            await _reply(update, render.Reply(render.SLOW_DOWN))
+            await _reply(update, render.Reply(texts.SLOW_DOWN))
             return
         hits = await self._recommender.search(text, LIST_SIZE)
         await _reply(update, render.search_reply(hits, "Search results", user, self._codec))
@@ -182,7 +157,7 @@ def _user(update: Update) -> UserRef:
     return UserRef("telegram", str(update.effective_user.id))
 
 
-DAYS = {name[:3].lower(): number for number, name in enumerate(render.WEEKDAYS)}
+DAYS = {name[:3].lower(): number for number, name in enumerate(texts.WEEKDAYS)}
 SUBSCRIBE_USAGE = (
     "Usage: /subscribe [day] [hour] [time zone], for example /subscribe fri 18 Europe/Berlin"
 )

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from core.models import (
     Movie,
     ProfileSummary,
     Recommendation,
     SearchHit,
-    Subscription,
     UserRef,
 )
 
@@ -22,9 +22,6 @@ from core.models import (
 TITLE_CHARS = 200
 OVERVIEW_CHARS = 140
 LABEL_CHARS = 28
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-UNAVAILABLE = "I can't reach my memory right now, try again in a minute."
-SLOW_DOWN = "Slow down a little, please: try again in a few seconds."
 
 COMMANDS = (
     ("start", "what this bot does, and movies to start with"),
@@ -74,7 +71,7 @@ def recommendations_reply(
 def profile_text(summary: ProfileSummary) -> str:
     """``/profile``: picks so far, top genres, last picks."""
     if summary.pick_count == 0:
-        return "No picks yet. Search for a movie you like and press 👍."
+        return texts.NO_PICKS_YET
     lines = [f"<b>{summary.pick_count} picks</b>, {summary.dislike_count} less-like-this"]
     if summary.top_genres:
         lines.append("Top genres: " + html.escape(", ".join(summary.top_genres)))
@@ -103,22 +100,13 @@ def marked_keyboard(
     return InlineKeyboardMarkup(rows) if changed else None
 
 
-def subscribed_text(slot: Subscription) -> str:
-    """The confirmation of ``/subscribe``."""
-    day = WEEKDAYS[slot.weekday]
-    return (
-        f"Subscribed: every {day} at {slot.hour:02d}:00 ({escape(slot.timezone)}), "
-        "a few movies a step outside your taste. /unsubscribe stops them."
-    )
-
-
 def forget_confirmation(user: UserRef, codec: ButtonCodec) -> Reply:
     """The question ``/forget`` asks before deleting anything."""
     button = InlineKeyboardButton(
         "Yes, forget me", callback_data=codec.write(user, Button(ButtonAction.FORGET))
     )
     return Reply(
-        "Delete every pick and your taste? This cannot be undone.",
+        texts.FORGET_QUESTION,
         InlineKeyboardMarkup([[button]]),
     )
 
@@ -132,7 +120,7 @@ def _movie_list(
     title: str, movies: Sequence[tuple[Movie, str]], user: UserRef, codec: ButtonCodec
 ) -> Reply:
     if not movies:
-        return Reply(f"<b>{escape(title)}</b>\nNothing found — try other words.")
+        return Reply(f"<b>{escape(title)}</b>\n{texts.EMPTY_LIST}")
     blocks = [f"<b>{escape(title)}</b>"]
     rows = []
     for number, (movie, reason) in enumerate(movies, start=1):

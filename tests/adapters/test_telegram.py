@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 from adapters.buttons import ButtonCodec
+from adapters.rate_limit import SearchRateLimit
 from adapters.telegram.bot import Webhook, build_application, serving
-from adapters.telegram.handlers import SearchRateLimit, TelegramHandlers
+from adapters.telegram.handlers import TelegramHandlers
 from core.embedders import LocalEmbedder
 from core.errors import EmbedderError
 from core.index import MovieIndex
@@ -266,15 +267,19 @@ def test_moviebot_run_without_a_token_says_what_to_set() -> None:
     )
     assert finished.returncode == 1
     assert "MOVIEBOT_TELEGRAM_TOKEN" in finished.stderr and "moviebot demo" in finished.stderr
-    chosen = subprocess.run(
-        [MOVIEBOT, "run", "--platform", "telegram"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert chosen.returncode == 1
-    assert "telegram has no token: set MOVIEBOT_TELEGRAM_TOKEN" in chosen.stderr
+    assert "MOVIEBOT_DISCORD_TOKEN" in finished.stderr
+    for platform in ("telegram", "discord"):
+        chosen = subprocess.run(
+            [MOVIEBOT, "run", "--platform", platform],
+            env={**environment, "MOVIEBOT_TELEGRAM_TOKEN": "1:x"}
+            if platform == "discord"
+            else environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert chosen.returncode == 1
+        assert f"{platform} has no token: set MOVIEBOT_{platform.upper()}_TOKEN" in chosen.stderr
 
 
 async def test_telegram_flood_control_is_waited_out(bot: Recommender, fake: FakeTelegram) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.telegram import render
-from adapters.telegram.handlers import SearchRateLimit
 from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
 
 CODEC = ButtonCodec(b"a render test secret, 32 bytes!!", "f1")
@@ -74,10 +73,3 @@ def test_help_lists_every_command() -> None:
     text = render.help_text()
     for name, _ in render.COMMANDS:
         assert f"/{name} — " in text
-
-
-def test_search_rate_limit_per_user() -> None:
-    searches = SearchRateLimit(limit=3, window=10.0)
-    assert [searches.allow(ALICE, now=float(t)) for t in range(4)] == [True, True, True, False]
-    assert searches.allow(UserRef("telegram", "7"), now=3.0)
-    assert searches.allow(ALICE, now=10.5)  # the first search left the window

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 
+import discord
 import pytest
 
-from bot.app import telegram_webhook
-from bot.config import Settings
+from bot.app import configured_platforms, serve, telegram_webhook
+from bot.config import Platform, Settings
 from core.errors import MovieBotError
+from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.telegram_api import FakeTelegram, wait_until
+
+TELEGRAM_TOKEN = "123456:TEST-token"
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +51,47 @@ def test_a_webhook_needs_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOVIEBOT_TELEGRAM_WEBHOOK_URL", "https://bot.example.org/telegram")
     with pytest.raises(MovieBotError, match="MOVIEBOT_SECRET"):
         telegram_webhook(Settings())
+
+
+def test_the_platforms_with_a_token_are_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    for platform in ("TELEGRAM", "DISCORD"):
+        monkeypatch.delenv(f"MOVIEBOT_{platform}_TOKEN", raising=False)
+    assert configured_platforms(Settings()) == []
+    monkeypatch.setenv("MOVIEBOT_DISCORD_TOKEN", "a.discord.token")
+    assert configured_platforms(Settings()) == [Platform.discord]
+    monkeypatch.setenv("MOVIEBOT_TELEGRAM_TOKEN", "123:abc")
+    assert configured_platforms(Settings()) == [Platform.telegram, Platform.discord]
+
+
+async def test_both_platforms_answer_from_one_process(
+    monkeypatch: pytest.MonkeyPatch, sample_index_dir: Path
+) -> None:
+    with FakeTelegram() as telegram, FakeDiscord() as discord_api:
+        monkeypatch.setattr(discord.http.Route, "BASE", discord_api.api_base)
+        environment = {
+            "MOVIEBOT_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+            "MOVIEBOT_TELEGRAM_BASE_URL": f"{telegram.url}/bot",
+            "MOVIEBOT_DISCORD_TOKEN": DISCORD_TOKEN,
+            "MOVIEBOT_SECRET": "a secret of more than sixteen characters",
+            "MOVIEBOT_INDEX_DIR": str(sample_index_dir),
+        }
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("MOVIEBOT_REDIS_URL", raising=False)
+        stop = asyncio.Event()
+        serving = asyncio.create_task(
+            serve(Settings(), [Platform.telegram, Platform.discord], stop)
+        )
+        await discord_api.wait_connected()
+        await wait_until(lambda: discord_api.commands())
+
+        telegram.type_text(1001, "/search die hard")
+        interaction_id = discord_api.slash(1001, "search", {"text": "die hard"})
+        await wait_until(lambda: telegram.messages(1001))
+        await wait_until(lambda: len(discord_api.answers(interaction_id)) == 2)
+        stop.set()
+        await asyncio.wait_for(serving, 10)
+
+    assert "Die Hard" in telegram.messages(1001)[0]["text"]
+    results = discord_api.answers(interaction_id)[1]
+    assert any("Die Hard" in embed["title"] for embed in results.embeds)

@@ -1,0 +1,1 @@
+"""The Discord door: discord.py slash commands and buttons over the shared Recommender."""

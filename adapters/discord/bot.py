@@ -1,0 +1,72 @@
+"""The Discord client: the Movies cog, persistent buttons, slash commands synced at start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import discord
+from discord.ext import commands
+
+from adapters.discord.cog import MovieCommands
+from adapters.discord.components import PayloadButton
+from core.errors import MovieBotError
+
+
+class MovieBot(commands.AutoShardedBot):
+    """A bot with the Movies cog; as many shards as Discord recommends for its servers."""
+
+    def __init__(
+        self, cog: MovieCommands, guild_id: int | None = None, guild_ready_timeout: float = 2.0
+    ) -> None:
+        """``guild_ready_timeout``: seconds to wait at start for the servers' data."""
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents(guilds=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self._cog = cog
+        self._guild_id = guild_id
+
+    async def setup_hook(self) -> None:
+        """Add the cog and the persistent buttons, then publish the slash commands: to one
+        server at once when ``guild_id`` is set (for development), else globally."""
+        await self.add_cog(self._cog)
+        self.add_dynamic_items(PayloadButton)
+        guild = None if self._guild_id is None else discord.Object(self._guild_id)
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        await self.tree.sync(guild=guild)
+
+
+@asynccontextmanager
+async def serving(bot: MovieBot, token: str) -> AsyncIterator[None]:
+    """Log in (which publishes the commands) and connect; answer interactions until the
+    block ends.
+
+    Raises:
+        MovieBotError: Discord refused the token, or the gateway connection ended before
+            the bot was ready.
+    """
+    connection: asyncio.Task[None] | None = None
+    try:
+        try:
+            await bot.login(token)
+        except discord.LoginFailure:
+            raise MovieBotError("Discord refused MOVIEBOT_DISCORD_TOKEN: check the token") from None
+        connection = asyncio.create_task(bot.connect())
+        ready = asyncio.create_task(bot.wait_until_ready())
+        await asyncio.wait({connection, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():
+            ready.cancel()
+            connection.result()
+            raise MovieBotError("Discord closed the connection before the bot was ready")
+        yield
+    finally:
+        await bot.close()
+        if connection is not None:
+            connection.cancel()
+            await asyncio.gather(connection, return_exceptions=True)

@@ -1,0 +1,222 @@
+"""Discord slash commands and button presses: defer, one call on the Recommender, render.
+
+Discord drops an interaction that is not acknowledged within 3 seconds, so every
+command and press is deferred before anything slow (embedding, Redis) and answered
+with a follow-up; a refusal or an outage after the defer still reaches the user, as a
+follow-up only they can see.
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from adapters import texts
+from adapters.buttons import Button, ButtonAction, ButtonCodec
+from adapters.discord import render
+from adapters.discord.components import PREFIX, PRESS_HANDLER_COG
+from adapters.rate_limit import SearchRateLimit
+from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
+from core.models import UserRef
+from core.recommender import Recommender
+
+Interaction = discord.Interaction[Any]
+LIST_SIZE = 5
+MAX_QUERY_CHARS = 500
+WEEKDAY_CHOICES = [app_commands.Choice(name=day, value=n) for n, day in enumerate(texts.WEEKDAYS)]
+
+
+class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
+    """The slash commands and the buttons of moviebot, over one Recommender."""
+
+    def __init__(
+        self, recommender: Recommender, codec: ButtonCodec, searches: SearchRateLimit
+    ) -> None:
+        self._recommender = recommender
+        self._codec = codec
+        self._searches = searches
+
+    @app_commands.command(description="Find movies by title, plot or mood")
+    @app_commands.describe(text="What you feel like watching, e.g. space adventure")
+    async def search(
+        self, interaction: Interaction, text: app_commands.Range[str, 1, MAX_QUERY_CHARS]
+    ) -> None:
+        """/search text: the closest movies with buttons."""
+        user = _user(interaction)
+        if not self._searches.allow(user):
+            await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
+            return
+        await _answer(interaction, self._search(user, text))
+
+    @app_commands.command(description="Movies for your taste")
+    async def recommend(self, interaction: Interaction) -> None:
+        """/recommend: the movies nearest the user's taste."""
+        await _answer(interaction, self._recommend(_user(interaction)))
+
+    @app_commands.command(description="A step outside your taste")
+    @app_commands.describe(strength="How far from your taste: 0 (close) to 1 (far)")
+    async def explore(
+        self, interaction: Interaction, strength: app_commands.Range[float, 0.0, 1.0] | None = None
+    ) -> None:
+        """/explore [strength]: recommendations from a step outside the taste."""
+        await _answer(interaction, self._explore(_user(interaction), strength))
+
+    @app_commands.command(description="What I know about your taste")
+    async def profile(self, interaction: Interaction) -> None:
+        """/profile: picks so far, top genres, last picks (only the user sees it)."""
+        await _answer(interaction, self._profile(_user(interaction)), ephemeral=True)
+
+    @app_commands.command(description="Take back your last pick or less-like-this")
+    async def undo(self, interaction: Interaction) -> None:
+        """/undo: revert the last pick or less-like-this."""
+        work = self._undo(_user(interaction), f"discord:{interaction.id}")
+        await _answer(interaction, work, ephemeral=True)
+
+    @app_commands.command(description="Delete everything I know about you")
+    async def forget(self, interaction: Interaction) -> None:
+        """/forget: ask for confirmation with a button (only the user sees it)."""
+        reply = render.forget_confirmation(_user(interaction), self._codec)
+        await interaction.response.send_message(**reply.message(), ephemeral=True)
+
+    @app_commands.command(description="Weekly exploratory picks by direct message")
+    @app_commands.describe(
+        day="Day of the week (default Friday)",
+        hour="Hour of the day, 0-23 (default 18)",
+        timezone="Your time zone, e.g. Europe/Berlin (default UTC)",
+    )
+    @app_commands.choices(day=WEEKDAY_CHOICES)
+    async def subscribe(
+        self,
+        interaction: Interaction,
+        day: app_commands.Choice[int] | None = None,
+        hour: app_commands.Range[int, 0, 23] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+    ) -> None:
+        """/subscribe [day] [hour] [timezone]: the weekly exploratory picks."""
+        weekday = None if day is None else day.value
+        work = self._subscribe(_user(interaction), weekday, hour, timezone)
+        await _answer(interaction, work, ephemeral=True)
+
+    @subscribe.autocomplete("timezone")
+    async def timezones(self, interaction: Interaction, current: str) -> list[Any]:
+        """Time zones whose name holds what the user typed so far."""
+        typed = current.lower()
+        matches = [zone for zone in _timezones() if typed in zone.lower()][:25]
+        return [app_commands.Choice(name=zone, value=zone) for zone in matches]
+
+    @app_commands.command(description="Stop the weekly picks")
+    async def unsubscribe(self, interaction: Interaction) -> None:
+        """/unsubscribe: no more weekly picks."""
+        await _answer(interaction, self._unsubscribe(_user(interaction)), ephemeral=True)
+
+    @app_commands.command(description="Every command")
+    async def help(self, interaction: Interaction) -> None:
+        """/help: every command (only the user sees it)."""
+        await interaction.response.send_message(**render.help_reply().message(), ephemeral=True)
+
+    async def press(self, interaction: Interaction, payload: str) -> None:
+        """A pressed button: pick, less like this, or confirm forget."""
+        user = _user(interaction)
+        try:
+            button = self._codec.read(user, payload)
+        except InvalidRequestError as error:
+            await interaction.response.send_message(str(error), ephemeral=True)
+            return
+        await interaction.response.defer()
+        async with _told_errors(interaction):
+            if button.action is ButtonAction.FORGET:
+                await self._recommender.forget(user)
+                await interaction.edit_original_response(content=texts.FORGOTTEN, view=None)
+                return
+            await self._pick_or_dislike(interaction, user, button, f"{PREFIX}{payload}")
+
+    async def _pick_or_dislike(
+        self, interaction: Interaction, user: UserRef, button: Button, custom_id: str
+    ) -> None:
+        picked = button.action is ButtonAction.PICK
+        act = self._recommender.pick if picked else self._recommender.dislike
+        result = await act(user, button.movie_id, idempotency_key=f"discord:{interaction.id}")
+        await interaction.followup.send(result.message, ephemeral=True)
+        view = render.marked_view(interaction.message, custom_id, "✓" if picked else "✗")
+        if result.applied and view is not None:
+            await interaction.edit_original_response(view=view)
+
+    async def _search(self, user: UserRef, text: str) -> render.Reply:
+        hits = await self._recommender.search(text, LIST_SIZE)
+        return render.search_reply(hits, "Search results", user, self._codec)
+
+    async def _recommend(self, user: UserRef) -> render.Reply:
+        found = await self._recommender.recommend(user, LIST_SIZE)
+        return render.recommendations_reply(found, "For you", user, self._codec)
+
+    async def _explore(self, user: UserRef, strength: float | None) -> render.Reply:
+        found = await self._recommender.explore(user, LIST_SIZE, strength=strength)
+        title = "Exploring: a step outside your taste"
+        return render.recommendations_reply(found, title, user, self._codec)
+
+    async def _profile(self, user: UserRef) -> render.Reply:
+        return render.profile_reply(await self._recommender.profile(user))
+
+    async def _undo(self, user: UserRef, idempotency_key: str) -> render.Reply:
+        result = await self._recommender.undo(user, idempotency_key)
+        return render.text(render.escape(result.message))
+
+    async def _subscribe(
+        self, user: UserRef, weekday: int | None, hour: int | None, timezone: str | None
+    ) -> render.Reply:
+        slot = await self._recommender.subscribe(user, weekday, hour, timezone)
+        return render.text(render.escape(texts.subscribed(slot)))
+
+    async def _unsubscribe(self, user: UserRef) -> render.Reply:
+        return render.text(texts.unsubscribed(await self._recommender.unsubscribe(user)))
+
+
+async def _answer(
+    interaction: Interaction,
+    work: Coroutine[Any, Any, render.Reply],
+    *,
+    ephemeral: bool = False,
+) -> None:
+    """Defer, then send what ``work`` renders (or why it could not) as the follow-up."""
+    try:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    except BaseException:
+        work.close()
+        raise
+    async with _told_errors(interaction, public_loading=not ephemeral):
+        reply = await work
+        await interaction.followup.send(**reply.message(), ephemeral=ephemeral)
+
+
+@asynccontextmanager
+async def _told_errors(
+    interaction: Interaction, *, public_loading: bool = False
+) -> AsyncIterator[None]:
+    """After the defer: refusals and outages become a follow-up only the user sees.
+
+    The first follow-up of a deferred command fills its loading message, which everyone
+    sees when the defer was public: that message is deleted first.
+    """
+    try:
+        yield
+    except (InvalidRequestError, StoreUnavailableError, EmbedderError) as error:
+        if public_loading:
+            await interaction.delete_original_response()
+        text = render.escape(str(error)) if isinstance(error, InvalidRequestError) else None
+        await interaction.followup.send(text or texts.UNAVAILABLE, ephemeral=True)
+
+
+def _user(interaction: Interaction) -> UserRef:
+    return UserRef("discord", str(interaction.user.id))
+
+
+@functools.cache
+def _timezones() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))

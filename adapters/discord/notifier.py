@@ -1,0 +1,47 @@
+"""The weekly picks by direct message on Discord."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import aiohttp
+import discord
+
+from adapters import texts
+from adapters.buttons import ButtonCodec
+from adapters.discord import render
+from core.models import Delivery, Recommendation, UserRef
+
+log = logging.getLogger(__name__)
+CANNOT_MESSAGE_USER = 50007
+UNKNOWN_USER = 10013
+
+
+class DiscordNotifier:
+    """DMs a user their picks; a user whose DMs are closed is reported ``GONE``.
+
+    Rate limits (429) are waited out by discord.py itself before a call returns.
+    """
+
+    platform = "discord"
+
+    def __init__(self, client: discord.Client, codec: ButtonCodec) -> None:
+        self._client = client
+        self._codec = codec
+
+    async def send_picks(self, user: UserRef, picks: Sequence[Recommendation]) -> Delivery:
+        """DM ``picks`` with buttons: ``SENT``, ``GONE`` or ``FAILED``."""
+        reply = render.recommendations_reply(picks, texts.WEEKLY_TITLE, user, self._codec)
+        try:
+            channel = await self._client.create_dm(discord.Object(int(user.user_id)))
+            await channel.send(**reply.message())
+        except (discord.Forbidden, discord.NotFound) as error:
+            if error.code in (CANNOT_MESSAGE_USER, UNKNOWN_USER):
+                return Delivery.GONE
+            log.warning("Discord refused the weekly picks of %s: %s", user.key, error)
+            return Delivery.FAILED
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as error:
+            log.warning("could not send the weekly picks of %s: %s", user.key, error)
+            return Delivery.FAILED
+        return Delivery.SENT

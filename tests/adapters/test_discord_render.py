@@ -1,0 +1,97 @@
+"""Discord embeds and buttons, checked without a network."""
+
+from __future__ import annotations
+
+import discord
+
+from adapters import texts
+from adapters.buttons import Button, ButtonAction, ButtonCodec
+from adapters.discord import render
+from adapters.discord.cog import MovieCommands
+from adapters.discord.components import CUSTOM_ID, PayloadButton
+from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
+
+CODEC = ButtonCodec(b"a render test secret, 32 bytes!!", "f1")
+ALICE = UserRef("discord", "80351110224678912")
+HOSTILE = Movie(
+    2**62,
+    "**Bold** @everyone <@123> `code` " * 20,
+    1999,
+    ("Action", "Drama"),
+    "A ||spoiler|| and __underline__ " * 40,
+)
+
+
+def buttons_of(reply: render.Reply) -> list[PayloadButton]:
+    assert reply.view is not None
+    return [item for item in reply.view.children if isinstance(item, PayloadButton)]
+
+
+async def test_search_results_have_an_embed_and_two_signed_buttons_per_movie() -> None:
+    hits = [
+        SearchHit(Movie(100 + n, f"Movie {n}", 2000 + n, ("Drama",), "Plot."), 0.5)
+        for n in range(5)
+    ]
+
+    reply = render.search_reply(hits, "Search results", ALICE, CODEC)
+
+    assert [embed.title for embed in reply.embeds] == [
+        f"{n + 1}. Movie {n} ({2000 + n})" for n in range(5)
+    ]
+    buttons = buttons_of(reply)
+    assert len(buttons) == 10
+    pressed = [CODEC.read(ALICE, button.payload) for button in buttons]
+    assert pressed[:2] == [Button(ButtonAction.PICK, 100), Button(ButtonAction.DISLIKE, 100)]
+    assert [button.item.row for button in buttons] == [n // 2 for n in range(10)]
+    for button in buttons:
+        assert CUSTOM_ID.fullmatch(button.custom_id) and len(button.custom_id) <= 100
+
+
+async def test_catalog_text_cannot_format_or_ping() -> None:
+    recommendation = Recommendation(HOSTILE, 1.0, "because you picked **Heat** @here")
+
+    reply = render.recommendations_reply([recommendation], "For @everyone", ALICE, CODEC)
+
+    embed = reply.embeds[0]
+    assert embed.title is not None and len(embed.title) <= 256
+    assert embed.description is not None and "\\*\\*Heat\\*\\*" in embed.description
+    assert "@\u200bhere" in embed.description and "\\|\\|spoiler\\|\\|" in embed.description
+    assert "@\u200beveryone" in reply.content
+    assert reply.message()["allowed_mentions"].to_dict()["parse"] == []
+    assert all(len(button.item.label or "") <= 80 for button in buttons_of(reply))
+    assert len(embed) <= 6000
+
+
+async def test_an_empty_list_says_so_without_buttons() -> None:
+    reply = render.search_reply([], "Search results", ALICE, CODEC)
+
+    assert texts.EMPTY_LIST in reply.content and reply.view is None
+    assert "view" not in reply.message()
+
+
+def test_a_profile_without_picks_invites_a_search() -> None:
+    assert render.profile_reply(ProfileSummary(0, 0, (), ())).content == texts.NO_PICKS_YET
+
+
+def test_a_profile_lists_genres_and_last_picks() -> None:
+    summary = ProfileSummary(3, 1, ("Drama", "Action"), (HOSTILE,))
+
+    embed = render.profile_reply(summary).embeds[0]
+
+    assert embed.title == "3 picks, 1 less-like-this"
+    fields = {field.name: field.value for field in embed.fields}
+    assert fields["Top genres"] == "Drama, Action"
+    assert fields["Last picks"] is not None and "@everyone" not in fields["Last picks"]
+
+
+async def test_forget_asks_with_one_signed_button() -> None:
+    reply = render.forget_confirmation(ALICE, CODEC)
+
+    (button,) = buttons_of(reply)
+    assert CODEC.read(ALICE, button.payload) == Button(ButtonAction.FORGET)
+    assert button.item.style is discord.ButtonStyle.danger
+
+
+def test_help_lists_exactly_the_slash_commands() -> None:
+    registered = {command.name for command in MovieCommands.__cog_app_commands__}
+    assert {name for name, _ in render.COMMANDS} == registered
