@@ -36,6 +36,7 @@ EXACT_SEARCH_MAX_VECTORS = 5_000
 INDEX_FILE = "index.faiss"
 MOVIES_FILE = "movies.parquet"
 MANIFEST_FILE = "manifest.json"
+_NO_EXCLUSIONS = np.array([], "int64")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,24 @@ class MovieIndex:
         """The movie with this id, or ``None``."""
         position = self._positions.get(movie_id)
         return None if position is None else self._movies[position]
+
+    def position(self, movie_id: int) -> int | None:
+        """Where the movie sits in ``movies`` (and in the Faiss index), or ``None``."""
+        return self._positions.get(movie_id)
+
+    def nearest_positions(self, queries: Vectors, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest movies of each query, in one Faiss call, as arrays: scores and
+        positions in ``movies``, one row per query (position -1 where none was found).
+
+        Raises:
+            ValueError: a query is not a finite vector of this index's dimension.
+        """
+        queries = _checked_matrix(queries, len(queries), self.dim)
+        k = max(1, min(k, len(self._movies)))
+        scores, positions = self._index.search(
+            queries, k, params=self._search_params(_NO_EXCLUSIONS)
+        )
+        return scores, positions
 
     def vector(self, movie_id: int) -> Vectors:
         """The stored unit vector of a movie; ``KeyError`` for an unknown id."""

@@ -122,6 +122,15 @@ class Subscription:
     """An IANA time zone name, such as ``Europe/Berlin``."""
 
 
+@dataclass(frozen=True, slots=True)
+class PushHistory:
+    """A user's weekly pushes: the weeks claimed (sent or on their way) and the movies
+    pushed in the weeks remembered."""
+
+    weeks: frozenset[str] = frozenset()
+    movie_ids: frozenset[int] = frozenset()
+
+
 class Delivery(StrEnum):
     """What became of one message pushed to a user."""
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.models import Delivery, Recommendation, Subscription, TasteProfile, UserRef, Vectors
+from core.models import (
+    Delivery,
+    PushHistory,
+    Recommendation,
+    Subscription,
+    TasteProfile,
+    UserRef,
+    Vectors,
+)
 
 
 class Embedder(Protocol):
@@ -77,9 +85,18 @@ class ProfileStore(Protocol):
         """
         ...
 
+    async def load_many(self, users: Sequence[UserRef]) -> list[TasteProfile | None]:
+        """The profiles of many users, in input order, in few round trips; a profile
+        that cannot be read is logged and comes back as ``None``.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
     async def forget(self, user: UserRef) -> None:
-        """Delete everything stored about the user (subscription included), in one step;
-        safe to repeat."""
+        """Delete everything stored about the user (subscription and push history
+        included), in one step; safe to repeat."""
         ...
 
     async def subscription(self, user: UserRef) -> Subscription | None:
@@ -88,6 +105,15 @@ class ProfileStore(Protocol):
 
     async def set_subscription(self, user: UserRef, subscription: Subscription | None) -> None:
         """Subscribe the user at this slot, or unsubscribe them with ``None``."""
+        ...
+
+    def subscribers(self) -> AsyncIterator[tuple[UserRef, Subscription]]:
+        """Every subscribed user with their slot (a user may come twice if the set
+        changes during the walk).
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
         ...
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
@@ -111,4 +137,38 @@ class Notifier(Protocol):
             closed their direct messages); ``FAILED`` when the platform failed even
             after its own retries.
         """
+        ...
+
+
+class PushLedger(Protocol):
+    """Which weekly pushes went to whom, and which bot process may send them now.
+
+    Weeks are ISO weeks (``2026-W48``) of the user's slot, so a user gets at most one
+    push per week whatever the number of processes.
+    """
+
+    async def claim(self, user: UserRef, week: str) -> bool:
+        """Take the right to send ``week``'s push to ``user``; ``False`` when it was
+        already taken (by this process or another)."""
+        ...
+
+    async def settle(
+        self, user: UserRef, week: str, delivery: Delivery, movie_ids: Sequence[int]
+    ) -> None:
+        """Record the outcome of a claimed push: ``SENT`` remembers ``movie_ids`` so
+        later pushes leave them out; ``GONE`` keeps the claim; ``FAILED`` gives it back,
+        so that a later run tries again."""
+        ...
+
+    async def history(self, users: Sequence[UserRef]) -> list[PushHistory]:
+        """Each user's claimed weeks and recently pushed movies, in input order."""
+        ...
+
+    async def lead(self, holder: str, seconds: float) -> bool:
+        """Take, or extend, the lease on sending pushes for ``seconds``; ``False`` when
+        another holder has it."""
+        ...
+
+    async def resign(self, holder: str) -> None:
+        """Give the lease up, if ``holder`` has it."""
         ...

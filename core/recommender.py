@@ -27,7 +27,7 @@ from core.models import (
     Vectors,
 )
 from core.ports import Embedder, ProfileStore
-from core.ranking import RankingWeights, blend, popularity_prior
+from core.ranking import RankingWeights, blend, blend_scores, popularity_prior
 from core.taste import (
     ExplorationStrategy,
     away_step,
@@ -41,6 +41,7 @@ from core.taste import (
 from core.text import clean_query
 
 MAX_RESULTS = 20
+BATCH_CANDIDATES = 200  # per user in explore_many: 1,000 for 100k users would not fit a minute
 DEFAULT_WEEKLY_SLOT = Subscription(weekday=4, hour=18)  # Friday, 18:00 UTC
 EXPLAINED_BY_LAST_PICKS = 20
 
@@ -86,6 +87,7 @@ class Recommender:
         self._clock = clock
         self._weekly_slot = weekly_slot
         self._prior = popularity_prior(index.movies)
+        self._prior_by_position = np.array([self._prior.get(m.movie_id, 0.0) for m in index.movies])
         self._strategies = exploration_strategies(index)
         self._starters: tuple[Movie, ...] | None = None
         self.validate_exploration(self._taste.explore_strategy, self._taste.explore_strength)
@@ -242,6 +244,53 @@ class Recommender:
         found = await self._ranked(profile, perturbed, k, exclude)
         return [replace(rec, reason=f"exploring ({name} {level:g}): {rec.reason}") for rec in found]
 
+    def explore_many(
+        self,
+        profiles: Sequence[TasteProfile | None],
+        exclusions: Sequence[Collection[int]],
+        pick_counts: Sequence[int],
+        k: int,
+        strength: float,
+        rng: np.random.Generator,
+    ) -> list[list[Recommendation]]:
+        """Exploratory recommendations for many users, with one Faiss search for all.
+
+        CPU-bound and touching no store: run it in a thread, with an ``rng`` of its own.
+
+        Args:
+            profiles: each user's stored profile (``None``: nothing stored yet).
+            exclusions: per user, movies to leave out besides their picks and dislikes.
+            pick_counts: how many users picked each movie, in ``index.movies`` order.
+            k: movies per user.
+            strength: how far from each taste, 0 to 1.
+            rng: the randomness of the perturbations.
+        """
+        current = [self._current(profile) for profile in profiles]
+        excluded = [
+            {*profile_exclusions(profile), *extra}
+            for profile, extra in zip(current, exclusions, strict=True)
+        ]
+        found = [
+            self.starters(k, exclude=excluded[n]) if profile.vector is None else []
+            for n, profile in enumerate(current)
+        ]
+        tastes = {n: p.vector for n, p in enumerate(current) if p.vector is not None}
+        if not tastes:
+            return found
+        perturb = self._strategies[self._taste.explore_strategy]
+        queries = np.stack([perturb(vector, rng, strength) for vector in tastes.values()])
+        wanted = BATCH_CANDIDATES + max(len(excluded[n]) for n in tastes)
+        scores, positions = self._index.nearest_positions(queries, wanted)
+        counts = np.asarray(pick_counts, dtype=np.float64)
+        for row, n in enumerate(tastes):
+            keep = [
+                column
+                for column, position in enumerate(positions[row])
+                if position >= 0 and self._index.movies[position].movie_id not in excluded[n]
+            ]
+            found[n] = self._blended(current[n], scores[row][keep], positions[row][keep], counts, k)
+        return found
+
     async def profile(self, user: UserRef) -> ProfileSummary:
         """How many picks, the top genres and the last picks of a user."""
         profile = await self._load(user)
@@ -323,6 +372,26 @@ class Recommender:
         return [
             Recommendation(hit.movie, score, self._reason(profile, hit.movie))
             for hit, score in ranked
+        ]
+
+    def _blended(
+        self,
+        profile: TasteProfile,
+        similarity: np.ndarray,
+        positions: np.ndarray,
+        counts: np.ndarray,
+        k: int,
+    ) -> list[Recommendation]:
+        """The ``k`` best candidates (catalog ``positions``) by the popularity blend."""
+        prior = self._prior_by_position[positions]
+        scores = blend_scores(
+            similarity.astype(np.float64), prior, counts[positions], self._ranking
+        )
+        best = np.argsort(-scores, kind="stable")[:k]
+        movies = [self._index.movies[positions[i]] for i in best]
+        return [
+            Recommendation(movie, float(scores[i]), f"exploring: {self._reason(profile, movie)}")
+            for i, movie in zip(best, movies, strict=True)
         ]
 
     def _reason(self, profile: TasteProfile, movie: Movie) -> str:

@@ -1,13 +1,17 @@
-"""A ProfileStore in process memory, for the demo and for contract tests."""
+"""A ProfileStore and a PushLedger in process memory, for the demo and for tests."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
-from core.models import Subscription, TasteProfile, UserRef
+from core.models import Delivery, PushHistory, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
+from core.weeks import weeks_apart
+
+REMEMBERED_WEEKS = 8
 
 
 class MemoryProfileStore:
@@ -22,6 +26,9 @@ class MemoryProfileStore:
 
     async def load(self, user: UserRef) -> TasteProfile | None:
         return self._profiles.get(user)
+
+    async def load_many(self, users: Sequence[UserRef]) -> list[TasteProfile | None]:
+        return [self._profiles.get(user) for user in users]
 
     async def update(
         self, user: UserRef, change: ProfileChange, idempotency_key: str | None = None
@@ -59,8 +66,61 @@ class MemoryProfileStore:
         else:
             self._subscriptions[user] = subscription
 
+    async def subscribers(self) -> AsyncIterator[tuple[UserRef, Subscription]]:
+        for user, subscription in list(self._subscriptions.items()):
+            yield user, subscription
+
     def _count_picks(self, old: TasteProfile | None, new: TasteProfile) -> None:
         before = set(old.picked) if old else set()
         after = set(new.picked)
         self._pick_counts.update(after - before)
         self._pick_counts.subtract(before - after)
+
+
+class MemoryPushLedger:
+    """Push claims, pushed movies and the lease in dictionaries."""
+
+    def __init__(
+        self, remembered_weeks: int = REMEMBERED_WEEKS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._remembered_weeks = remembered_weeks
+        self._clock = clock
+        self._pushes: defaultdict[UserRef, dict[str, tuple[int, ...]]] = defaultdict(dict)
+        self._lease: tuple[str, float] | None = None
+
+    async def claim(self, user: UserRef, week: str) -> bool:
+        if week in self._pushes[user]:
+            return False
+        self._pushes[user][week] = ()
+        return True
+
+    async def settle(
+        self, user: UserRef, week: str, delivery: Delivery, movie_ids: Sequence[int]
+    ) -> None:
+        weeks = self._pushes[user]
+        if delivery is Delivery.FAILED:
+            weeks.pop(week, None)
+            return
+        weeks[week] = tuple(movie_ids) if delivery is Delivery.SENT else ()
+        for old in [w for w in weeks if weeks_apart(w, week) >= self._remembered_weeks]:
+            del weeks[old]
+
+    async def history(self, users: Sequence[UserRef]) -> list[PushHistory]:
+        return [
+            PushHistory(
+                frozenset(self._pushes.get(user, {})),
+                frozenset(i for ids in self._pushes.get(user, {}).values() for i in ids),
+            )
+            for user in users
+        ]
+
+    async def lead(self, holder: str, seconds: float) -> bool:
+        now = self._clock()
+        if self._lease is not None and self._lease[0] != holder and self._lease[1] > now:
+            return False
+        self._lease = (holder, now + seconds)
+        return True
+
+    async def resign(self, holder: str) -> None:
+        if self._lease is not None and self._lease[0] == holder:
+            self._lease = None

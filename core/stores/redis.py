@@ -7,9 +7,11 @@ Key design (``moviebot`` is the configurable prefix)::
     moviebot:embedders                hash: index fingerprint -> embedder name
     moviebot:{telegram:123}:subscription  hash: weekday, hour, timezone of the weekly picks
     moviebot:subscribers              set: the subscription keys of subscribed users
+    moviebot:{telegram:123}:pushes    hash: ISO week -> movie ids pushed ("" while claimed)
+    moviebot:push:leader              string: the holder of the weekly push's lease
 
 One key for the profile keeps each user's part of an update a single-key write;
-``forget`` is one MULTI that deletes both of a user's keys. The ``{platform:user_id}``
+``forget`` is one MULTI that deletes all three of a user's keys. The ``{platform:user_id}``
 hash tag (each part percent-encoded, so ``{``, ``}`` and ``:`` in an id cannot break
 it) puts all of a user's keys in one Redis Cluster slot. The update transaction also
 moves the global ``pick_counts``, and subscribing moves ``subscribers``: fine on one
@@ -51,6 +53,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote
 
@@ -72,7 +75,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT, FieldT
 
 from core.errors import StoreUnavailableError
-from core.models import Subscription, TasteProfile, UserRef
+from core.models import Delivery, PushHistory, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.profile_hash import (
     PICKED,
@@ -80,10 +83,12 @@ from core.stores.profile_hash import (
     DecodedProfile,
     RecentProfiles,
     SlottedVectors,
+    decode_profile,
     encode_profile,
     encode_seen,
     ids_of,
 )
+from core.weeks import weeks_apart
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -95,6 +100,8 @@ CONFLICT_ATTEMPTS = 50
 CONFLICT_BACKOFF_SECONDS = 0.001
 CONFLICT_BACKOFF_CAP_SECONDS = 0.05
 READ_RETRY_DELAYS = (0.1, 0.3)
+PIPELINE_CHUNK = 1_000
+REMEMBERED_WEEKS = 8
 
 _UNAVAILABLE_ERRORS = (
     RedisConnectionError,
@@ -105,6 +112,17 @@ _UNAVAILABLE_ERRORS = (
     ClusterDownError,
 )
 _UNAVAILABLE_REPLIES = ("MISCONF", "NOREPLICAS")
+_LEAD = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return 1
+end
+return 0
+"""
+_RESIGN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+"""
 _HINCRBY_EACH = """
 for i = 1, #ARGV, 2 do
     redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
@@ -178,6 +196,29 @@ class RedisProfileStore:
         )
         return self._recent.decode(user, _bytes_hash(fields)).profile if fields else None
 
+    async def load_many(self, users: Sequence[UserRef]) -> list[TasteProfile | None]:
+        """The users' profiles in one pipeline per ``PIPELINE_CHUNK`` users; a hash that
+        is not a profile is logged and comes back as ``None``.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        profiles: list[TasteProfile | None] = []
+        for start in range(0, len(users), PIPELINE_CHUNK):
+            chunk = users[start : start + PIPELINE_CHUNK]
+            keys = [self._keys.profile(user) for user in chunk]
+            hashes = await self._read(
+                f"load {len(chunk)} profiles", partial(_hashes, self._client, keys)
+            )
+            profiles += [
+                _profile_or_none(user, fields) for user, fields in zip(chunk, hashes, strict=True)
+            ]
+        return profiles
+
+    def push_ledger(self, remembered_weeks: int = REMEMBERED_WEEKS) -> RedisPushLedger:
+        """The ledger of weekly pushes on the same server and prefix."""
+        return RedisPushLedger(self._client, self._keys, remembered_weeks)
+
     async def update(
         self, user: UserRef, change: ProfileChange, idempotency_key: str | None = None
     ) -> StoredProfile:
@@ -237,6 +278,25 @@ class RedisProfileStore:
                 pipe.sadd(self._keys.subscribers, key)
             await pipe.execute()
 
+    async def subscribers(self) -> AsyncIterator[tuple[UserRef, Subscription]]:
+        """Every subscribed user and slot, walked with SSCAN, ``PIPELINE_CHUNK`` at a time.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        cursor = None
+        while cursor != 0:
+            scan = partial(
+                self._client.sscan, self._keys.subscribers, cursor or 0, count=PIPELINE_CHUNK
+            )
+            cursor, keys = await self._read("list the subscribers", scan)
+            slots = await self._read("read subscriptions", partial(_hashes, self._client, keys))
+            for key, fields in zip(keys, slots, strict=True):
+                user = self._keys.user_of(key, "subscription")
+                subscription = _subscription_of(fields) if fields else None
+                if user is not None and subscription is not None:
+                    yield user, subscription
+
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         """How many users have each movie among their picks, in input order.
 
@@ -281,7 +341,7 @@ class RedisProfileStore:
             await pipe.watch(profile_key)
             picked = await pipe.hget(profile_key, PICKED)
             pipe.multi()  # type: ignore[no-untyped-call]
-            pipe.delete(profile_key, self._keys.subscription(user))
+            pipe.delete(profile_key, self._keys.subscription(user), self._keys.pushes(user))
             pipe.srem(self._keys.subscribers, self._keys.subscription(user))
             changes = _pick_count_changes(ids_of(None if picked is None else _bytes(picked)), ())
             _move_pick_counts(pipe, self._keys, changes)
@@ -309,6 +369,7 @@ class RedisKeys:
         self.pick_counts = f"{prefix}:pick_counts"
         self.embedders = f"{prefix}:embedders"
         self.subscribers = f"{prefix}:subscribers"
+        self.push_leader = f"{prefix}:push:leader"
         self.profile_pattern = f"{_glob_escaped(prefix)}:{{*}}:profile"
 
     def profile(self, user: UserRef) -> str:
@@ -317,16 +378,68 @@ class RedisKeys:
     def subscription(self, user: UserRef) -> str:
         return f"{self._user_part(user)}:subscription"
 
-    def user_of(self, profile_key: bytes | str) -> UserRef | None:
-        """The user a profile key belongs to, or ``None`` for a key of another shape."""
-        key = profile_key.decode() if isinstance(profile_key, bytes) else profile_key
-        head, tail = f"{self.prefix}:{{", "}:profile"
+    def pushes(self, user: UserRef) -> str:
+        return f"{self._user_part(user)}:pushes"
+
+    def user_of(self, key_name: bytes | str, kind: str = "profile") -> UserRef | None:
+        """The user a key of this ``kind`` (profile, subscription) belongs to, or
+        ``None`` for a key of another shape."""
+        key = key_name.decode() if isinstance(key_name, bytes) else key_name
+        head, tail = f"{self.prefix}:{{", f"}}:{kind}"
         tag = key[len(head) : -len(tail)] if key.startswith(head) and key.endswith(tail) else ""
         platform, colon, user_id = tag.partition(":")
         return UserRef(unquote(platform), unquote(user_id)) if colon else None
 
     def _user_part(self, user: UserRef) -> str:
         return f"{self.prefix}:{{{quote(user.platform, safe='')}:{quote(user.user_id, safe='')}}}"
+
+
+class RedisPushLedger:
+    """Weekly push claims per user (a hash of ISO weeks) and the lease of the pusher."""
+
+    def __init__(self, client: Redis, keys: RedisKeys, remembered_weeks: int) -> None:
+        self._client = client
+        self._keys = keys
+        self._remembered_weeks = remembered_weeks
+
+    async def claim(self, user: UserRef, week: str) -> bool:
+        async with _unavailable_as_error(self._client, f"claim the push of {user.key}"):
+            return bool(await self._client.hsetnx(self._keys.pushes(user), week, ""))
+
+    async def settle(
+        self, user: UserRef, week: str, delivery: Delivery, movie_ids: Sequence[int]
+    ) -> None:
+        key = self._keys.pushes(user)
+        async with _unavailable_as_error(self._client, f"settle the push of {user.key}"):
+            if delivery is Delivery.FAILED:
+                await self._client.hdel(key, week)
+                return
+            weeks = [_bytes(week).decode() for week in await self._client.hkeys(key)]
+            old = [w for w in weeks if weeks_apart(w, week) >= self._remembered_weeks]
+            async with self._client.pipeline(transaction=True) as pipe:
+                if delivery is Delivery.SENT:
+                    pipe.hset(key, week, ",".join(map(str, movie_ids)))
+                if old:
+                    pipe.hdel(key, *old)
+                pipe.expire(key, (self._remembered_weeks + 1) * 7 * 86_400)
+                await pipe.execute()
+
+    async def history(self, users: Sequence[UserRef]) -> list[PushHistory]:
+        histories: list[PushHistory] = []
+        async with _unavailable_as_error(self._client, f"read {len(users)} push histories"):
+            for start in range(0, len(users), PIPELINE_CHUNK):
+                keys = [self._keys.pushes(user) for user in users[start : start + PIPELINE_CHUNK]]
+                histories += [_push_history(fields) for fields in await _hashes(self._client, keys)]
+        return histories
+
+    async def lead(self, holder: str, seconds: float) -> bool:
+        async with _unavailable_as_error(self._client, "take the push lease"):
+            lease = self._keys.push_leader
+            return bool(await self._client.eval(_LEAD, 1, lease, holder, int(seconds * 1000)))
+
+    async def resign(self, holder: str) -> None:
+        async with _unavailable_as_error(self._client, "give up the push lease"):
+            await self._client.eval(_RESIGN, 1, self._keys.push_leader, holder)
 
 
 @dataclass(slots=True)
@@ -634,4 +747,28 @@ def _subscription_of(fields: Mapping[bytes, bytes]) -> Subscription | None:
         )
     except (KeyError, ValueError) as error:
         log.warning("ignored a malformed subscription: %s", error)
+        return None
+
+
+async def _hashes(client: Redis, keys: Sequence[str | bytes]) -> list[dict[bytes, bytes]]:
+    """HGETALL of every key, in one round trip."""
+    async with client.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.hgetall(key)
+        return [_bytes_hash(fields) for fields in await pipe.execute()]
+
+
+def _push_history(fields: Mapping[bytes, bytes]) -> PushHistory:
+    weeks = frozenset(week.decode() for week in fields)
+    return PushHistory(weeks, frozenset(i for ids in fields.values() for i in ids_of(ids)))
+
+
+def _profile_or_none(user: UserRef, fields: Mapping[bytes, bytes]) -> TasteProfile | None:
+    """The profile of a hash read in bulk (not kept in ``RecentProfiles``), or ``None``."""
+    if not fields:
+        return None
+    try:
+        return decode_profile(fields, user.key).profile
+    except (ValueError, TypeError) as error:
+        log.warning("skipped the unreadable profile of %s: %s", user.key, error)
         return None

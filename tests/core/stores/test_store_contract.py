@@ -256,3 +256,27 @@ async def test_forget_ends_the_subscription(store: ProfileStore) -> None:
     await store.set_subscription(ALICE, Subscription(2, 20))
     await store.forget(ALICE)
     assert await store.subscription(ALICE) is None
+
+
+async def test_load_many_answers_in_input_order(store: ProfileStore) -> None:
+    await store.update(ALICE, pick(1, MOVIES[1]))
+    await store.update(BOB, pick(2, MOVIES[2]))
+    nobody = UserRef("telegram", "404")
+
+    profiles = await store.load_many([BOB, nobody, ALICE])
+
+    assert [None if p is None else p.picked for p in profiles] == [(2,), None, (1,)]
+    assert_same_profile(profiles[2], await store.load(ALICE))
+
+
+async def test_subscribers_lists_every_subscribed_user_once(store: ProfileStore) -> None:
+    users = [UserRef("telegram", str(n)) for n in range(2_500)]
+    for n, user in enumerate(users):
+        await store.set_subscription(user, Subscription(n % 7, n % 24))
+    await store.set_subscription(users[0], None)
+    await store.forget(users[1])
+
+    listed = {user: slot async for user, slot in store.subscribers()}
+
+    assert set(listed) == set(users[2:])
+    assert listed[users[30]] == Subscription(2, 6)

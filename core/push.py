@@ -1,0 +1,244 @@
+"""The weekly push: who is due, what each receives, and sending it once per week.
+
+**When.** A subscription names a weekday and an hour in the user's time zone. At a
+moment ``now``, a user is due when the latest such slot is at most ``catch_up_hours``
+old: a run that comes late (the bot was down at the slot) still serves it. The push of
+a slot belongs to the ISO week of the slot's local date.
+
+**What.** Exploratory recommendations (see ``Recommender.explore_many``) at a set
+strength, leaving out the user's picks and dislikes and what they were pushed in the
+weeks the ledger remembers. Users are planned in batches, each with one Faiss search.
+
+**Once.** Only the holder of the ledger's lease sends; it renews the lease while it
+runs, and stops starting sends once the lease is lost. Each push is claimed in the
+ledger before it is sent and settled after: ``SENT`` and ``GONE`` keep the claim,
+``FAILED`` gives it back for a later run. So a second process, a restarted one, or one
+that lost its lease never sends a week twice. A process killed between claim and
+settle leaves its claims: those users (at most ``concurrency`` per platform) miss that
+week rather than get it twice. A user who blocked the bot (``GONE``) is unsubscribed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from core.errors import MovieBotError
+from core.models import Delivery, Recommendation, UserRef
+from core.ports import Notifier, ProfileStore, PushLedger
+from core.recommender import Recommender
+from core.weeks import due_week
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PushSettings:
+    """How many movies, how far out, how late, and how fast."""
+
+    picks: int = 3
+    strength: float = 0.5
+    catch_up_hours: float = 12.0
+    batch_size: int = 1_000
+    lease_seconds: float = 60.0
+    per_second: Mapping[str, float] = field(
+        default_factory=lambda: {"telegram": 25.0, "discord": 40.0}
+    )
+    """Sends started per second and platform: under Telegram's ~30 messages/s and
+    Discord's 50 requests/s (a DM takes up to two requests)."""
+    concurrency: int = 20
+    """Sends in flight per platform: a send waits for the platform's answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPush:
+    """One user's push: the week it belongs to and the movies it carries."""
+
+    user: UserRef
+    week: str
+    picks: tuple[Recommendation, ...]
+
+
+@dataclass(slots=True)
+class PushReport:
+    """What a run did; ``leader`` is ``False`` when another process held the lease."""
+
+    leader: bool = True
+    planned: int = 0
+    sent: int = 0
+    gone: int = 0
+    failed: int = 0
+    skipped: int = 0
+    """Claimed by another run first."""
+
+    def count(self, delivery: Delivery) -> None:
+        """Add one outcome."""
+        if delivery is Delivery.SENT:
+            self.sent += 1
+        elif delivery is Delivery.GONE:
+            self.gone += 1
+        else:
+            self.failed += 1
+
+
+class RateLimit:
+    """Spaces starts evenly: at most ``per_second`` a second."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = 1.0 / per_second
+        self._clock = clock
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        """Return when the next start is allowed."""
+        now = self._clock()
+        start = max(now, self._next)
+        self._next = start + self._interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+class WeeklyPush:
+    """Plans and sends the weekly picks of every due subscriber, once per week."""
+
+    def __init__(
+        self,
+        recommender: Recommender,
+        store: ProfileStore,
+        ledger: PushLedger,
+        notifiers: Sequence[Notifier],
+        settings: PushSettings | None = None,
+    ) -> None:
+        self._recommender = recommender
+        self._store = store
+        self._ledger = ledger
+        self._notifiers = {notifier.platform: notifier for notifier in notifiers}
+        self._settings = settings or PushSettings()
+        self._holder = f"push-{uuid.uuid4().hex}"
+
+    async def plan(self, now: datetime) -> AsyncIterator[list[PlannedPush]]:
+        """The pushes due at ``now`` not yet claimed, in batches, for the platforms this
+        push can reach."""
+        catch_up = timedelta(hours=self._settings.catch_up_hours)
+        due: list[tuple[UserRef, str]] = []
+        async for user, subscription in self._store.subscribers():
+            week = due_week(now, subscription, catch_up)
+            if week is not None and user.platform in self._notifiers:
+                due.append((user, week))
+            if len(due) == self._settings.batch_size:
+                yield await self._planned(due)
+                due = []
+        if due:
+            yield await self._planned(due)
+
+    async def run(
+        self, now: datetime | None = None, stop: asyncio.Event | None = None
+    ) -> PushReport:
+        """Send every push due at ``now`` (default: the current time), unless another
+        process leads. Once ``stop`` is set or the lease is lost, it starts no more
+        sends, lets those in flight finish, and returns."""
+        now = now or datetime.now(UTC)
+        if not await self._ledger.lead(self._holder, self._settings.lease_seconds):
+            log.info("weekly push: another process leads, nothing to do")
+            return PushReport(leader=False)
+        lost = asyncio.Event()
+        renewing = asyncio.create_task(self._keep_lease(lost))
+
+        def halted() -> bool:
+            return lost.is_set() or (stop is not None and stop.is_set())
+
+        try:
+            return await self._send_all(now, halted)
+        finally:
+            renewing.cancel()
+            await self._ledger.resign(self._holder)
+
+    async def _planned(self, due: list[tuple[UserRef, str]]) -> list[PlannedPush]:
+        users = [user for user, _ in due]
+        profiles = await self._store.load_many(users)
+        histories = await self._ledger.history(users)
+        counts = await self._store.pick_counts([m.movie_id for m in self._recommender.index.movies])
+        fresh = [n for n, (_, week) in enumerate(due) if week not in histories[n].weeks]
+        picks = await asyncio.to_thread(
+            self._recommender.explore_many,
+            [profiles[n] for n in fresh],
+            [histories[n].movie_ids for n in fresh],
+            counts,
+            self._settings.picks,
+            self._settings.strength,
+            np.random.default_rng(),
+        )
+        return [
+            PlannedPush(due[n][0], due[n][1], tuple(found))
+            for n, found in zip(fresh, picks, strict=True)
+            if found
+        ]
+
+    async def _send_all(self, now: datetime, halted: Callable[[], bool]) -> PushReport:
+        report = PushReport()
+        rates = {
+            name: RateLimit(self._settings.per_second.get(name, 10.0)) for name in self._notifiers
+        }
+        async for batch in self.plan(now):
+            if halted():
+                break
+            report.planned += len(batch)
+            async with asyncio.TaskGroup() as sending:
+                for platform, notifier in self._notifiers.items():
+                    queue = iter([push for push in batch if push.user.platform == platform])
+                    for _ in range(self._settings.concurrency):
+                        sending.create_task(
+                            self._send_each(notifier, rates[platform], queue, report, halted)
+                        )
+            log.info(
+                "weekly push: %d sent, %d gone, %d failed, %d skipped so far",
+                report.sent,
+                report.gone,
+                report.failed,
+                report.skipped,
+            )
+        return report
+
+    async def _send_each(
+        self,
+        notifier: Notifier,
+        rate: RateLimit,
+        queue: Iterator[PlannedPush],
+        report: PushReport,
+        halted: Callable[[], bool],
+    ) -> None:
+        """Send pushes from the shared ``queue`` until it is empty or the run is halted."""
+        for push in queue:
+            await rate.wait()
+            if halted():
+                return
+            if not await self._ledger.claim(push.user, push.week):
+                report.skipped += 1
+                continue
+            delivery = await notifier.send_picks(push.user, push.picks)
+            movie_ids = [pick.movie.movie_id for pick in push.picks]
+            await self._ledger.settle(push.user, push.week, delivery, movie_ids)
+            if delivery is Delivery.GONE:
+                await self._store.set_subscription(push.user, None)
+            report.count(delivery)
+
+    async def _keep_lease(self, lost: asyncio.Event) -> None:
+        """Renew the lease at a third of its length; set ``lost`` once it is lost."""
+        seconds = self._settings.lease_seconds
+        while not lost.is_set():
+            await asyncio.sleep(seconds / 3)
+            try:
+                kept = await self._ledger.lead(self._holder, seconds)
+            except MovieBotError as error:
+                log.warning("weekly push: could not renew the lease (%s)", error)
+                kept = False
+            if not kept:
+                log.warning("weekly push: lost the lease; stopping")
+                lost.set()

@@ -1,0 +1,99 @@
+"""The PushLedger contract, against MemoryPushLedger and RedisPushLedger."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from core.models import Delivery, PushHistory, Subscription, UserRef
+from core.ports import PushLedger
+from core.stores.memory import MemoryPushLedger
+from tests.core.stores.conftest import local_redis_store
+
+ALICE = UserRef("telegram", "1")
+BOB = UserRef("discord", "1")
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def ledger(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[PushLedger]:
+    if request.param == "memory":
+        yield MemoryPushLedger(remembered_weeks=4)
+        return
+    async with local_redis_store(prefix) as store:
+        yield store.push_ledger(remembered_weeks=4)
+
+
+async def test_a_week_is_claimed_once(ledger: PushLedger) -> None:
+    assert await ledger.claim(ALICE, "2026-W48")
+    assert not await ledger.claim(ALICE, "2026-W48")
+    assert await ledger.claim(BOB, "2026-W48")
+    assert await ledger.claim(ALICE, "2026-W49")
+
+
+async def test_racing_claims_let_exactly_one_through(ledger: PushLedger) -> None:
+    claims = await asyncio.gather(*(ledger.claim(ALICE, "2026-W48") for _ in range(50)))
+    assert sum(claims) == 1
+
+
+async def test_a_sent_push_is_remembered_and_a_failed_one_given_back(ledger: PushLedger) -> None:
+    for user in (ALICE, BOB):
+        await ledger.claim(user, "2026-W48")
+    await ledger.settle(ALICE, "2026-W48", Delivery.SENT, [7, 8, 9])
+    await ledger.settle(BOB, "2026-W48", Delivery.FAILED, [1, 2])
+
+    alice, bob = await ledger.history([ALICE, BOB])
+
+    assert alice == PushHistory(frozenset({"2026-W48"}), frozenset({7, 8, 9}))
+    assert bob == PushHistory()
+    assert await ledger.claim(BOB, "2026-W48")
+    assert not await ledger.claim(ALICE, "2026-W48")
+
+
+async def test_a_gone_user_keeps_the_claim(ledger: PushLedger) -> None:
+    await ledger.claim(ALICE, "2026-W48")
+    await ledger.settle(ALICE, "2026-W48", Delivery.GONE, [1])
+
+    assert not await ledger.claim(ALICE, "2026-W48")
+    assert (await ledger.history([ALICE]))[0].movie_ids == frozenset()
+
+
+async def test_only_the_remembered_weeks_are_kept(ledger: PushLedger) -> None:
+    for number, week in enumerate(["2026-W44", "2026-W45", "2026-W47", "2026-W48"]):
+        await ledger.claim(ALICE, week)
+        await ledger.settle(ALICE, week, Delivery.SENT, [number])
+
+    (history,) = await ledger.history([ALICE])
+
+    assert history.weeks == {"2026-W45", "2026-W47", "2026-W48"}
+    assert history.movie_ids == {1, 2, 3}
+
+
+async def test_one_holder_leads_at_a_time(ledger: PushLedger) -> None:
+    assert await ledger.lead("a", 30)
+    assert await ledger.lead("a", 30)  # renewed
+    assert not await ledger.lead("b", 30)
+    await ledger.resign("b")  # not the holder: nothing happens
+    assert not await ledger.lead("b", 30)
+    await ledger.resign("a")
+    assert await ledger.lead("b", 30)
+
+
+async def test_an_expired_lease_passes_to_another_holder(ledger: PushLedger) -> None:
+    assert await ledger.lead("a", 0.05)
+    await asyncio.sleep(0.1)
+    assert await ledger.lead("b", 30)
+    assert not await ledger.lead("a", 30)
+
+
+async def test_forget_deletes_the_push_history(prefix: str) -> None:
+    async with local_redis_store(prefix) as store:
+        ledger = store.push_ledger()
+        await store.set_subscription(ALICE, Subscription(4, 18))
+        await ledger.claim(ALICE, "2026-W48")
+        await ledger.settle(ALICE, "2026-W48", Delivery.SENT, [1])
+
+        await store.forget(ALICE)
+
+        assert await ledger.history([ALICE]) == [PushHistory()]
