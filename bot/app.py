@@ -6,27 +6,34 @@ import asyncio
 import base64
 import hashlib
 import hmac
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from adapters.buttons import ButtonCodec
-from adapters.discord.bot import MovieBot
+from adapters.discord.bot import MovieBot, rest_client
 from adapters.discord.bot import serving as discord_serving
 from adapters.discord.cog import MovieCommands
+from adapters.discord.notifier import DiscordNotifier
 from adapters.rate_limit import SearchRateLimit
-from adapters.telegram.bot import Webhook, build_application
+from adapters.telegram.bot import Webhook, build_application, sending_bot
 from adapters.telegram.bot import serving as telegram_serving
 from adapters.telegram.handlers import TelegramHandlers
+from adapters.telegram.notifier import TelegramNotifier
 from bot.config import EmbedderKind, Platform, RedisSettings, Settings
+from bot.scheduler import scheduled_push
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import LocalEmbedder, OllamaEmbedder
 from core.embedding_cache import EmbeddingCache, ProgressCallback
 from core.errors import IndexFileError, MovieBotError, StoreUnavailableError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, build_index, read_manifest
-from core.ports import Embedder, ProfileStore
+from core.models import Subscription
+from core.ports import Embedder, Notifier, ProfileStore, PushLedger
+from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
-from core.stores.memory import MemoryProfileStore
+from core.stores.memory import MemoryProfileStore, MemoryPushLedger
 from core.stores.redis import RedisProfileStore
 
 
@@ -97,7 +104,8 @@ def open_recommender(
     manifest = read_manifest(directory)
     embedder = make_embedder(embedder_kind_of(manifest.embedder), settings)
     index = MovieIndex.load(directory, embedder=embedder.name, dim=embedder.dim)
-    return Recommender(index, embedder, store or MemoryProfileStore())
+    slot = Subscription(settings.push.weekday, settings.push.hour)
+    return Recommender(index, embedder, store or MemoryProfileStore(), weekly_slot=slot)
 
 
 def has_index(directory: Path) -> bool:
@@ -151,40 +159,92 @@ def button_codec(settings: Settings, index: MovieIndex) -> ButtonCodec:
 
 async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio.Event) -> None:
     """Answer every platform of ``platforms`` from one Recommender, in this event loop,
-    until ``stop`` is set."""
+    and send the weekly picks when they are due, until ``stop`` is set."""
     store = make_store(settings)
     try:
         recommender = open_recommender(settings, store=store)
         codec = button_codec(settings, recommender.index)
         async with AsyncExitStack() as serving:
-            for platform in platforms:
+            notifiers = [
                 await serving.enter_async_context(PLATFORMS[platform](settings, recommender, codec))
+                for platform in platforms
+            ]
+            if settings.push.enabled:
+                push = weekly_push(settings, recommender, store, notifiers)
+                serving.enter_context(scheduled_push(push, stop))
             await stop.wait()
     finally:
         await close_store(store)
 
 
-def telegram(
+@asynccontextmanager
+async def telegram(
     settings: Settings, recommender: Recommender, codec: ButtonCodec
-) -> AbstractAsyncContextManager[None]:
-    """Telegram, by webhook or long polling, while the context is open."""
-    if settings.telegram.token is None:
-        raise MovieBotError("MOVIEBOT_TELEGRAM_TOKEN is not set")
+) -> AsyncIterator[Notifier]:
+    """Telegram, by webhook or long polling, while the context is open; it yields the
+    notifier of the weekly picks."""
+    token = _token(settings.telegram.token, "MOVIEBOT_TELEGRAM_TOKEN")
     handlers = TelegramHandlers(recommender, codec, SearchRateLimit())
-    application = build_application(
-        settings.telegram.token.get_secret_value(), handlers, settings.telegram.base_url
-    )
-    return telegram_serving(application, telegram_webhook(settings))
+    application = build_application(token, handlers, settings.telegram.base_url)
+    async with telegram_serving(application, telegram_webhook(settings)):
+        yield TelegramNotifier(application.bot, codec)
 
 
-def discord(
+@asynccontextmanager
+async def discord(
     settings: Settings, recommender: Recommender, codec: ButtonCodec
-) -> AbstractAsyncContextManager[None]:
-    """Discord, on the gateway, while the context is open."""
-    if settings.discord.token is None:
-        raise MovieBotError("MOVIEBOT_DISCORD_TOKEN is not set")
+) -> AsyncIterator[Notifier]:
+    """Discord, on the gateway, while the context is open; it yields the notifier of the
+    weekly picks."""
+    token = _token(settings.discord.token, "MOVIEBOT_DISCORD_TOKEN")
     bot = MovieBot(MovieCommands(recommender, codec, SearchRateLimit()), settings.discord.guild_id)
-    return discord_serving(bot, settings.discord.token.get_secret_value())
+    async with discord_serving(bot, token):
+        yield DiscordNotifier(bot, codec)
+
+
+@asynccontextmanager
+async def senders(settings: Settings, codec: ButtonCodec) -> AsyncIterator[list[Notifier]]:
+    """Notifiers for every platform with a token, over the platforms' HTTP APIs only
+    (no polling, no gateway): for a push run outside ``moviebot run``."""
+    async with AsyncExitStack() as clients:
+        notifiers: list[Notifier] = []
+        if settings.telegram.token is not None:
+            token = settings.telegram.token.get_secret_value()
+            bot = await clients.enter_async_context(sending_bot(token, settings.telegram.base_url))
+            notifiers.append(TelegramNotifier(bot, codec))
+        if settings.discord.token is not None:
+            client = await clients.enter_async_context(
+                rest_client(settings.discord.token.get_secret_value())
+            )
+            notifiers.append(DiscordNotifier(client, codec))
+        yield notifiers
+
+
+def weekly_push(
+    settings: Settings, recommender: Recommender, store: ProfileStore, notifiers: list[Notifier]
+) -> WeeklyPush:
+    """The weekly push of ``MOVIEBOT_PUSH_*`` through ``notifiers``."""
+    push = settings.push
+    rates = {"telegram": push.telegram_per_second, "discord": push.discord_per_second}
+    options = PushSettings(
+        picks=push.picks,
+        strength=push.strength,
+        catch_up_hours=push.catch_up_hours,
+        per_second=rates,
+    )
+    return WeeklyPush(recommender, store, push_ledger(store), notifiers, options)
+
+
+def push_ledger(store: ProfileStore) -> PushLedger:
+    """The push ledger beside the store: in Redis with Redis, else in memory."""
+    return store.push_ledger() if isinstance(store, RedisProfileStore) else MemoryPushLedger()
+
+
+def _token(secret: SecretStr | None, variable: str) -> str:
+    if secret is None:
+        raise MovieBotError(f"{variable} is not set")
+    token: str = secret.get_secret_value()
+    return token
 
 
 PLATFORMS = {Platform.telegram: telegram, Platform.discord: discord}

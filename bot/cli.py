@@ -7,6 +7,7 @@ import json
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from adapters.console import ConsoleChat, console_user
 from bot.app import (
     build_sample_index,
+    button_codec,
     close_store,
     configured_platforms,
     embedding_cache,
@@ -38,7 +40,9 @@ from bot.app import (
     make_redis_store,
     make_store,
     open_recommender,
+    senders,
     serve,
+    weekly_push,
 )
 from bot.config import EmbedderKind, Platform, Settings
 from bot.logs import configure_logging
@@ -48,8 +52,9 @@ from core.errors import MovieBotError
 from core.evaluation import EvaluationReport, evaluate, load_picks, standard_strategies
 from core.index import MovieIndex, build_index
 from core.models import Movie, Vectors
+from core.ports import ProfileStore
 from core.ranking import RankingWeights
-from core.recommender import TasteSettings
+from core.recommender import Recommender, TasteSettings
 from core.stores.migration import ReindexReport, reindex_profiles
 from core.stores.redis import RedisProfileStore
 from core.text import document_text
@@ -255,6 +260,78 @@ async def _reindex(store: RedisProfileStore, index: MovieIndex) -> ReindexReport
         return await reindex_profiles(store, index)
     finally:
         await store.close()
+
+
+@app.command()
+def push(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show who would get which movies; send nothing.")
+    ] = False,
+    now: Annotated[
+        bool, typer.Option("--now", help="Send the pushes that are due now, and stop.")
+    ] = False,
+    at: Annotated[
+        datetime | None,
+        typer.Option(help="With --dry-run: plan as of this UTC time instead of now."),
+    ] = None,
+) -> None:
+    """The weekly picks, by hand: who would get what, or send what is due now.
+
+    `moviebot run` sends them on its own; this needs the profiles in Redis.
+    """
+    if dry_run == now:
+        errors.print("Choose one: --dry-run (show, send nothing) or --now (send what is due).")
+        raise typer.Exit(2)
+    settings = Settings()
+    moment = (at or datetime.now(UTC)).replace(tzinfo=UTC) if dry_run else datetime.now(UTC)
+    with _friendly_errors():
+        asyncio.run(_push(settings, moment, send=now))
+
+
+async def _push(settings: Settings, moment: datetime, send: bool) -> None:
+    store = make_redis_store(settings.redis)
+    try:
+        recommender = open_recommender(settings, store=store)
+        if send:
+            await _send_push(settings, recommender, store, moment)
+        else:
+            await _show_push(settings, recommender, store, moment)
+    finally:
+        await store.close()
+
+
+async def _show_push(
+    settings: Settings, recommender: Recommender, store: ProfileStore, moment: datetime
+) -> None:
+    table = Table(
+        "user", "week", "movies", title=f"Weekly picks due at {moment:%Y-%m-%d %H:%M} UTC"
+    )
+    planned = weekly_push(settings, recommender, store, [])
+    count = 0
+    async for batch in planned.plan(moment, platforms=[platform.value for platform in Platform]):
+        for push in batch:
+            table.add_row(push.user.key, push.week, "; ".join(p.movie.label for p in push.picks))
+        count += len(batch)
+    console.print(table)
+    console.print(f"{count} users would get their weekly picks; nothing was sent.")
+
+
+async def _send_push(
+    settings: Settings, recommender: Recommender, store: ProfileStore, moment: datetime
+) -> None:
+    codec = button_codec(settings, recommender.index)
+    async with senders(settings, codec) as notifiers:
+        if not notifiers:
+            raise MovieBotError("set MOVIEBOT_TELEGRAM_TOKEN or MOVIEBOT_DISCORD_TOKEN to send")
+        report = await weekly_push(settings, recommender, store, notifiers).run(moment)
+    if not report.leader:
+        console.print("Another bot process is sending the weekly picks right now; nothing done.")
+        return
+    console.print(
+        f"{report.sent} sent, {report.gone} unsubscribed (blocked the bot), "
+        f"{report.failed} failed (tried again at the next check), "
+        f"{report.skipped} already sent by another process"
+    )
 
 
 class _RateColumn(ProgressColumn):

@@ -117,6 +117,24 @@ class DiscordSettings(BaseSettings):
     guild_id: int | None = Field(default=None, ge=1)
 
 
+class WeeklyPushSettings(BaseSettings):
+    """``MOVIEBOT_PUSH_*``: the weekly exploratory picks: whether the bot sends them, the
+    slot of a ``/subscribe`` without arguments (weekday 0 is Monday; the hour is UTC unless
+    the user names a time zone), how many movies, how far from the taste, how late a
+    missed slot is still served, and the sending rate per platform."""
+
+    model_config = _section("MOVIEBOT_PUSH_")
+
+    enabled: bool = True
+    weekday: int = Field(default=4, ge=0, le=6)
+    hour: int = Field(default=18, ge=0, le=23)
+    picks: int = Field(default=3, ge=1, le=10)
+    strength: float = Field(default=0.5, ge=0.0, le=1.0)
+    catch_up_hours: float = Field(default=12.0, gt=0.0, le=144.0)
+    telegram_per_second: float = Field(default=25.0, gt=0.0)
+    discord_per_second: float = Field(default=40.0, gt=0.0)
+
+
 class ButtonSettings(BaseSettings):
     """``MOVIEBOT_SECRET``: the key that signs button payloads (16 characters or more)."""
 
@@ -134,4 +152,5 @@ class Settings(BaseModel):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    push: WeeklyPushSettings = Field(default_factory=WeeklyPushSettings)
     buttons: ButtonSettings = Field(default_factory=ButtonSettings)

@@ -24,7 +24,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -123,14 +123,17 @@ class WeeklyPush:
         self._settings = settings or PushSettings()
         self._holder = f"push-{uuid.uuid4().hex}"
 
-    async def plan(self, now: datetime) -> AsyncIterator[list[PlannedPush]]:
-        """The pushes due at ``now`` not yet claimed, in batches, for the platforms this
-        push can reach."""
+    async def plan(
+        self, now: datetime, platforms: Collection[str] | None = None
+    ) -> AsyncIterator[list[PlannedPush]]:
+        """The pushes due at ``now`` and not yet claimed, in batches, for users of
+        ``platforms`` (default: those of the notifiers)."""
         catch_up = timedelta(hours=self._settings.catch_up_hours)
+        reachable = self._notifiers.keys() if platforms is None else platforms
         due: list[tuple[UserRef, str]] = []
         async for user, subscription in self._store.subscribers():
             week = due_week(now, subscription, catch_up)
-            if week is not None and user.platform in self._notifiers:
+            if week is not None and user.platform in reachable:
                 due.append((user, week))
             if len(due) == self._settings.batch_size:
                 yield await self._planned(due)

@@ -53,10 +53,7 @@ async def serving(bot: MovieBot, token: str) -> AsyncIterator[None]:
     """
     connection: asyncio.Task[None] | None = None
     try:
-        try:
-            await bot.login(token)
-        except discord.LoginFailure:
-            raise MovieBotError("Discord refused MOVIEBOT_DISCORD_TOKEN: check the token") from None
+        await _login(bot, token)
         connection = asyncio.create_task(bot.connect())
         ready = asyncio.create_task(bot.wait_until_ready())
         await asyncio.wait({connection, ready}, return_when=asyncio.FIRST_COMPLETED)
@@ -70,3 +67,25 @@ async def serving(bot: MovieBot, token: str) -> AsyncIterator[None]:
         if connection is not None:
             connection.cancel()
             await asyncio.gather(connection, return_exceptions=True)
+
+
+@asynccontextmanager
+async def rest_client(token: str) -> AsyncIterator[discord.Client]:
+    """A client logged in to Discord's HTTP API only (no gateway), for sending messages.
+
+    Raises:
+        MovieBotError: Discord refused the token.
+    """
+    client = discord.Client(intents=discord.Intents.none())
+    try:
+        await _login(client, token)
+        yield client
+    finally:
+        await client.close()
+
+
+async def _login(client: discord.Client, token: str) -> None:
+    try:
+        await client.login(token)
+    except discord.LoginFailure:
+        raise MovieBotError("Discord refused MOVIEBOT_DISCORD_TOKEN: check the token") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand
@@ -14,12 +15,15 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ExtBot,
     MessageHandler,
     filters,
 )
 
 from adapters.telegram import render
 from adapters.telegram.handlers import TelegramHandlers
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
 
 def build_application(
@@ -48,6 +52,16 @@ def build_application(
     application.add_handler(MessageHandler(private_text, handlers.text))
     application.add_handler(CallbackQueryHandler(handlers.button))
     return application
+
+
+@asynccontextmanager
+async def sending_bot(token: str, base_url: str | None = None) -> AsyncIterator[ExtBot[Any]]:
+    """A bot that only sends (no updates), with the same flood control as the running
+    one, open while the block runs."""
+    limiter = AIORateLimiter(max_retries=3)
+    bot = ExtBot(token, base_url or DEFAULT_BASE_URL, rate_limiter=limiter)
+    async with bot:
+        yield bot
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,7 +13,11 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from core.index import MovieIndex
+from core.models import Subscription, UserRef
+from core.stores.redis import RedisProfileStore
 from tests.conftest import shared_file
+from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix
+from tests.fakes.telegram_api import FakeTelegram
 
 runner = CliRunner()
 
@@ -84,3 +92,72 @@ def test_die_hard_on_the_real_catalog(monkeypatch: pytest.MonkeyPatch, tmp_path:
     found = runner.invoke(app, ["search", "die hard", "-k", "5", "--index", "full"])
     rows = [line for line in found.output.splitlines() if "│" in line and "title" not in line]
     assert all("Die Hard" in row for row in rows[:3]), found.output
+
+
+def test_push_asks_for_exactly_one_mode() -> None:
+    for args in (["push"], ["push", "--dry-run", "--now"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and "Choose one" in result.output
+
+
+@pytest.fixture
+async def redis_prefix(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    prefix = f"moviebot-test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("MOVIEBOT_REDIS_URL", LOCAL_REDIS)
+    monkeypatch.setenv("MOVIEBOT_REDIS_PREFIX", prefix)
+    yield prefix
+    await delete_prefix(prefix)
+
+
+async def subscribe(prefix: str, slots: dict[str, Subscription]) -> None:
+    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
+    for user_id, slot in slots.items():
+        await store.set_subscription(UserRef("telegram", user_id), slot)
+    await store.close()
+
+
+async def test_push_dry_run_shows_who_would_get_what(
+    redis_prefix: str, sample_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOVIEBOT_INDEX_DIR", str(sample_index_dir))
+    await subscribe(redis_prefix, {"101": Subscription(4, 18), "102": Subscription(2, 9)})
+
+    result = await asyncio.to_thread(
+        runner.invoke, app, ["push", "--dry-run", "--at", "2026-11-27T18:30:00"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "telegram:101" in result.output and "2026-W48" in result.output
+    assert "telegram:102" not in result.output
+    assert "1 users would get their weekly picks; nothing was sent." in result.output
+
+
+async def test_push_now_sends_what_is_due(
+    redis_prefix: str, sample_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)
+    await subscribe(redis_prefix, {"201": Subscription(now.weekday(), now.hour)})
+    with FakeTelegram() as telegram:
+        environment = {
+            "MOVIEBOT_INDEX_DIR": str(sample_index_dir),
+            "MOVIEBOT_TELEGRAM_TOKEN": "123456:TEST-token",
+            "MOVIEBOT_TELEGRAM_BASE_URL": f"{telegram.url}/bot",
+            "MOVIEBOT_SECRET": "a secret of more than sixteen characters",
+        }
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+
+        result = await asyncio.to_thread(runner.invoke, app, ["push", "--now"])
+        again = await asyncio.to_thread(runner.invoke, app, ["push", "--now"])
+
+        assert result.exit_code == 0, result.output
+        assert "1 sent, 0 unsubscribed" in result.output
+        assert "0 sent" in again.output
+        (message,) = telegram.messages(201)
+        assert message["text"].startswith("<b>Your weekly picks")
+
+
+def test_push_without_redis_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOVIEBOT_REDIS_URL", raising=False)
+    result = runner.invoke(app, ["push", "--dry-run"])
+    assert result.exit_code == 1 and "MOVIEBOT_REDIS_URL is not set" in result.output

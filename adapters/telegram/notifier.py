@@ -1,0 +1,49 @@
+"""The weekly picks as a Telegram message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from adapters import texts
+from adapters.buttons import ButtonCodec
+from adapters.telegram import render
+from core.models import Delivery, Recommendation, UserRef
+
+log = logging.getLogger(__name__)
+
+
+class TelegramNotifier:
+    """Sends a user their picks in their private chat with the bot; a user who blocked
+    the bot (or never started it) is reported ``GONE``.
+
+    Flood control (429) is waited out by the bot's rate limiter before a call returns.
+    """
+
+    platform = "telegram"
+
+    def __init__(self, bot: Bot, codec: ButtonCodec) -> None:
+        self._bot = bot
+        self._codec = codec
+
+    async def send_picks(self, user: UserRef, picks: Sequence[Recommendation]) -> Delivery:
+        """Send ``picks`` with buttons: ``SENT``, ``GONE`` or ``FAILED``."""
+        reply = render.recommendations_reply(picks, texts.WEEKLY_TITLE, user, self._codec)
+        try:
+            await self._bot.send_message(
+                int(user.user_id), reply.text, parse_mode="HTML", reply_markup=reply.keyboard
+            )
+        except Forbidden:
+            return Delivery.GONE
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                return Delivery.GONE
+            log.warning("Telegram refused the weekly picks of %s: %s", user.key, error)
+            return Delivery.FAILED
+        except TelegramError as error:
+            log.warning("could not send the weekly picks of %s: %s", user.key, error)
+            return Delivery.FAILED
+        return Delivery.SENT

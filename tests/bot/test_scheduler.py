@@ -1,0 +1,77 @@
+"""The weekly push on APScheduler, in the running event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from bot.scheduler import push_trigger, scheduled_push
+from core.errors import StoreUnavailableError
+from core.index import MovieIndex
+from core.models import Subscription, UserRef
+from core.push import PushSettings, WeeklyPush
+from core.recommender import Recommender
+from core.stores.memory import MemoryProfileStore, MemoryPushLedger
+from tests.conftest import random_movies
+from tests.core.test_push import FixedEmbedder, RecordingNotifier
+from tests.fakes.telegram_api import wait_until
+
+
+def recommender_on(store: MemoryProfileStore) -> Recommender:
+    movies, vectors = random_movies(50, dim=8)
+    index = MovieIndex.from_vectors(movies, vectors, "test:fixed")
+    embedder = FixedEmbedder(index.manifest.embedder, index.dim)
+    return Recommender(index, embedder, store, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        ("2026-11-27 18:00:00", "2026-11-27 18:00:00"),
+        ("2026-11-27 18:00:01", "2026-11-27 18:15:00"),
+        ("2026-11-27 18:07:30", "2026-11-27 18:15:00"),
+        ("2026-11-27 23:59:00", "2026-11-28 00:00:00"),
+    ],
+)
+def test_the_check_runs_every_quarter_of_an_hour(after: str, expected: str) -> None:
+    moment = datetime.fromisoformat(after).replace(tzinfo=UTC)
+    fire = push_trigger().get_next_fire_time(None, moment)
+    assert fire == datetime.fromisoformat(expected).replace(tzinfo=UTC)
+
+
+async def test_a_check_runs_at_start_and_sends_what_is_due() -> None:
+    store = MemoryProfileStore()
+    now = datetime.now(UTC)
+    due, later = UserRef("telegram", "due"), UserRef("telegram", "later")
+    await store.set_subscription(due, Subscription(now.weekday(), now.hour))
+    await store.set_subscription(later, Subscription((now.weekday() + 3) % 7, now.hour))
+    notifier = RecordingNotifier()
+    push = WeeklyPush(recommender_on(store), store, MemoryPushLedger(), [notifier], PushSettings())
+
+    with scheduled_push(push, asyncio.Event()) as scheduler:
+        await wait_until(lambda: notifier.sent)
+        job = scheduler.get_job("weekly-push")
+        assert job is not None and job.next_run_time > now
+
+    assert set(notifier.users()) == {due}
+
+
+class UnreachableStore(MemoryProfileStore):
+    async def subscribers(self):  # type: ignore[no-untyped-def, override]
+        raise StoreUnavailableError("Redis is down")
+        yield
+
+
+async def test_an_outage_is_logged_and_left_to_the_next_check(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = UnreachableStore()
+    push = WeeklyPush(recommender_on(store), store, MemoryPushLedger(), [RecordingNotifier()])
+
+    with scheduled_push(push, asyncio.Event()):
+        await wait_until(lambda: "weekly push failed" in caplog.text)
+
+    assert "Redis is down" in caplog.text
