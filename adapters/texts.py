@@ -14,11 +14,15 @@ EMPTY_LIST = "Nothing found — try other words."
 
 
 def subscribed(slot: Subscription) -> str:
-    """The confirmation of a subscription to the weekly picks."""
-    return (
+    """The confirmation of a subscription to the weekly picks; while the slot is in UTC,
+    it asks for the user's time zone (chat platforms do not tell it)."""
+    text = (
         f"Subscribed: every {WEEKDAYS[slot.weekday]} at {slot.hour:02d}:00 ({slot.timezone}), "
         "a few movies a step outside your taste. /unsubscribe stops them."
     )
+    if slot.timezone == "UTC":
+        text += "\nNot on UTC? Tell me your time zone once, e.g. /subscribe Europe/Berlin"
+    return text
 
 
 def unsubscribed(was_subscribed: bool) -> str:

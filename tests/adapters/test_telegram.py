@@ -303,8 +303,15 @@ async def test_subscribe_and_unsubscribe(
     bot: Recommender, fake: FakeTelegram, store: MemoryProfileStore
 ) -> None:
     alice = UserRef("telegram", str(ALICE))
-    reply = await say(fake, ALICE, "/subscribe fri 18 Europe/Berlin")
+    first = (await say(fake, ALICE, "/subscribe"))["text"]
+    assert first.startswith("Subscribed: every Friday at 18:00 (UTC)")
+    assert "Tell me your time zone once" in first
+    reply = await say(fake, ALICE, "/subscribe Europe/Berlin")
     assert reply["text"].startswith("Subscribed: every Friday at 18:00 (Europe/Berlin)")
+    assert "time zone" not in reply["text"]
+    later = await say(fake, ALICE, "/subscribe mon 7")  # the time zone stays
+    assert later["text"].startswith("Subscribed: every Monday at 07:00 (Europe/Berlin)")
+    await say(fake, ALICE, "/subscribe fri 18")
     for bad in ("/subscribe 99 99", "/subscribe someday", "/subscribe mon 8 Mars/Base"):
         answer = (await say(fake, ALICE, bad))["text"]
         assert answer.startswith(("Usage: /subscribe", "Choose a day", "Unknown time zone"))
