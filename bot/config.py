@@ -132,7 +132,7 @@ class WeeklyPushSettings(BaseSettings):
     strength: float = Field(default=0.5, ge=0.0, le=1.0)
     catch_up_hours: float = Field(default=12.0, gt=0.0, le=144.0)
     telegram_per_second: float = Field(default=25.0, gt=0.0)
-    discord_per_second: float = Field(default=40.0, gt=0.0)
+    discord_per_second: float = Field(default=25.0, gt=0.0)
 
 
 class ButtonSettings(BaseSettings):

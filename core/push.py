@@ -49,10 +49,10 @@ class PushSettings:
     batch_size: int = 1_000
     lease_seconds: float = 60.0
     per_second: Mapping[str, float] = field(
-        default_factory=lambda: {"telegram": 25.0, "discord": 40.0}
+        default_factory=lambda: {"telegram": 25.0, "discord": 25.0}
     )
     """Sends started per second and platform: under Telegram's ~30 messages/s and
-    Discord's 50 requests/s (a DM takes up to two requests)."""
+    Discord's 50 requests/s (a DM to a new user takes two requests)."""
     concurrency: int = 20
     """Sends in flight per platform: a send waits for the platform's answer."""
 
@@ -201,11 +201,12 @@ class WeeklyPush:
                             self._send_each(notifier, rates[platform], queue, report, halted)
                         )
             log.info(
-                "weekly push: %d sent, %d gone, %d failed, %d skipped so far",
+                "weekly push: %d sent, %d gone, %d failed, %d skipped of %d planned so far",
                 report.sent,
                 report.gone,
                 report.failed,
                 report.skipped,
+                report.planned,
             )
         return report
 

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -25,8 +26,9 @@ from adapters.rate_limit import SearchRateLimit
 from core.embedders import LocalEmbedder
 from core.errors import MovieBotError
 from core.index import MovieIndex
-from core.models import Delivery, UserRef
+from core.models import Delivery, Subscription, UserRef
 from core.ports import Embedder, ProfileStore
+from core.push import WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
@@ -380,3 +382,23 @@ async def test_the_token_never_reaches_the_log(
         await slash(fake, ALICE, "search", text="heist")
 
     assert "discord" in caplog.text and TOKEN not in caplog.text
+
+
+async def test_the_weekly_push_dms_subscribers_and_drops_closed_dms(
+    bot: MovieBot, fake: FakeDiscord, store: RedisProfileStore, sample_index: MovieIndex
+) -> None:
+    alice, bob = UserRef("discord", str(ALICE)), UserRef("discord", str(BOB))
+    for user in (alice, bob):
+        await store.set_subscription(user, Subscription(4, 18))
+    fake.close_dms(BOB)
+    recommender = Recommender(sample_index, LocalEmbedder(), store)
+    notifier = DiscordNotifier(bot, ButtonCodec(SECRET, sample_index.fingerprint))
+    push = WeeklyPush(recommender, store, store.push_ledger(), [notifier])
+
+    report = await push.run(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
+
+    assert (report.sent, report.gone) == (1, 1)
+    (dm,) = fake.dms(ALICE)
+    assert len(dm["embeds"]) == 3 and len(custom_ids(dm)) == 6
+    assert await store.subscription(bob) is None
+    assert await store.subscription(alice) == Subscription(4, 18)
