@@ -6,7 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -17,12 +17,14 @@ from adapters.discord.bot import MovieBot, rest_client
 from adapters.discord.bot import serving as discord_serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.notifier import DiscordNotifier
+from adapters.observe import CommandObserver
 from adapters.rate_limit import SearchRateLimit
 from adapters.telegram.bot import Webhook, build_application, sending_bot
 from adapters.telegram.bot import serving as telegram_serving
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.notifier import TelegramNotifier
 from bot.config import EmbedderKind, Platform, RedisSettings, Settings
+from bot.observability import Metrics, TimedStore, health_server
 from bot.scheduler import scheduled_push
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import LocalEmbedder, OllamaEmbedder
@@ -30,7 +32,7 @@ from core.embedding_cache import EmbeddingCache, ProgressCallback
 from core.errors import IndexFileError, MovieBotError, StoreUnavailableError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, build_index, read_manifest
 from core.models import Subscription
-from core.ports import Embedder, Notifier, ProfileStore, PushLedger
+from core.ports import Embedder, Notifier, ProfileStore, PushLedger, Telemetry
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore, MemoryPushLedger
@@ -97,7 +99,10 @@ def make_redis_store(redis: RedisSettings) -> RedisProfileStore:
 
 
 def open_recommender(
-    settings: Settings, index_dir: Path | None = None, store: ProfileStore | None = None
+    settings: Settings,
+    index_dir: Path | None = None,
+    store: ProfileStore | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Recommender:
     """Load the index, pair it with the embedder it was built with, and a profile store."""
     directory = index_dir or settings.index.dir
@@ -105,7 +110,9 @@ def open_recommender(
     embedder = make_embedder(embedder_kind_of(manifest.embedder), settings)
     index = MovieIndex.load(directory, embedder=embedder.name, dim=embedder.dim)
     slot = Subscription(settings.push.weekday, settings.push.hour)
-    return Recommender(index, embedder, store or MemoryProfileStore(), weekly_slot=slot)
+    return Recommender(
+        index, embedder, store or MemoryProfileStore(), weekly_slot=slot, telemetry=telemetry
+    )
 
 
 def has_index(directory: Path) -> bool:
@@ -159,32 +166,58 @@ def button_codec(settings: Settings, index: MovieIndex) -> ButtonCodec:
 
 async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio.Event) -> None:
     """Answer every platform of ``platforms`` from one Recommender, in this event loop,
-    and send the weekly picks when they are due, until ``stop`` is set."""
+    send the weekly picks when they are due, and serve metrics and health, until ``stop``
+    is set."""
+    metrics = Metrics()
     store = make_store(settings)
     try:
-        recommender = open_recommender(settings, store=store)
+        timed_store = TimedStore(store, metrics)
+        recommender = open_recommender(settings, store=timed_store, telemetry=metrics)
         codec = button_codec(settings, recommender.index)
         async with AsyncExitStack() as serving:
+            port = settings.observability.metrics_port
+            if port:
+                await serving.enter_async_context(health_server(port, metrics, readiness(store)))
             notifiers = [
-                await serving.enter_async_context(PLATFORMS[platform](settings, recommender, codec))
+                await serving.enter_async_context(
+                    PLATFORMS[platform](settings, recommender, codec, metrics.command)
+                )
                 for platform in platforms
             ]
             if settings.push.enabled:
-                push = weekly_push(settings, recommender, store, notifiers)
-                serving.enter_context(scheduled_push(push, stop))
+                push = weekly_push(
+                    settings, recommender, timed_store, notifiers, push_ledger(store)
+                )
+                serving.enter_context(scheduled_push(push, stop, metrics.pushed))
             await stop.wait()
     finally:
         await close_store(store)
 
 
+def readiness(store: ProfileStore) -> Callable[[], Awaitable[str | None]]:
+    """The readiness check of ``/readyz``: the index is loaded (the server starts after
+    it), and Redis, when profiles live there, answers."""
+
+    async def ready() -> str | None:
+        if not isinstance(store, RedisProfileStore):
+            return None
+        try:
+            await store.ping()
+        except StoreUnavailableError as error:
+            return str(error)
+        return None
+
+    return ready
+
+
 @asynccontextmanager
 async def telegram(
-    settings: Settings, recommender: Recommender, codec: ButtonCodec
+    settings: Settings, recommender: Recommender, codec: ButtonCodec, observer: CommandObserver
 ) -> AsyncIterator[Notifier]:
     """Telegram, by webhook or long polling, while the context is open; it yields the
     notifier of the weekly picks."""
     token = _token(settings.telegram.token, "MOVIEBOT_TELEGRAM_TOKEN")
-    handlers = TelegramHandlers(recommender, codec, SearchRateLimit())
+    handlers = TelegramHandlers(recommender, codec, SearchRateLimit(), observer)
     application = build_application(token, handlers, settings.telegram.base_url)
     async with telegram_serving(application, telegram_webhook(settings)):
         yield TelegramNotifier(application.bot, codec)
@@ -192,12 +225,13 @@ async def telegram(
 
 @asynccontextmanager
 async def discord(
-    settings: Settings, recommender: Recommender, codec: ButtonCodec
+    settings: Settings, recommender: Recommender, codec: ButtonCodec, observer: CommandObserver
 ) -> AsyncIterator[Notifier]:
     """Discord, on the gateway, while the context is open; it yields the notifier of the
     weekly picks."""
     token = _token(settings.discord.token, "MOVIEBOT_DISCORD_TOKEN")
-    bot = MovieBot(MovieCommands(recommender, codec, SearchRateLimit()), settings.discord.guild_id)
+    cog = MovieCommands(recommender, codec, SearchRateLimit(), observer)
+    bot = MovieBot(cog, settings.discord.guild_id)
     async with discord_serving(bot, token):
         yield DiscordNotifier(bot, codec)
 
@@ -221,7 +255,11 @@ async def senders(settings: Settings, codec: ButtonCodec) -> AsyncIterator[list[
 
 
 def weekly_push(
-    settings: Settings, recommender: Recommender, store: ProfileStore, notifiers: list[Notifier]
+    settings: Settings,
+    recommender: Recommender,
+    store: ProfileStore,
+    notifiers: list[Notifier],
+    ledger: PushLedger,
 ) -> WeeklyPush:
     """The weekly push of ``MOVIEBOT_PUSH_*`` through ``notifiers``."""
     push = settings.push
@@ -232,7 +270,7 @@ def weekly_push(
         catch_up_hours=push.catch_up_hours,
         per_second=rates,
     )
-    return WeeklyPush(recommender, store, push_ledger(store), notifiers, options)
+    return WeeklyPush(recommender, store, ledger, notifiers, options)
 
 
 def push_ledger(store: ProfileStore) -> PushLedger:

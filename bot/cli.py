@@ -40,6 +40,7 @@ from bot.app import (
     make_redis_store,
     make_store,
     open_recommender,
+    push_ledger,
     senders,
     serve,
     weekly_push,
@@ -306,7 +307,7 @@ async def _show_push(
     table = Table(
         "user", "week", "movies", title=f"Weekly picks due at {moment:%Y-%m-%d %H:%M} UTC"
     )
-    planned = weekly_push(settings, recommender, store, [])
+    planned = weekly_push(settings, recommender, store, [], push_ledger(store))
     count = 0
     async for batch in planned.plan(moment, platforms=[platform.value for platform in Platform]):
         for push in batch:
@@ -323,7 +324,9 @@ async def _send_push(
     async with senders(settings, codec) as notifiers:
         if not notifiers:
             raise MovieBotError("set MOVIEBOT_TELEGRAM_TOKEN or MOVIEBOT_DISCORD_TOKEN to send")
-        report = await weekly_push(settings, recommender, store, notifiers).run(moment)
+        report = await weekly_push(settings, recommender, store, notifiers, push_ledger(store)).run(
+            moment
+        )
     if not report.leader:
         console.print("Another bot process is sending the weekly picks right now; nothing done.")
         return

@@ -135,6 +135,15 @@ class WeeklyPushSettings(BaseSettings):
     discord_per_second: float = Field(default=25.0, gt=0.0)
 
 
+class ObservabilitySettings(BaseSettings):
+    """``MOVIEBOT_METRICS_PORT``: where ``/metrics``, ``/healthz`` and ``/readyz`` are
+    served (0 turns them off)."""
+
+    model_config = _section("MOVIEBOT_")
+
+    metrics_port: int = Field(default=9100, ge=0, le=65535)
+
+
 class ButtonSettings(BaseSettings):
     """``MOVIEBOT_SECRET``: the key that signs button payloads (16 characters or more)."""
 
@@ -153,4 +162,5 @@ class Settings(BaseModel):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     push: WeeklyPushSettings = Field(default_factory=WeeklyPushSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     buttons: ButtonSettings = Field(default_factory=ButtonSettings)

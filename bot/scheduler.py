@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from core.errors import MovieBotError
-from core.push import WeeklyPush
+from core.push import PushReport, WeeklyPush
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_MINUTES = 15
@@ -34,14 +34,17 @@ def push_trigger() -> CronTrigger:
 
 
 @contextmanager
-def scheduled_push(push: WeeklyPush, stop: asyncio.Event) -> Iterator[AsyncIOScheduler]:
-    """Run the push check on its schedule in the running event loop while the block runs;
-    ``stop`` makes a push in progress finish the sends in flight and return."""
+def scheduled_push(
+    push: WeeklyPush, stop: asyncio.Event, on_report: Callable[[PushReport], None]
+) -> Iterator[AsyncIOScheduler]:
+    """Run the push check on its schedule in the running event loop while the block runs,
+    handing each run's report to ``on_report``; ``stop`` makes a push in progress finish
+    the sends in flight and return."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
         _check,
         push_trigger(),
-        args=[push, stop],
+        args=[push, stop, on_report],
         id=JOB_ID,
         coalesce=True,
         max_instances=1,
@@ -55,12 +58,15 @@ def scheduled_push(push: WeeklyPush, stop: asyncio.Event) -> Iterator[AsyncIOSch
         scheduler.shutdown(wait=False)
 
 
-async def _check(push: WeeklyPush, stop: asyncio.Event) -> None:
+async def _check(
+    push: WeeklyPush, stop: asyncio.Event, on_report: Callable[[PushReport], None]
+) -> None:
     """One check: send what is due; an outage is logged and retried at the next check."""
     try:
         report = await push.run(stop=stop)
     except MovieBotError as error:
         log.warning("weekly push failed, retried at the next check: %s", error)
         return
+    on_report(report)
     if report.leader and report.planned:
         log.info("weekly push done: %s", report)

@@ -121,6 +121,18 @@ class ProfileStore(Protocol):
         ...
 
 
+class Telemetry(Protocol):
+    """Where the core reports what operators watch."""
+
+    def timed(self, stage: str, seconds: float) -> None:
+        """``seconds`` spent in ``stage``: ``embed`` (a query) or ``index`` (a search)."""
+        ...
+
+    def picked(self, platform: str) -> None:
+        """A pick of a user of ``platform`` changed their taste."""
+        ...
+
+
 class Notifier(Protocol):
     """Sends the weekly picks to the users of one chat platform."""
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,7 +27,7 @@ from core.models import (
     UserRef,
     Vectors,
 )
-from core.ports import Embedder, ProfileStore
+from core.ports import Embedder, ProfileStore, Telemetry
 from core.ranking import RankingWeights, blend, blend_scores, popularity_prior
 from core.taste import (
     ExplorationStrategy,
@@ -72,6 +73,7 @@ class Recommender:
         rng: np.random.Generator | None = None,
         clock: Callable[[], float] = time.time,
         weekly_slot: Subscription = DEFAULT_WEEKLY_SLOT,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if embedder.name != index.manifest.embedder:
             raise IndexFileError(
@@ -86,6 +88,7 @@ class Recommender:
         self._rng = rng or np.random.default_rng()
         self._clock = clock
         self._weekly_slot = weekly_slot
+        self._telemetry = telemetry or _Unobserved()
         self._prior = popularity_prior(index.movies)
         self._prior_by_position = np.array([self._prior.get(m.movie_id, 0.0) for m in index.movies])
         self._strategies = exploration_strategies(index)
@@ -111,8 +114,10 @@ class Recommender:
             InvalidQueryError: nothing searchable is left of ``text``.
         """
         query = clean_query(text)
-        vector = await asyncio.to_thread(self._embedder.embed_query, query)
-        return self._index.search(vector, _clamp(k))
+        with self._timed("embed"):
+            vector = await asyncio.to_thread(self._embedder.embed_query, query)
+        with self._timed("index"):
+            return self._index.search(vector, _clamp(k))
 
     async def pick(
         self, user: UserRef, movie_id: int, idempotency_key: str | None = None
@@ -147,6 +152,8 @@ class Recommender:
             )
 
         stored = await self._store.update(user, change, idempotency_key)
+        if stored.applied:
+            self._telemetry.picked(user.platform)
         message = f"✓ picked: {movie.label}" if stored.applied else f"already picked: {movie.label}"
         return PickResult(movie, stored.applied, message)
 
@@ -280,7 +287,8 @@ class Recommender:
         perturb = self._strategies[self._taste.explore_strategy]
         queries = np.stack([perturb(vector, rng, strength) for vector in tastes.values()])
         wanted = BATCH_CANDIDATES + max(len(excluded[n]) for n in tastes)
-        scores, positions = self._index.nearest_positions(queries, wanted)
+        with self._timed("index"):
+            scores, positions = self._index.nearest_positions(queries, wanted)
         counts = np.asarray(pick_counts, dtype=np.float64)
         for row, n in enumerate(tastes):
             keep = [
@@ -366,7 +374,8 @@ class Recommender:
     async def _ranked(
         self, profile: TasteProfile, vector: Vectors, k: int, exclude: Collection[int]
     ) -> list[Recommendation]:
-        hits = self._index.search(vector, max(k, self._ranking.candidates), exclude)
+        with self._timed("index"):
+            hits = self._index.search(vector, max(k, self._ranking.candidates), exclude)
         counts = await self._store.pick_counts([hit.movie.movie_id for hit in hits])
         ranked = blend(hits, self._prior, counts, self._ranking)[:k]
         return [
@@ -393,6 +402,14 @@ class Recommender:
             Recommendation(movie, float(scores[i]), f"exploring: {self._reason(profile, movie)}")
             for i, movie in zip(best, movies, strict=True)
         ]
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._telemetry.timed(stage, time.perf_counter() - started)
 
     def _reason(self, profile: TasteProfile, movie: Movie) -> str:
         recent = profile.picked[-EXPLAINED_BY_LAST_PICKS:]
@@ -431,6 +448,16 @@ class Recommender:
         if self._starters is None:
             self._starters = _popular(self._index.movies) if self._prior else _spread(self._index)
         return self._starters
+
+
+class _Unobserved:
+    """Telemetry of a Recommender that nobody watches."""
+
+    def timed(self, stage: str, seconds: float) -> None:
+        pass
+
+    def picked(self, platform: str) -> None:
+        pass
 
 
 def exploration_strategies(index: MovieIndex) -> dict[str, ExplorationStrategy]:

@@ -22,6 +22,7 @@ from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord import render
 from adapters.discord.components import PREFIX, PRESS_HANDLER_COG
+from adapters.observe import CommandObserver, ignore, observed
 from adapters.rate_limit import SearchRateLimit
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
@@ -37,11 +38,16 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     """The slash commands and the buttons of moviebot, over one Recommender."""
 
     def __init__(
-        self, recommender: Recommender, codec: ButtonCodec, searches: SearchRateLimit
+        self,
+        recommender: Recommender,
+        codec: ButtonCodec,
+        searches: SearchRateLimit,
+        observer: CommandObserver = ignore,
     ) -> None:
         self._recommender = recommender
         self._codec = codec
         self._searches = searches
+        self._observer = observer
 
     @app_commands.command(description="Find movies by title, plot or mood")
     @app_commands.describe(text="What you feel like watching, e.g. space adventure")
@@ -53,12 +59,12 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         if not self._searches.allow(user):
             await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
             return
-        await _answer(interaction, self._search(user, text))
+        await self._answer(interaction, self._search(user, text))
 
     @app_commands.command(description="Movies for your taste")
     async def recommend(self, interaction: Interaction) -> None:
         """/recommend: the movies nearest the user's taste."""
-        await _answer(interaction, self._recommend(_user(interaction)))
+        await self._answer(interaction, self._recommend(_user(interaction)))
 
     @app_commands.command(description="A step outside your taste")
     @app_commands.describe(strength="How far from your taste: 0 (close) to 1 (far)")
@@ -66,24 +72,25 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         self, interaction: Interaction, strength: app_commands.Range[float, 0.0, 1.0] | None = None
     ) -> None:
         """/explore [strength]: recommendations from a step outside the taste."""
-        await _answer(interaction, self._explore(_user(interaction), strength))
+        await self._answer(interaction, self._explore(_user(interaction), strength))
 
     @app_commands.command(description="What I know about your taste")
     async def profile(self, interaction: Interaction) -> None:
         """/profile: picks so far, top genres, last picks (only the user sees it)."""
-        await _answer(interaction, self._profile(_user(interaction)), ephemeral=True)
+        await self._answer(interaction, self._profile(_user(interaction)), ephemeral=True)
 
     @app_commands.command(description="Take back your last pick or less-like-this")
     async def undo(self, interaction: Interaction) -> None:
         """/undo: revert the last pick or less-like-this."""
         work = self._undo(_user(interaction), f"discord:{interaction.id}")
-        await _answer(interaction, work, ephemeral=True)
+        await self._answer(interaction, work, ephemeral=True)
 
     @app_commands.command(description="Delete everything I know about you")
     async def forget(self, interaction: Interaction) -> None:
         """/forget: ask for confirmation with a button (only the user sees it)."""
-        reply = render.forget_confirmation(_user(interaction), self._codec)
-        await interaction.response.send_message(**reply.message(), ephemeral=True)
+        with observed(self._observer, "discord", "forget"):
+            reply = render.forget_confirmation(_user(interaction), self._codec)
+            await interaction.response.send_message(**reply.message(), ephemeral=True)
 
     @app_commands.command(description="Weekly exploratory picks by direct message")
     @app_commands.describe(
@@ -102,7 +109,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         """/subscribe [day] [hour] [timezone]: the weekly exploratory picks."""
         weekday = None if day is None else day.value
         work = self._subscribe(_user(interaction), weekday, hour, timezone)
-        await _answer(interaction, work, ephemeral=True)
+        await self._answer(interaction, work, ephemeral=True)
 
     @subscribe.autocomplete("timezone")
     async def timezones(self, interaction: Interaction, current: str) -> list[Any]:
@@ -114,12 +121,32 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     @app_commands.command(description="Stop the weekly picks")
     async def unsubscribe(self, interaction: Interaction) -> None:
         """/unsubscribe: no more weekly picks."""
-        await _answer(interaction, self._unsubscribe(_user(interaction)), ephemeral=True)
+        await self._answer(interaction, self._unsubscribe(_user(interaction)), ephemeral=True)
 
     @app_commands.command(description="Every command")
     async def help(self, interaction: Interaction) -> None:
         """/help: every command (only the user sees it)."""
-        await interaction.response.send_message(**render.help_reply().message(), ephemeral=True)
+        with observed(self._observer, "discord", "help"):
+            await interaction.response.send_message(**render.help_reply().message(), ephemeral=True)
+
+    async def _answer(
+        self,
+        interaction: Interaction,
+        work: Coroutine[Any, Any, render.Reply],
+        *,
+        ephemeral: bool = False,
+    ) -> None:
+        """Defer, then send what ``work`` renders (or why it could not) as the follow-up."""
+        try:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        except BaseException:
+            work.close()
+            raise
+        command = interaction.command.name if interaction.command else "command"
+        public = not ephemeral
+        async with _told_errors(interaction, self._observer, command, public_loading=public):
+            reply = await work
+            await interaction.followup.send(**reply.message(), ephemeral=ephemeral)
 
     async def press(self, interaction: Interaction, payload: str) -> None:
         """A pressed button: pick, less like this, or confirm forget."""
@@ -130,7 +157,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             await interaction.response.send_message(str(error), ephemeral=True)
             return
         await interaction.response.defer()
-        async with _told_errors(interaction):
+        async with _told_errors(interaction, self._observer, "button"):
             if button.action is ButtonAction.FORGET:
                 await self._recommender.forget(user)
                 await interaction.edit_original_response(content=texts.FORGOTTEN, view=None)
@@ -178,26 +205,13 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         return render.text(texts.unsubscribed(await self._recommender.unsubscribe(user)))
 
 
-async def _answer(
-    interaction: Interaction,
-    work: Coroutine[Any, Any, render.Reply],
-    *,
-    ephemeral: bool = False,
-) -> None:
-    """Defer, then send what ``work`` renders (or why it could not) as the follow-up."""
-    try:
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-    except BaseException:
-        work.close()
-        raise
-    async with _told_errors(interaction, public_loading=not ephemeral):
-        reply = await work
-        await interaction.followup.send(**reply.message(), ephemeral=ephemeral)
-
-
 @asynccontextmanager
 async def _told_errors(
-    interaction: Interaction, *, public_loading: bool = False
+    interaction: Interaction,
+    observer: CommandObserver,
+    command: str,
+    *,
+    public_loading: bool = False,
 ) -> AsyncIterator[None]:
     """After the defer: refusals and outages become a follow-up only the user sees.
 
@@ -205,7 +219,8 @@ async def _told_errors(
     sees when the defer was public: that message is deleted first.
     """
     try:
-        yield
+        with observed(observer, "discord", command):
+            yield
     except (InvalidRequestError, StoreUnavailableError, EmbedderError) as error:
         if public_loading:
             await interaction.delete_original_response()

@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from adapters import texts
 from adapters.buttons import ButtonAction, ButtonCodec
+from adapters.observe import CommandObserver, ignore, observed
 from adapters.rate_limit import SearchRateLimit
 from adapters.telegram import render
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
@@ -27,9 +28,10 @@ def friendly(handler: Handler) -> Handler:
     """Turn the core's refusals and outages into a short answer instead of silence."""
 
     @functools.wraps(handler)
-    async def answered(self: Any, update: Update, context: Context) -> None:
+    async def answered(self: TelegramHandlers, update: Update, context: Context) -> None:
         try:
-            await handler(self, update, context)
+            with observed(self._observer, "telegram", handler.__name__):
+                await handler(self, update, context)
         except InvalidRequestError as error:
             await _tell(update, render.escape(str(error)))
         except (StoreUnavailableError, EmbedderError):
@@ -42,11 +44,16 @@ class TelegramHandlers:
     """One method per command or button; each is parse -> one core call -> render."""
 
     def __init__(
-        self, recommender: Recommender, codec: ButtonCodec, searches: SearchRateLimit
+        self,
+        recommender: Recommender,
+        codec: ButtonCodec,
+        searches: SearchRateLimit,
+        observer: CommandObserver = ignore,
     ) -> None:
         self._recommender = recommender
         self._codec = codec
         self._searches = searches
+        self._observer = observer
 
     @friendly
     async def start(self, update: Update, context: Context) -> None:

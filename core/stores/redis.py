@@ -184,6 +184,15 @@ class RedisProfileStore:
         await self._writer.close()
         await self._client.aclose()
 
+    async def ping(self) -> None:
+        """Check, once and without retrying, that Redis answers.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        async with _unavailable_as_error(self._client, "reach Redis"):
+            await self._client.ping()
+
     async def load(self, user: UserRef) -> TasteProfile | None:
         """The user's profile, or ``None``; retried with backoff while Redis is unavailable.
 

@@ -74,6 +74,7 @@ async def test_both_platforms_answer_from_one_process(
             "MOVIEBOT_DISCORD_TOKEN": DISCORD_TOKEN,
             "MOVIEBOT_SECRET": "a secret of more than sixteen characters",
             "MOVIEBOT_INDEX_DIR": str(sample_index_dir),
+            "MOVIEBOT_METRICS_PORT": "0",
         }
         for name, value in environment.items():
             monkeypatch.setenv(name, value)

@@ -12,7 +12,7 @@ from bot.scheduler import push_trigger, scheduled_push
 from core.errors import StoreUnavailableError
 from core.index import MovieIndex
 from core.models import Subscription, UserRef
-from core.push import PushSettings, WeeklyPush
+from core.push import PushReport, PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore, MemoryPushLedger
 from tests.conftest import random_movies
@@ -51,12 +51,14 @@ async def test_a_check_runs_at_start_and_sends_what_is_due() -> None:
     notifier = RecordingNotifier()
     push = WeeklyPush(recommender_on(store), store, MemoryPushLedger(), [notifier], PushSettings())
 
-    with scheduled_push(push, asyncio.Event()) as scheduler:
-        await wait_until(lambda: notifier.sent)
+    reports: list[PushReport] = []
+    with scheduled_push(push, asyncio.Event(), reports.append) as scheduler:
+        await wait_until(lambda: reports)
         job = scheduler.get_job("weekly-push")
         assert job is not None and job.next_run_time > now
 
     assert set(notifier.users()) == {due}
+    assert reports[0].sent == 1
 
 
 class UnreachableStore(MemoryProfileStore):
@@ -71,7 +73,7 @@ async def test_an_outage_is_logged_and_left_to_the_next_check(
     store = UnreachableStore()
     push = WeeklyPush(recommender_on(store), store, MemoryPushLedger(), [RecordingNotifier()])
 
-    with scheduled_push(push, asyncio.Event()):
+    with scheduled_push(push, asyncio.Event(), lambda report: None):
         await wait_until(lambda: "weekly push failed" in caplog.text)
 
     assert "Redis is down" in caplog.text
