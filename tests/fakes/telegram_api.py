@@ -362,6 +362,13 @@ class FakeTelegram(BackgroundServer):
 
     # --- reading what happened ---------------------------------------------------------------
 
+    def take_updates(self) -> list[JSON]:
+        """Remove the queued updates and return them, to deliver them by webhook."""
+        with self._lock:
+            updates = list(self._updates)
+            self._updates.clear()
+            return updates
+
     def calls(self, method: str | None = None) -> list[Call]:
         """Every recorded request, oldest first; only those of ``method`` if given."""
         with self._lock:
