@@ -95,6 +95,7 @@ def make_redis_store(redis: RedisSettings) -> RedisProfileStore:
         timeout=redis.timeout,
         connect_timeout=redis.connect_timeout,
         prefix=redis.prefix,
+        cluster=redis.cluster,
     )
 
 

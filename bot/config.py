@@ -70,11 +70,13 @@ class IndexSettings(BaseSettings):
 
 
 class RedisSettings(BaseSettings):
-    """``MOVIEBOT_REDIS_*``: where taste profiles live; without a URL they stay in memory."""
+    """``MOVIEBOT_REDIS_*``: where taste profiles live; without a URL they stay in memory.
+    With ``MOVIEBOT_REDIS_CLUSTER=true`` the URL names one node of a Redis Cluster."""
 
     model_config = _section("MOVIEBOT_REDIS_")
 
     url: SecretStr | None = None
+    cluster: bool = False
     prefix: str = Field(default="moviebot", min_length=1)
     pool_size: int = Field(default=50, ge=1)
     timeout: float = Field(default=2.0, gt=0)

@@ -1,7 +1,9 @@
-"""Fixtures shared by every test: the bundled sample index and the real data folder."""
+"""Fixtures shared by every test: the bundled sample index, the real data folder and a
+local Redis Cluster."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ from core.embedders import LocalEmbedder
 from core.embedding_cache import EmbeddingCache
 from core.index import MovieIndex, build_index
 from core.models import Movie
+from tests.core.stores.redis_server import RedisCluster
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -55,3 +58,12 @@ def random_movies(count: int, dim: int = 16, seed: int = 0) -> tuple[list[Movie]
         Movie(movie_id=1000 + i, title=f"Movie {i}", year=1950 + i % 70) for i in range(count)
     ]
     return movies, vectors
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A Redis Cluster of three local nodes, started once per session."""
+    cluster = RedisCluster(Path(tmp_path_factory.mktemp("cluster")))
+    cluster.start()
+    yield cluster
+    cluster.stop()

@@ -13,9 +13,12 @@ Key design (``moviebot`` is the configurable prefix)::
 One key for the profile keeps each user's part of an update a single-key write;
 ``forget`` is one MULTI that deletes all three of a user's keys. The ``{platform:user_id}``
 hash tag (each part percent-encoded, so ``{``, ``}`` and ``:`` in an id cannot break
-it) puts all of a user's keys in one Redis Cluster slot. The update transaction also
-moves the global ``pick_counts``, and subscribing moves ``subscribers``: fine on one
-server with replicas; on a cluster those would have to leave the transaction. The
+it) puts all of a user's keys in one Redis Cluster slot. On one server (with or without
+replicas) the update transaction also moves the global ``pick_counts``, and subscribing
+moves ``subscribers``. On a cluster (``cluster=True``) a transaction can only touch one
+slot: each user's update is a transaction of its own, and the global keys are changed
+right after it, so a crash between the two leaves a pick count off by one (a
+popularity prior, not a pick) or a subscriber set that a later subscribe repairs. The
 fields of the profile hash, and how vectors are encoded, checked and rejected, are in
 :mod:`core.stores.profile_hash`.
 
@@ -57,8 +60,9 @@ from functools import partial
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterPipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import (
@@ -91,6 +95,8 @@ from core.stores.profile_hash import (
 from core.weeks import weeks_apart
 
 T = TypeVar("T")
+Client = Redis | RedisCluster
+AnyPipeline = Pipeline | ClusterPipeline
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 86_400
@@ -101,6 +107,7 @@ CONFLICT_BACKOFF_SECONDS = 0.001
 CONFLICT_BACKOFF_CAP_SECONDS = 0.05
 READ_RETRY_DELAYS = (0.1, 0.3)
 PIPELINE_CHUNK = 1_000
+CLUSTER_TRANSACTIONS = 16
 REMEMBERED_WEEKS = 8
 
 _UNAVAILABLE_ERRORS = (
@@ -135,13 +142,14 @@ class RedisProfileStore:
 
     def __init__(
         self,
-        client: Redis,
+        client: Client,
         *,
         prefix: str = "moviebot",
         idempotency_ttl: float = IDEMPOTENCY_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
+        self._cluster = isinstance(client, RedisCluster)
         self._keys = RedisKeys(prefix)
         self._recent = RecentProfiles()
         self._writer = _BatchWriter(client, self._keys, self._recent, idempotency_ttl, clock)
@@ -155,16 +163,27 @@ class RedisProfileStore:
         timeout: float = 2.0,
         connect_timeout: float = 2.0,
         prefix: str = "moviebot",
+        cluster: bool = False,
     ) -> RedisProfileStore:
         """A store on the server of a ``redis://`` or ``rediss://`` URL.
 
         Args:
             url: the server, with the password in the URL if it needs one.
-            pool_size: at most this many connections; more callers wait for one.
+            pool_size: at most this many connections (per node of a cluster); more
+                callers wait for one.
             timeout: seconds every command, and a wait for a free connection, may take.
             connect_timeout: seconds to open a connection.
             prefix: the first part of every key, so that stores can share a server.
+            cluster: the URL names one node of a Redis Cluster.
         """
+        if cluster:
+            nodes = RedisCluster.from_url(
+                url,
+                max_connections=pool_size,
+                socket_timeout=timeout,
+                socket_connect_timeout=connect_timeout,
+            )
+            return cls(nodes, prefix=prefix)
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=pool_size,
@@ -275,17 +294,18 @@ class RedisProfileStore:
             StoreUnavailableError: Redis cannot be reached in time.
         """
         key = self._keys.subscription(user)
-        async with (
-            _unavailable_as_error(self._client, f"change the subscription of {user.key}"),
-            self._client.pipeline(transaction=True) as pipe,
-        ):
-            pipe.delete(key)
-            if subscription is None:
-                pipe.srem(self._keys.subscribers, key)
-            else:
-                pipe.hset(key, mapping=_subscription_fields(subscription))
-                pipe.sadd(self._keys.subscribers, key)
-            await pipe.execute()
+        async with _unavailable_as_error(self._client, f"change the subscription of {user.key}"):
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.delete(key)
+                if subscription is not None:
+                    pipe.hset(key, mapping=_subscription_fields(subscription))
+                if not self._cluster:
+                    _list_subscriber(pipe, self._keys, key, subscription is not None)
+                await pipe.execute()
+            if self._cluster:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    _list_subscriber(pipe, self._keys, key, subscription is not None)
+                    await pipe.execute()
 
     async def subscribers(self) -> AsyncIterator[tuple[UserRef, Subscription]]:
         """Every subscribed user and slot, walked with SSCAN, ``PIPELINE_CHUNK`` at a time.
@@ -345,16 +365,22 @@ class RedisProfileStore:
         return {key.decode(): name.decode() for key, name in _bytes_hash(recorded).items()}
 
     async def _try_forget(self, user: UserRef) -> None:
-        profile_key = self._keys.profile(user)
-        async with self._client.pipeline() as pipe:
+        profile_key, subscription_key = self._keys.profile(user), self._keys.subscription(user)
+        async with self._client.pipeline(transaction=True) as pipe:
             await pipe.watch(profile_key)
             picked = await pipe.hget(profile_key, PICKED)
             pipe.multi()  # type: ignore[no-untyped-call]
-            pipe.delete(profile_key, self._keys.subscription(user), self._keys.pushes(user))
-            pipe.srem(self._keys.subscribers, self._keys.subscription(user))
+            pipe.delete(profile_key, subscription_key, self._keys.pushes(user))
             changes = _pick_count_changes(ids_of(None if picked is None else _bytes(picked)), ())
-            _move_pick_counts(pipe, self._keys, changes)
+            if not self._cluster:
+                _list_subscriber(pipe, self._keys, subscription_key, False)
+                _move_pick_counts(pipe, self._keys, changes)
             await pipe.execute()
+        if self._cluster:
+            async with self._client.pipeline(transaction=False) as pipe:
+                _list_subscriber(pipe, self._keys, subscription_key, False)
+                _move_pick_counts(pipe, self._keys, changes)
+                await pipe.execute()
 
     async def _read(self, action: str, read: Callable[[], Awaitable[T]]) -> T:
         """``read()``, retried after each of ``READ_RETRY_DELAYS`` while Redis is unavailable."""
@@ -406,7 +432,7 @@ class RedisKeys:
 class RedisPushLedger:
     """Weekly push claims per user (a hash of ISO weeks) and the lease of the pusher."""
 
-    def __init__(self, client: Redis, keys: RedisKeys, remembered_weeks: int) -> None:
+    def __init__(self, client: Client, keys: RedisKeys, remembered_weeks: int) -> None:
         self._client = client
         self._keys = keys
         self._remembered_weeks = remembered_weeks
@@ -488,13 +514,15 @@ class _BatchWriter:
 
     def __init__(
         self,
-        client: Redis,
+        client: Client,
         keys: RedisKeys,
         recent: RecentProfiles,
         idempotency_ttl: float,
         clock: Callable[[], float],
     ) -> None:
         self._client = client
+        self._cluster = isinstance(client, RedisCluster)
+        self._cluster_slots = asyncio.Semaphore(CLUSTER_TRANSACTIONS)
         self._keys = keys
         self._recent = recent
         self._idempotency_ttl = idempotency_ttl
@@ -531,7 +559,26 @@ class _BatchWriter:
                 await self._commit([self._waiting.popleft() for _ in range(count)])
 
     async def _commit(self, updates: list[_Update]) -> None:
-        """Commit a batch and settle every update, with its outcome or the batch's error."""
+        """Commit a batch and settle every update; on a cluster, each user's updates are
+        a transaction of their own (see the module docstring)."""
+        if not self._cluster:
+            await self._commit_group(updates)
+            return
+        by_user: dict[UserRef, list[_Update]] = {}
+        for update in updates:
+            by_user.setdefault(update.user, []).append(update)
+        await asyncio.gather(*(self._commit_alongside(group) for group in by_user.values()))
+
+    async def _commit_alongside(self, updates: list[_Update]) -> None:
+        """A cluster transaction of one user, at most ``CLUSTER_TRANSACTIONS`` at once:
+        each holds two connections, and redis-py's cluster client fails when its
+        connections run out rather than waiting for one."""
+        async with self._cluster_slots:
+            await self._commit_group(updates)
+
+    async def _commit_group(self, updates: list[_Update]) -> None:
+        """Commit updates in one transaction and settle each, with its outcome or the
+        transaction's error."""
         try:
             async with _unavailable_as_error(self._client, f"update {len(updates)} profiles"):
                 plans = await self._commit_with_retries(updates)
@@ -548,7 +595,7 @@ class _BatchWriter:
         was written yet; a failed EXEC is not retried, as it may have been applied."""
         read_delays = list(READ_RETRY_DELAYS)
         for attempt in range(CONFLICT_ATTEMPTS):
-            async with self._client.pipeline() as transaction:
+            async with self._client.pipeline(transaction=True) as transaction:
                 try:
                     plans = await self._watch_and_plan(transaction, updates)
                 except RedisError as error:
@@ -566,7 +613,7 @@ class _BatchWriter:
         )
 
     async def _watch_and_plan(
-        self, transaction: Pipeline, updates: list[_Update]
+        self, transaction: AnyPipeline, updates: list[_Update]
     ) -> list[_UserPlan]:
         """WATCH the users' profiles, read them, and apply every update in memory."""
         by_user: dict[UserRef, list[_Update]] = {}
@@ -605,8 +652,9 @@ class _BatchWriter:
                 plan.fields[SEEN] = encode_seen(plan.seen)
         return plan
 
-    async def _write_all(self, transaction: Pipeline, plans: list[_UserPlan]) -> None:
-        """One MULTI/EXEC with every changed profile and the pick counts they move."""
+    async def _write_all(self, transaction: AnyPipeline, plans: list[_UserPlan]) -> None:
+        """One MULTI/EXEC with every changed profile and the pick counts they move (on a
+        cluster, the pick counts right after)."""
         written = [(plan, entry) for plan in plans if (entry := plan.written()) is not None]
         if not written:
             return
@@ -616,10 +664,15 @@ class _BatchWriter:
             _write_difference(transaction, self._keys.profile(plan.user), plan.stored, entry.fields)
             before = plan.before.picked if plan.before else ()
             counts.update(_pick_count_changes(before, entry.profile.picked))
-        _move_pick_counts(transaction, self._keys, counts)
+        if not self._cluster:
+            _move_pick_counts(transaction, self._keys, counts)
         await transaction.execute()
         for plan, entry in written:
             self._recent.remember(plan.user, entry)
+        if self._cluster:
+            async with self._client.pipeline(transaction=False) as pipe:
+                _move_pick_counts(pipe, self._keys, counts)
+                await pipe.execute()
 
 
 def _apply(
@@ -663,7 +716,7 @@ def _settle(update: _Update, outcome: StoredProfile | BaseException) -> None:
 
 
 def _write_difference(
-    pipe: Pipeline, key: str, old: Mapping[bytes, bytes], new: Mapping[bytes, bytes]
+    pipe: AnyPipeline, key: str, old: Mapping[bytes, bytes], new: Mapping[bytes, bytes]
 ) -> None:
     changed: dict[FieldT, EncodableT] = {
         field: value for field, value in new.items() if old.get(field) != value
@@ -681,7 +734,15 @@ def _pick_count_changes(before: Sequence[int], after: Sequence[int]) -> dict[int
     return {**dict.fromkeys(new - old, 1), **dict.fromkeys(old - new, -1)}
 
 
-def _move_pick_counts(pipe: Pipeline, keys: RedisKeys, changes: Mapping[int, int]) -> None:
+def _list_subscriber(pipe: AnyPipeline, keys: RedisKeys, key: str, subscribed: bool) -> None:
+    """Add the subscription key to the set of subscribers, or take it out."""
+    if subscribed:
+        pipe.sadd(keys.subscribers, key)
+    else:
+        pipe.srem(keys.subscribers, key)
+
+
+def _move_pick_counts(pipe: AnyPipeline, keys: RedisKeys, changes: Mapping[int, int]) -> None:
     """One command for the whole batch; a HINCRBY each would cost a command per pick."""
     arguments = [str(value) for item in changes.items() if item[1] for value in item]
     if arguments:
@@ -689,7 +750,7 @@ def _move_pick_counts(pipe: Pipeline, keys: RedisKeys, changes: Mapping[int, int
 
 
 @asynccontextmanager
-async def _unavailable_as_error(client: Redis, action: str) -> AsyncIterator[None]:
+async def _unavailable_as_error(client: Client, action: str) -> AsyncIterator[None]:
     """Turn Redis errors that mean "cannot serve now" into :class:`StoreUnavailableError`."""
     try:
         yield
@@ -703,10 +764,11 @@ async def _unavailable_as_error(client: Redis, action: str) -> AsyncIterator[Non
         ) from error
 
 
-async def _drop_idle_connections(client: Redis, error: RedisError) -> None:
+async def _drop_idle_connections(client: Client, error: RedisError) -> None:
     """After a lost connection, close the idle ones too: after a restart of Redis they are
-    all dead, and the next caller would get one of them."""
-    if isinstance(error, RedisConnectionError | RedisTimeoutError):
+    all dead, and the next caller would get one of them. (A cluster client finds its
+    nodes again by itself.)"""
+    if isinstance(client, Redis) and isinstance(error, RedisConnectionError | RedisTimeoutError):
         await client.connection_pool.disconnect(inuse_connections=False)
 
 
@@ -731,7 +793,9 @@ def _bytes(reply: bytes | str) -> bytes:
     return cast(bytes, reply)
 
 
-def _address(client: Redis) -> str:
+def _address(client: Client) -> str:
+    if isinstance(client, RedisCluster):
+        return "the cluster"
     options: dict[str, Any] = client.connection_pool.connection_kwargs
     return f"{options.get('host', 'localhost')}:{options.get('port', 6379)}"
 
@@ -759,7 +823,7 @@ def _subscription_of(fields: Mapping[bytes, bytes]) -> Subscription | None:
         return None
 
 
-async def _hashes(client: Redis, keys: Sequence[str | bytes]) -> list[dict[bytes, bytes]]:
+async def _hashes(client: Client, keys: Sequence[str | bytes]) -> list[dict[bytes, bytes]]:
     """HGETALL of every key, in one round trip."""
     async with client.pipeline(transaction=False) as pipe:
         for key in keys:

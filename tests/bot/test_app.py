@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from pathlib import Path
 
 import discord
 import pytest
 
-from bot.app import configured_platforms, serve, telegram_webhook
+from bot.app import configured_platforms, make_redis_store, serve, telegram_webhook
 from bot.config import Platform, Settings
 from core.errors import MovieBotError
+from core.models import Subscription, UserRef
+from tests.core.stores.redis_server import RedisCluster
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram, wait_until
@@ -96,3 +99,20 @@ async def test_both_platforms_answer_from_one_process(
     assert "Die Hard" in telegram.messages(1001)[0]["text"]
     results = discord_api.answers(interaction_id)[1]
     assert any("Die Hard" in embed["title"] for embed in results.embeds)
+
+
+async def test_the_store_can_live_in_a_redis_cluster(
+    monkeypatch: pytest.MonkeyPatch, redis_cluster: RedisCluster
+) -> None:
+    monkeypatch.setenv("MOVIEBOT_REDIS_URL", redis_cluster.url)
+    monkeypatch.setenv("MOVIEBOT_REDIS_CLUSTER", "true")
+    monkeypatch.setenv("MOVIEBOT_REDIS_PREFIX", f"moviebot-test-{uuid.uuid4().hex[:12]}")
+    store = make_redis_store(Settings().redis)
+    user = UserRef("telegram", "1")
+
+    await store.ping()
+    await store.set_subscription(user, Subscription(4, 18))
+    assert [u async for u, _ in store.subscribers()] == [user]
+    await store.forget(user)
+    assert [u async for u, _ in store.subscribers()] == []
+    await store.close()

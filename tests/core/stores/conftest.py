@@ -1,5 +1,5 @@
-"""Stores under test: the in-memory one and Redis on 127.0.0.1:6379 with a key prefix
-of the test's own, deleted afterwards."""
+"""Stores under test: the in-memory one, Redis on 127.0.0.1:6379 with a key prefix of
+the test's own (deleted afterwards), and the session's Redis Cluster (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -47,11 +47,16 @@ async def redis_store(prefix: str) -> AsyncIterator[RedisProfileStore]:
         yield store
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def store(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[ProfileStore]:
     """Each ProfileStore implementation in turn, for the contract tests."""
     if request.param == "memory":
         yield MemoryProfileStore()
-        return
-    async with local_redis_store(prefix) as redis_store:
-        yield redis_store
+    elif request.param == "redis":
+        async with local_redis_store(prefix) as redis_store:
+            yield redis_store
+    else:
+        cluster = request.getfixturevalue("redis_cluster")
+        cluster_store = RedisProfileStore.from_url(cluster.url, prefix=prefix, cluster=True)
+        yield cluster_store
+        await cluster_store.close()

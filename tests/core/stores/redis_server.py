@@ -30,9 +30,11 @@ def free_port() -> int:
 class RedisServer:
     """Starts, kills, pauses and restarts one redis-server process."""
 
-    def __init__(self, directory: Path, *options: str, config: Path | None = None) -> None:
+    def __init__(
+        self, directory: Path, *options: str, config: Path | None = None, port: int | None = None
+    ) -> None:
         self.directory = directory
-        self.port = free_port()
+        self.port = port or free_port()
         self._command = [
             "redis-server",
             *([str(config)] if config else []),
@@ -102,3 +104,77 @@ class RedisServer:
     ) -> None:
         self.resume()
         self.kill()
+
+
+def cluster_port() -> int:
+    """A free port for a cluster node, whose bus port (10,000 higher) is free too."""
+    while True:
+        port = free_port()
+        if port + 10_000 <= 65_535:
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port + 10_000))
+                except OSError:
+                    continue
+            return port
+
+
+class RedisCluster:
+    """Three redis-servers of a test's own joined in a Redis Cluster (no replicas)."""
+
+    def __init__(self, directory: Path, nodes: int = 3) -> None:
+        self.servers = [
+            RedisServer(
+                directory / f"node-{n}",
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(directory / f"node-{n}" / "nodes.conf"),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                port=cluster_port(),
+            )
+            for n in range(nodes)
+        ]
+
+    @property
+    def url(self) -> str:
+        """A URL of one node; the cluster client finds the others."""
+        return f"redis://127.0.0.1:{self.servers[0].port}"
+
+    def start(self) -> None:
+        """Start every node, assign the slots, and wait until the cluster serves."""
+        try:
+            self._start()
+        except (OSError, RuntimeError, subprocess.CalledProcessError):
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        for server in self.servers:
+            server.start()
+        addresses = [f"127.0.0.1:{server.port}" for server in self.servers]
+        subprocess.run(
+            ["redis-cli", "--cluster", "create", *addresses, "--cluster-replicas", "0"],
+            input=b"yes\n",
+            capture_output=True,
+            check=True,
+        )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not all(self._state_ok(server.port) for server in self.servers):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Redis Cluster did not come up")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.kill()
+
+    @staticmethod
+    def _state_ok(port: int) -> bool:
+        info = subprocess.run(
+            ["redis-cli", "-p", str(port), "cluster", "info"], capture_output=True, text=True
+        )
+        return "cluster_state:ok" in info.stdout

@@ -10,19 +10,25 @@ import pytest
 from core.models import Delivery, PushHistory, Subscription, UserRef
 from core.ports import PushLedger
 from core.stores.memory import MemoryPushLedger
+from core.stores.redis import RedisProfileStore
 from tests.core.stores.conftest import local_redis_store
 
 ALICE = UserRef("telegram", "1")
 BOB = UserRef("discord", "1")
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def ledger(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[PushLedger]:
     if request.param == "memory":
         yield MemoryPushLedger(remembered_weeks=4)
-        return
-    async with local_redis_store(prefix) as store:
+    elif request.param == "redis":
+        async with local_redis_store(prefix) as store:
+            yield store.push_ledger(remembered_weeks=4)
+    else:
+        cluster = request.getfixturevalue("redis_cluster")
+        store = RedisProfileStore.from_url(cluster.url, prefix=prefix, cluster=True)
         yield store.push_ledger(remembered_weeks=4)
+        await store.close()
 
 
 async def test_a_week_is_claimed_once(ledger: PushLedger) -> None:
