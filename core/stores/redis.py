@@ -54,7 +54,7 @@ import random
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -107,7 +107,8 @@ CONFLICT_BACKOFF_SECONDS = 0.001
 CONFLICT_BACKOFF_CAP_SECONDS = 0.05
 READ_RETRY_DELAYS = (0.1, 0.3)
 PIPELINE_CHUNK = 1_000
-CLUSTER_TRANSACTIONS = 16
+CLUSTER_CONNECTIONS_PER_CALLER = 4
+CLUSTER_TRANSACTIONS = 32
 REMEMBERED_WEEKS = 8
 
 _UNAVAILABLE_ERRORS = (
@@ -150,9 +151,12 @@ class RedisProfileStore:
     ) -> None:
         self._client = client
         self._cluster = isinstance(client, RedisCluster)
+        self._gate = _gate_of(client)
         self._keys = RedisKeys(prefix)
         self._recent = RecentProfiles()
-        self._writer = _BatchWriter(client, self._keys, self._recent, idempotency_ttl, clock)
+        self._writer = _BatchWriter(
+            client, self._gate, self._keys, self._recent, idempotency_ttl, clock
+        )
 
     @classmethod
     def from_url(
@@ -169,8 +173,9 @@ class RedisProfileStore:
 
         Args:
             url: the server, with the password in the URL if it needs one.
-            pool_size: at most this many connections (per node of a cluster); more
-                callers wait for one.
+            pool_size: at most this many connections; more callers wait for one. A
+                cluster client cannot wait for a free connection, so it may open
+                ``CLUSTER_CONNECTIONS_PER_CALLER`` times as many per node.
             timeout: seconds every command, and a wait for a free connection, may take.
             connect_timeout: seconds to open a connection.
             prefix: the first part of every key, so that stores can share a server.
@@ -179,7 +184,7 @@ class RedisProfileStore:
         if cluster:
             nodes = RedisCluster.from_url(
                 url,
-                max_connections=pool_size,
+                max_connections=CLUSTER_CONNECTIONS_PER_CALLER * pool_size,
                 socket_timeout=timeout,
                 socket_connect_timeout=connect_timeout,
             )
@@ -209,7 +214,7 @@ class RedisProfileStore:
         Raises:
             StoreUnavailableError: Redis cannot be reached in time.
         """
-        async with _unavailable_as_error(self._client, "reach Redis"):
+        async with _unavailable_as_error(self._client, self._gate, "reach Redis"):
             await self._client.ping()
 
     async def load(self, user: UserRef) -> TasteProfile | None:
@@ -245,7 +250,7 @@ class RedisProfileStore:
 
     def push_ledger(self, remembered_weeks: int = REMEMBERED_WEEKS) -> RedisPushLedger:
         """The ledger of weekly pushes on the same server and prefix."""
-        return RedisPushLedger(self._client, self._keys, remembered_weeks)
+        return RedisPushLedger(self._client, self._gate, self._keys, remembered_weeks)
 
     async def update(
         self, user: UserRef, change: ProfileChange, idempotency_key: str | None = None
@@ -268,7 +273,7 @@ class RedisProfileStore:
         Raises:
             StoreUnavailableError: Redis cannot be reached in time.
         """
-        async with _unavailable_as_error(self._client, f"forget {user.key}"):
+        async with _unavailable_as_error(self._client, self._gate, f"forget {user.key}"):
             for attempt in range(CONFLICT_ATTEMPTS):
                 with suppress(WatchError):
                     return await self._try_forget(user)
@@ -294,7 +299,9 @@ class RedisProfileStore:
             StoreUnavailableError: Redis cannot be reached in time.
         """
         key = self._keys.subscription(user)
-        async with _unavailable_as_error(self._client, f"change the subscription of {user.key}"):
+        async with _unavailable_as_error(
+            self._client, self._gate, f"change the subscription of {user.key}"
+        ):
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.delete(key)
                 if subscription is not None:
@@ -346,15 +353,20 @@ class RedisProfileStore:
         Raises:
             StoreUnavailableError: Redis cannot be reached in time.
         """
-        async with _unavailable_as_error(self._client, "list the stored users"):
-            async for key in self._client.scan_iter(match=self._keys.profile_pattern, count=1000):
-                user = self._keys.user_of(key)
-                if user is not None:
-                    yield user
+        keys = self._client.scan_iter(match=self._keys.profile_pattern, count=1000)
+        while True:  # the gate is held for each step only, never while the caller works
+            async with _unavailable_as_error(self._client, self._gate, "list the stored users"):
+                try:
+                    key = await anext(keys)
+                except StopAsyncIteration:
+                    return
+            user = self._keys.user_of(key)
+            if user is not None:
+                yield user
 
     async def remember_embedder(self, fingerprint: str, embedder: str) -> None:
         """Record which embedder made the vectors of the index ``fingerprint``."""
-        async with _unavailable_as_error(self._client, "record the index's embedder"):
+        async with _unavailable_as_error(self._client, self._gate, "record the index's embedder"):
             await self._client.hset(self._keys.embedders, fingerprint, embedder)
 
     async def known_embedders(self) -> dict[str, str]:
@@ -384,7 +396,7 @@ class RedisProfileStore:
 
     async def _read(self, action: str, read: Callable[[], Awaitable[T]]) -> T:
         """``read()``, retried after each of ``READ_RETRY_DELAYS`` while Redis is unavailable."""
-        async with _unavailable_as_error(self._client, action):
+        async with _unavailable_as_error(self._client, self._gate, action):
             for delay in READ_RETRY_DELAYS:
                 try:
                     return await read()
@@ -432,20 +444,29 @@ class RedisKeys:
 class RedisPushLedger:
     """Weekly push claims per user (a hash of ISO weeks) and the lease of the pusher."""
 
-    def __init__(self, client: Client, keys: RedisKeys, remembered_weeks: int) -> None:
+    def __init__(
+        self,
+        client: Client,
+        gate: AbstractAsyncContextManager[Any],
+        keys: RedisKeys,
+        remembered_weeks: int,
+    ) -> None:
         self._client = client
+        self._gate = gate
         self._keys = keys
         self._remembered_weeks = remembered_weeks
 
     async def claim(self, user: UserRef, week: str) -> bool:
-        async with _unavailable_as_error(self._client, f"claim the push of {user.key}"):
+        async with _unavailable_as_error(self._client, self._gate, f"claim the push of {user.key}"):
             return bool(await self._client.hsetnx(self._keys.pushes(user), week, ""))
 
     async def settle(
         self, user: UserRef, week: str, delivery: Delivery, movie_ids: Sequence[int]
     ) -> None:
         key = self._keys.pushes(user)
-        async with _unavailable_as_error(self._client, f"settle the push of {user.key}"):
+        async with _unavailable_as_error(
+            self._client, self._gate, f"settle the push of {user.key}"
+        ):
             if delivery is Delivery.FAILED:
                 await self._client.hdel(key, week)
                 return
@@ -461,19 +482,21 @@ class RedisPushLedger:
 
     async def history(self, users: Sequence[UserRef]) -> list[PushHistory]:
         histories: list[PushHistory] = []
-        async with _unavailable_as_error(self._client, f"read {len(users)} push histories"):
+        async with _unavailable_as_error(
+            self._client, self._gate, f"read {len(users)} push histories"
+        ):
             for start in range(0, len(users), PIPELINE_CHUNK):
                 keys = [self._keys.pushes(user) for user in users[start : start + PIPELINE_CHUNK]]
                 histories += [_push_history(fields) for fields in await _hashes(self._client, keys)]
         return histories
 
     async def lead(self, holder: str, seconds: float) -> bool:
-        async with _unavailable_as_error(self._client, "take the push lease"):
+        async with _unavailable_as_error(self._client, self._gate, "take the push lease"):
             lease = self._keys.push_leader
             return bool(await self._client.eval(_LEAD, 1, lease, holder, int(seconds * 1000)))
 
     async def resign(self, holder: str) -> None:
-        async with _unavailable_as_error(self._client, "give up the push lease"):
+        async with _unavailable_as_error(self._client, self._gate, "give up the push lease"):
             await self._client.eval(_RESIGN, 1, self._keys.push_leader, holder)
 
 
@@ -515,14 +538,16 @@ class _BatchWriter:
     def __init__(
         self,
         client: Client,
+        gate: AbstractAsyncContextManager[Any],
         keys: RedisKeys,
         recent: RecentProfiles,
         idempotency_ttl: float,
         clock: Callable[[], float],
     ) -> None:
         self._client = client
+        self._gate = gate
         self._cluster = isinstance(client, RedisCluster)
-        self._cluster_slots = asyncio.Semaphore(CLUSTER_TRANSACTIONS)
+        self._transactions = asyncio.Semaphore(CLUSTER_TRANSACTIONS)
         self._keys = keys
         self._recent = recent
         self._idempotency_ttl = idempotency_ttl
@@ -570,17 +595,18 @@ class _BatchWriter:
         await asyncio.gather(*(self._commit_alongside(group) for group in by_user.values()))
 
     async def _commit_alongside(self, updates: list[_Update]) -> None:
-        """A cluster transaction of one user, at most ``CLUSTER_TRANSACTIONS`` at once:
-        each holds two connections, and redis-py's cluster client fails when its
-        connections run out rather than waiting for one."""
-        async with self._cluster_slots:
+        """One user's cluster transaction, at most ``CLUSTER_TRANSACTIONS`` at once: each
+        holds two connections, and a cluster client fails when they run out."""
+        async with self._transactions:
             await self._commit_group(updates)
 
     async def _commit_group(self, updates: list[_Update]) -> None:
         """Commit updates in one transaction and settle each, with its outcome or the
         transaction's error."""
         try:
-            async with _unavailable_as_error(self._client, f"update {len(updates)} profiles"):
+            async with _unavailable_as_error(
+                self._client, self._gate, f"update {len(updates)} profiles"
+            ):
                 plans = await self._commit_with_retries(updates)
         except Exception as error:  # every caller must hear of it, whatever it is
             for update in updates:
@@ -750,10 +776,14 @@ def _move_pick_counts(pipe: AnyPipeline, keys: RedisKeys, changes: Mapping[int, 
 
 
 @asynccontextmanager
-async def _unavailable_as_error(client: Client, action: str) -> AsyncIterator[None]:
-    """Turn Redis errors that mean "cannot serve now" into :class:`StoreUnavailableError`."""
+async def _unavailable_as_error(
+    client: Client, gate: AbstractAsyncContextManager[Any], action: str
+) -> AsyncIterator[None]:
+    """Within ``gate``, turn Redis errors that mean "cannot serve now" into
+    :class:`StoreUnavailableError`."""
     try:
-        yield
+        async with gate:
+            yield
     except RedisError as error:
         if not _is_unavailable(error):
             raise
@@ -777,6 +807,34 @@ def _is_unavailable(error: RedisError) -> bool:
     if isinstance(error, _UNAVAILABLE_ERRORS):
         return True
     return isinstance(error, ResponseError) and str(error).startswith(_UNAVAILABLE_REPLIES)
+
+
+def _gate_of(client: Client) -> AbstractAsyncContextManager[Any]:
+    """What every call of the store passes through: nothing on one server; on a cluster,
+    a first call that initializes the client alone (see :class:`_ClusterStart`)."""
+    return _ClusterStart(client) if isinstance(client, RedisCluster) else nullcontext()
+
+
+class _ClusterStart:
+    """Initializes a cluster client once, before its first call. redis-py's asyncio
+    cluster client (8.1) breaks connections (``'NoneType' object has no attribute
+    'writelines'``) when several first calls initialize it at once: 16 concurrent
+    first calls failed 3 times in 4 here, and never once it was initialized."""
+
+    def __init__(self, client: RedisCluster) -> None:
+        self._client = client
+        self._lock = asyncio.Lock()
+        self._started = False
+
+    async def __aenter__(self) -> None:
+        if not self._started:
+            async with self._lock:
+                if not self._started:
+                    await self._client.initialize()
+                    self._started = True
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
 
 
 def _conflict_backoff(attempt: int) -> float:

@@ -83,11 +83,11 @@ async def bot(
 
 
 async def answered(fake: FakeDiscord, interaction_id: str, count: int = 1) -> list[Answer]:
-    """The bot's answers once there are ``count`` beyond the acknowledgement."""
+    """The bot's answers once ``count`` follow-ups are among them."""
     return await wait_until(
         lambda: (
             (answers := fake.answers(interaction_id))
-            and len([a for a in answers if a.kind != CALLBACK]) >= count
+            and len([a for a in answers if a.kind == "followup"]) >= count
             and answers
         ),
         message=lambda: f"answers so far: {fake.answers(interaction_id)}",
