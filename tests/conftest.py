@@ -3,7 +3,8 @@ local Redis Cluster."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from core.embedders import LocalEmbedder
 from core.embedding_cache import EmbeddingCache
 from core.index import MovieIndex, build_index
 from core.models import Movie
+from tests.core.stores.conftest import delete_prefix
 from tests.core.stores.redis_server import RedisCluster
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -67,3 +69,11 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClu
     cluster.start()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A key prefix of the test's own on the local Redis; its keys are deleted after."""
+    name = f"moviebot-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    await delete_prefix(name)

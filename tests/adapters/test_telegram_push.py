@@ -4,7 +4,6 @@ subscriptions, claims and the lease in the local Redis."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -22,7 +21,7 @@ from core.models import Subscription, UserRef
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.stores.redis import RedisProfileStore
-from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix
+from tests.core.stores.conftest import LOCAL_REDIS
 from tests.fakes.telegram_api import FakeTelegram, wait_until
 
 TOKEN = "123456:TEST-token"
@@ -37,13 +36,6 @@ SETTINGS = PushSettings(per_second={"telegram": 2_000.0}, concurrency=40)
 def fake() -> Iterator[FakeTelegram]:
     with FakeTelegram() as server:
         yield server
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    name = f"moviebot-test-{uuid.uuid4().hex[:12]}"
-    yield name
-    await delete_prefix(name)
 
 
 @asynccontextmanager
@@ -84,11 +76,11 @@ def delivered(fake: FakeTelegram) -> Counter[int]:
 
 
 async def test_a_push_to_1000_users_sends_1000_messages(
-    fake: FakeTelegram, prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
 ) -> None:
-    chats = await subscribed(prefix, USERS)
+    chats = await subscribed(redis_prefix, USERS)
 
-    async with pusher(fake, prefix, sample_index, local_embedder) as push:
+    async with pusher(fake, redis_prefix, sample_index, local_embedder) as push:
         report = await push.run(FRIDAY_18)
 
     assert report.sent == USERS
@@ -99,9 +91,9 @@ async def test_a_push_to_1000_users_sends_1000_messages(
 
 
 async def test_a_push_stopped_after_300_sends_the_other_700_on_restart(
-    fake: FakeTelegram, prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
 ) -> None:
-    chats = await subscribed(prefix, USERS)
+    chats = await subscribed(redis_prefix, USERS)
     stop = asyncio.Event()
 
     async def stop_after_300() -> None:
@@ -109,10 +101,10 @@ async def test_a_push_stopped_after_300_sends_the_other_700_on_restart(
         stop.set()
 
     watcher = asyncio.create_task(stop_after_300())
-    async with pusher(fake, prefix, sample_index, local_embedder) as push:
+    async with pusher(fake, redis_prefix, sample_index, local_embedder) as push:
         first = await push.run(FRIDAY_18, stop=stop)
     await watcher
-    async with pusher(fake, prefix, sample_index, local_embedder) as push:
+    async with pusher(fake, redis_prefix, sample_index, local_embedder) as push:
         second = await push.run(FRIDAY_18)
 
     assert 300 <= first.sent < USERS
@@ -121,13 +113,13 @@ async def test_a_push_stopped_after_300_sends_the_other_700_on_restart(
 
 
 async def test_two_pushers_started_together_send_1000_in_total(
-    fake: FakeTelegram, prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
 ) -> None:
-    chats = await subscribed(prefix, USERS)
+    chats = await subscribed(redis_prefix, USERS)
 
     async with (
-        pusher(fake, prefix, sample_index, local_embedder) as one,
-        pusher(fake, prefix, sample_index, local_embedder) as two,
+        pusher(fake, redis_prefix, sample_index, local_embedder) as one,
+        pusher(fake, redis_prefix, sample_index, local_embedder) as two,
     ):
         reports = await asyncio.gather(one.run(FRIDAY_18), two.run(FRIDAY_18))
 
@@ -136,31 +128,31 @@ async def test_two_pushers_started_together_send_1000_in_total(
 
 
 async def test_users_who_blocked_the_bot_are_unsubscribed(
-    fake: FakeTelegram, prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
 ) -> None:
-    chats = await subscribed(prefix, 100)
+    chats = await subscribed(redis_prefix, 100)
     blocked = set(chats[::9])
     for chat in blocked:
         fake.block_chat(chat)
 
-    async with pusher(fake, prefix, sample_index, local_embedder) as push:
+    async with pusher(fake, redis_prefix, sample_index, local_embedder) as push:
         report = await push.run(FRIDAY_18)
         later = await push.run(FRIDAY_18.replace(hour=19))
 
     assert (report.sent, report.gone, later.planned) == (100 - len(blocked), len(blocked), 0)
-    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
+    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=redis_prefix)
     still = {int(user.user_id) async for user, _ in store.subscribers()}
     await store.close()
     assert still == set(chats) - blocked
 
 
 async def test_flood_control_slows_the_push_and_loses_no_one(
-    fake: FakeTelegram, prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
 ) -> None:
-    chats = await subscribed(prefix, 60)
+    chats = await subscribed(redis_prefix, 60)
     fake.fail_next("sendMessage", count=5, status=429, retry_after=1)
 
-    async with pusher(fake, prefix, sample_index, local_embedder) as push:
+    async with pusher(fake, redis_prefix, sample_index, local_embedder) as push:
         report = await push.run(FRIDAY_18)
 
     refused = [call for call in fake.calls("sendMessage") if call.status == 429]

@@ -7,8 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from core.models import UserRef
 from core.recommender import TasteSettings
 from core.stores.redis import RedisProfileStore
 from core.taste import replay_picks
-from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix
+from tests.core.stores.conftest import LOCAL_REDIS
 from tests.core.stores.redis_server import free_port
 from tests.fakes.telegram_api import FakeTelegram, wait_until
 
@@ -33,13 +32,6 @@ TOKEN = "123456:TEST-token"
 SECRET = "a secret of more than sixteen characters"
 ALICE = 1001
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    name = f"moviebot-test-{uuid.uuid4().hex[:12]}"
-    yield name
-    await delete_prefix(name)
 
 
 @contextmanager
@@ -84,14 +76,17 @@ def secret_token(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 async def test_two_webhook_processes_share_one_conversation(
-    monkeypatch: pytest.MonkeyPatch, sample_index_dir: Path, sample_index: MovieIndex, prefix: str
+    monkeypatch: pytest.MonkeyPatch,
+    sample_index_dir: Path,
+    sample_index: MovieIndex,
+    redis_prefix: str,
 ) -> None:
     token = secret_token(monkeypatch)
     ports = [free_port(), free_port()]
     with (
         FakeTelegram() as fake,
-        webhook_process(fake, sample_index_dir, prefix, ports[0]),
-        webhook_process(fake, sample_index_dir, prefix, ports[1]),
+        webhook_process(fake, sample_index_dir, redis_prefix, ports[0]),
+        webhook_process(fake, sample_index_dir, redis_prefix, ports[1]),
     ):
         await wait_until(lambda: len(fake.calls("setWebhook")) == 2, 120)
         hooks = [f"http://127.0.0.1:{port}/telegram" for port in ports]
@@ -115,7 +110,7 @@ async def test_two_webhook_processes_share_one_conversation(
             answered = 2 * (number + 1)
             await wait_until(lambda n=answered: len(fake.calls("answerCallbackQuery")) >= n)
 
-    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
+    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=redis_prefix)
     profile = await store.load(UserRef("telegram", str(ALICE)))
     counts = await store.pick_counts(list(profile.picked) if profile else [])
     await store.close()
