@@ -214,3 +214,29 @@ async def test_wait_until_names_the_condition_on_timeout(fake: FakeTelegram) -> 
 
     with pytest.raises(AssertionError, match=r"bot_said_something.*nothing sent"):
         await wait_until(bot_said_something, timeout=0.05, message="nothing sent")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>unclosed",
+        "<script>x</script>",
+        "a < b",
+        "fish & chips",
+        "</i>",
+        "x" * 4097,
+        "<b>" + "x" * 4097 + "</b>",
+    ],
+)
+async def test_text_telegram_would_refuse_is_refused(fake: FakeTelegram, text: str) -> None:
+    async with plain_bot(fake) as bot:
+        with pytest.raises(BadRequest):
+            await bot.send_message(ALICE, text, parse_mode="HTML")
+
+
+async def test_escaped_html_up_to_the_limit_is_accepted(fake: FakeTelegram) -> None:
+    async with plain_bot(fake) as bot:
+        await bot.send_message(ALICE, "<b>a &lt; b &amp; c</b> " + "x" * 4000, parse_mode="HTML")
+        await bot.send_message(ALICE, "a < b & c", parse_mode=None)
+
+    assert [call.status for call in fake.calls("sendMessage")] == [200, 200]

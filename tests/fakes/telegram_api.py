@@ -31,6 +31,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -85,6 +86,12 @@ STRING_PARAMS = frozenset(
     }
 )
 
+MAX_TEXT = 4096  # characters of a message once its entities are parsed
+MAX_CALLBACK_ANSWER = 200
+HTML_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre"}
+    | {"span", "tg-spoiler", "blockquote", "tg-emoji"}
+)
 COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{1,64})?")
 
 # Telegram's method names are case-insensitive; calls are recorded under these spellings.
@@ -138,6 +145,43 @@ class ApiError(Exception):
         self.status = status
         self.description = description
         self.parameters = parameters
+
+
+class _TelegramHtml(HTMLParser):
+    """Reads a message as Telegram's HTML parse mode does: only its tags, balanced."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in HTML_TAGS:
+            raise ApiError(400, f"Bad Request: can't parse entities: unsupported tag {tag}")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            raise ApiError(400, f"Bad Request: can't parse entities: unexpected end tag {tag}")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _check_text(text: str, parse_mode: object) -> None:
+    """Refuse what Telegram refuses: broken HTML, and text over ``MAX_TEXT``."""
+    plain = text
+    if parse_mode == "HTML":
+        if re.search(r"<(?![a-zA-Z/])|&(?!#?\w+;)", text):
+            raise ApiError(400, "Bad Request: can't parse entities: unescaped < or &")
+        parser = _TelegramHtml()
+        parser.feed(text)
+        parser.close()
+        if parser.open:
+            raise ApiError(400, "Bad Request: can't parse entities: unclosed tag")
+        plain = "".join(parser.text)
+    if _utf16_len(plain) > MAX_TEXT:
+        raise ApiError(400, "Bad Request: message is too long")
 
 
 def _utf16_len(text: str) -> int:
@@ -546,6 +590,7 @@ class FakeTelegram(BackgroundServer):
         text = params.get("text")
         if not text:
             raise ApiError(400, "Bad Request: message text is empty")
+        _check_text(str(text), params.get("parse_mode"))
         with self._lock:
             key = _chat_key(params["chat_id"])
             if key in self._blocked:
@@ -568,6 +613,7 @@ class FakeTelegram(BackgroundServer):
         text = params.get("text")
         if not text:
             raise ApiError(400, "Bad Request: message text is empty")
+        _check_text(str(text), params.get("parse_mode"))
         return self._edit(params, text=str(text))
 
     async def _edit_message_reply_markup(self, params: JSON) -> JSON:
@@ -596,6 +642,8 @@ class FakeTelegram(BackgroundServer):
             return copy.deepcopy(message)
 
     async def _answer_callback_query(self, params: JSON) -> bool:
+        if len(str(params.get("text", ""))) > MAX_CALLBACK_ANSWER:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         with self._lock:
             if params.get("callback_query_id") not in self._issued_callbacks:
                 raise ApiError(
