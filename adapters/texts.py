@@ -11,6 +11,7 @@ NO_PICKS_YET = "No picks yet. Search for a movie you like and press 👍."
 FORGET_QUESTION = "Delete every pick and your taste? This cannot be undone."
 FORGOTTEN = "Done: I forgot every pick and your taste."
 EMPTY_LIST = "Nothing found — try other words."
+WEEKLY_TITLE = "Your weekly picks: a step outside your taste"
 
 
 def subscribed(slot: Subscription) -> str:
@@ -28,6 +29,3 @@ def subscribed(slot: Subscription) -> str:
 def unsubscribed(was_subscribed: bool) -> str:
     """The answer to ``/unsubscribe``."""
     return "Unsubscribed: no more weekly picks." if was_subscribed else "You were not subscribed."
-
-
-WEEKLY_TITLE = "Your weekly picks: a step outside your taste"

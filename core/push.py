@@ -130,16 +130,17 @@ class WeeklyPush:
         ``platforms`` (default: those of the notifiers)."""
         catch_up = timedelta(hours=self._settings.catch_up_hours)
         reachable = self._notifiers.keys() if platforms is None else platforms
+        counts = await self._store.pick_counts([m.movie_id for m in self._recommender.index.movies])
         due: list[tuple[UserRef, str]] = []
         async for user, subscription in self._store.subscribers():
             week = due_week(now, subscription, catch_up)
             if week is not None and user.platform in reachable:
                 due.append((user, week))
             if len(due) == self._settings.batch_size:
-                yield await self._planned(due)
+                yield await self._planned(due, counts)
                 due = []
         if due:
-            yield await self._planned(due)
+            yield await self._planned(due, counts)
 
     async def run(
         self, now: datetime | None = None, stop: asyncio.Event | None = None
@@ -163,11 +164,14 @@ class WeeklyPush:
             renewing.cancel()
             await self._ledger.resign(self._holder)
 
-    async def _planned(self, due: list[tuple[UserRef, str]]) -> list[PlannedPush]:
+    async def _planned(
+        self, due: list[tuple[UserRef, str]], counts: Sequence[int]
+    ) -> list[PlannedPush]:
+        """Each due user's picks; ``counts``: pick counts in ``index.movies`` order, read
+        once per run."""
         users = [user for user, _ in due]
         profiles = await self._store.load_many(users)
         histories = await self._ledger.history(users)
-        counts = await self._store.pick_counts([m.movie_id for m in self._recommender.index.movies])
         fresh = [n for n, (_, week) in enumerate(due) if week not in histories[n].weeks]
         picks = await asyncio.to_thread(
             self._recommender.explore_many,

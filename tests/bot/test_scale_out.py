@@ -57,7 +57,7 @@ def webhook_process(
         [MOVIEBOT, "run", "--platform", "telegram"],
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # an unread pipe would block the process once full
         text=True,
     )
     try:

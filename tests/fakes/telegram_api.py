@@ -29,7 +29,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, TypeVar
@@ -86,6 +86,7 @@ STRING_PARAMS = frozenset(
     }
 )
 
+POLL_SECONDS = 0.02
 MAX_TEXT = 4096  # characters of a message once its entities are parsed
 MAX_CALLBACK_ANSWER = 200
 HTML_TAGS = frozenset(
@@ -216,14 +217,11 @@ async def wait_until(
 
     Raises AssertionError naming the condition (and ``message``) when ``timeout`` passes.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
+    for value in _polls(predicate, timeout, message):
         if value:
             return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(_timeout_message(predicate, timeout, message))
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(POLL_SECONDS)
+    raise AssertionError("unreachable: polling ends by returning or raising")
 
 
 def wait_until_sync(
@@ -233,14 +231,24 @@ def wait_until_sync(
     message: str | Callable[[], str] | None = None,
 ) -> T:
     """The blocking twin of :func:`wait_until`, for code outside an event loop."""
+    for value in _polls(predicate, timeout, message):
+        if value:
+            return value
+        time.sleep(POLL_SECONDS)
+    raise AssertionError("unreachable: polling ends by returning or raising")
+
+
+def _polls(
+    predicate: Callable[[], T], timeout: float, message: str | Callable[[], str] | None
+) -> Iterator[T]:
+    """``predicate()`` once per poll, for ever; AssertionError once ``timeout`` has passed
+    with a falsy value."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
+        if not value and time.monotonic() >= deadline:
             raise AssertionError(_timeout_message(predicate, timeout, message))
-        time.sleep(0.02)
+        yield value
 
 
 def _timeout_message(
