@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -29,7 +30,7 @@ from bot.scheduler import scheduled_push
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import LocalEmbedder, OllamaEmbedder
 from core.embedding_cache import EmbeddingCache, ProgressCallback
-from core.errors import IndexFileError, MovieBotError, StoreUnavailableError
+from core.errors import EmbedderError, IndexFileError, MovieBotError, StoreUnavailableError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, build_index, read_manifest
 from core.models import Subscription
 from core.ports import Embedder, Notifier, ProfileStore, PushLedger, Telemetry
@@ -37,6 +38,8 @@ from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore, MemoryPushLedger
 from core.stores.redis import RedisProfileStore
+
+log = logging.getLogger(__name__)
 
 
 def make_embedder(kind: EmbedderKind, settings: Settings) -> Embedder:
@@ -175,6 +178,7 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
         timed_store = TimedStore(store, metrics)
         recommender = open_recommender(settings, store=timed_store, telemetry=metrics)
         codec = button_codec(settings, recommender.index)
+        await warm_up(recommender)
         async with AsyncExitStack() as serving:
             port = settings.observability.metrics_port
             if port:
@@ -193,6 +197,15 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
             await stop.wait()
     finally:
         await close_store(store)
+
+
+async def warm_up(recommender: Recommender) -> None:
+    """Load the embedding model before the first user comes; an embedder that does not
+    answer yet is only reported: each search tries it again."""
+    try:
+        await recommender.warm_up()
+    except EmbedderError as error:
+        log.warning("the embedder does not answer yet: %s", error)
 
 
 def readiness(store: ProfileStore) -> Callable[[], Awaitable[str | None]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,6 +152,7 @@ class LocalEmbedder:
         self._model_dir = model_dir or _packaged_minilm_dir()
         self._batch_size = batch_size
         self._model: SentenceTransformer | None = None
+        self._loading = threading.Lock()  # searches in several threads load it once
 
     @property
     def name(self) -> str:
@@ -170,15 +172,19 @@ class LocalEmbedder:
         return vector
 
     def _loaded(self) -> SentenceTransformer:
-        if self._model is None:
-            verify_weights(self._model_dir / "model.safetensors", MINILM_SHA256)
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
+        with self._loading:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
 
-            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-            self._model = SentenceTransformer(str(self._model_dir), device="cpu")
-        return self._model
+    def _load(self) -> SentenceTransformer:
+        verify_weights(self._model_dir / "model.safetensors", MINILM_SHA256)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        return SentenceTransformer(str(self._model_dir), device="cpu")
 
 
 def verify_weights(path: Path, sha256: str) -> None:

@@ -103,6 +103,14 @@ class Recommender:
     def strategy_names(self) -> tuple[str, ...]:
         return tuple(self._strategies)
 
+    async def warm_up(self) -> None:
+        """Load the embedding model now, so that the first search does not wait for it.
+
+        Raises:
+            EmbedderError: the embedder cannot answer yet.
+        """
+        await asyncio.to_thread(self._embedder.embed_query, "warm up")
+
     async def search(self, text: str, k: int = 5) -> list[SearchHit]:
         """The movies closest to a free-text description.
 

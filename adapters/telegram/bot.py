@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -21,6 +20,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram import render
+from adapters.telegram.flow import OneUpdatePerUser, ResendingRateLimiter
 from adapters.telegram.handlers import TelegramHandlers
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -29,8 +29,14 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 def build_application(
     token: str, handlers: TelegramHandlers, base_url: str | None = None
 ) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application with every moviebot handler."""
-    builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=3))
+    """The python-telegram-bot Application with every moviebot handler: users answered
+    concurrently, each user's updates in order."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .rate_limiter(ResendingRateLimiter(max_retries=3))
+        .concurrent_updates(OneUpdatePerUser())
+    )
     if base_url:
         builder = builder.base_url(base_url)
     application = builder.build()
@@ -58,7 +64,7 @@ def build_application(
 async def sending_bot(token: str, base_url: str | None = None) -> AsyncIterator[ExtBot[Any]]:
     """A bot that only sends (no updates), with the same flood control as the running
     one, open while the block runs."""
-    limiter = AIORateLimiter(max_retries=3)
+    limiter = ResendingRateLimiter(max_retries=3)
     bot = ExtBot(token, base_url or DEFAULT_BASE_URL, rate_limiter=limiter)
     async with bot:
         yield bot

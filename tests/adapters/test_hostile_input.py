@@ -26,7 +26,7 @@ from core.index import MovieIndex
 from core.models import TasteProfile, UserRef
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
-from tests.fakes.telegram_api import FakeTelegram, wait_until_sync
+from tests.fakes.telegram_api import BOT_USER, COMMAND, FakeTelegram, wait_until_sync
 
 T = TypeVar("T")
 TOKEN = "123456:TEST-token"
@@ -98,14 +98,23 @@ def bot(
 
 
 def settle(fake: FakeTelegram, user: int, text: str) -> None:
-    """Send ``text`` as ``user``, then /help, and wait for the answer to /help: the bot
-    handles one update at a time, so everything before it has been answered."""
+    """Send ``text`` as ``user``, then /help, and wait until every /help the user ever
+    sent is answered: the bot handles one user's updates in order, so everything sent
+    before the last /help has been handled too."""
     fake.type_text(user, text)
-    before = len(fake.sent_texts(user))
     fake.type_text(user, "/help")
-    wait_until_sync(
-        lambda: any(t.startswith("<b>Commands") for t in fake.sent_texts(user)[before:]), 30
-    )
+    wait_until_sync(lambda: answers_to_help(fake, user) >= helps_sent(fake, user), 30)
+
+
+def helps_sent(fake: FakeTelegram, user: int) -> int:
+    """How many of the user's messages the bot reads as /help."""
+    names = {"/help", f"/help@{BOT_USER['username']}"}
+    commands = (COMMAND.match(text) for text in fake.typed_texts(user))
+    return sum(1 for command in commands if command and command.group() in names)
+
+
+def answers_to_help(fake: FakeTelegram, user: int) -> int:
+    return sum(1 for text in fake.sent_texts(user) if text.startswith("<b>Commands"))
 
 
 def with_buttons(fake: FakeTelegram, user: int) -> dict[str, Any]:

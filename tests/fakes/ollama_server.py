@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import hashlib
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,8 @@ class FakeOllama(BackgroundServer):
         self._hang = 0
         self._hang_seconds = 0.0
         self._tamper: Callable[[Embeddings], Any] | None = None
+        self._failing_until = 0.0
+        self._hanging_until = 0.0
         self._release = asyncio.Event()
 
     # --- what a test can ask for -------------------------------------------------
@@ -68,6 +71,14 @@ class FakeOllama(BackgroundServer):
     def hang_next(self, count: int, seconds: float = 30.0) -> None:
         """Sit on the next ``count`` requests for ``seconds`` (or until stop) first."""
         self._hang, self._hang_seconds = count, seconds
+
+    def fail_for(self, seconds: float) -> None:
+        """Answer every request with HTTP 500 for the next ``seconds``."""
+        self._failing_until = time.monotonic() + seconds
+
+    def hang_for(self, seconds: float) -> None:
+        """Sit on every request that arrives in the next ``seconds`` until they are over."""
+        self._hanging_until = time.monotonic() + seconds
 
     def tamper_next(self, transform: Callable[[Embeddings], Any]) -> None:
         """Pass the next response's embeddings through ``transform`` before sending."""
@@ -90,12 +101,14 @@ class FakeOllama(BackgroundServer):
         inputs = [raw_input] if isinstance(raw_input, str) else list(raw_input)
         self.calls.append(EmbedCall(model, inputs, body.get("truncate")))
 
+        if time.monotonic() < self._hanging_until:
+            await asyncio.sleep(self._hanging_until - time.monotonic())
         if self._hang:
             self._hang -= 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._release.wait(), self._hang_seconds)
-        if self._fail:
-            self._fail -= 1
+        if self._fail or time.monotonic() < self._failing_until:
+            self._fail = max(0, self._fail - 1)
             return web.json_response({"error": "injected server failure"}, status=500)
         if model not in self.models:
             error = f'model "{model}" not found, try pulling it first'

@@ -274,7 +274,10 @@ class FakeTelegram(BackgroundServer):
         self._issued_callbacks: set[str] = set()
         self._chats: dict[int | str, _Chat] = {}
         self._users: dict[int, JSON] = {}
+        self._typed: dict[int, list[str]] = {}
+        self._listeners: list[Callable[[Call], None]] = []
         self._faults: dict[str, deque[_Fault]] = {}
+        self._outage: tuple[float, _Fault] | None = None  # (until, answer), monotonic
         self._blocked: set[int | str] = set()
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._token_seen: str | None = None
@@ -336,6 +339,16 @@ class FakeTelegram(BackgroundServer):
             queue = self._faults.setdefault(method.lower(), deque())
             queue.extend(fault for _ in range(count))
 
+    def outage(self, seconds: float, status: int = 502, retry_after: int = 1) -> None:
+        """Answer every request with ``status`` for the next ``seconds`` (429 carries
+        ``retry_after``), as Telegram does when it sheds load."""
+        description = f"Too Many Requests: retry after {retry_after}"
+        if status != 429:
+            description = _default_description(status)
+        fault = _Fault(status, retry_after if status == 429 else None, description)
+        with self._lock:
+            self._outage = (time.monotonic() + seconds, fault)
+
     def block_chat(self, chat_id: int | str) -> None:
         """sendMessage / editMessage* to this chat now answer 403 (user blocked the bot)."""
         with self._lock:
@@ -369,6 +382,7 @@ class FakeTelegram(BackgroundServer):
                 "date": int(time.time()),
                 "text": text,
             }
+            self._typed.setdefault(user_id, []).append(text)
             command = COMMAND.match(text)
             if command:
                 length = _utf16_len(command.group())
@@ -420,6 +434,17 @@ class FakeTelegram(BackgroundServer):
             updates = list(self._updates)
             self._updates.clear()
             return updates
+
+    def typed_texts(self, user_id: int) -> list[str]:
+        """Every text ``user_id`` typed, oldest first."""
+        with self._lock:
+            return list(self._typed.get(user_id, []))
+
+    def listen(self, listener: Callable[[Call], None]) -> None:
+        """Call ``listener`` with every request once it is answered, from the server's
+        thread: a way to wait for the bot without polling."""
+        with self._lock:
+            self._listeners.append(listener)
 
     def calls(self, method: str | None = None) -> list[Call]:
         """Every recorded request, oldest first; only those of ``method`` if given."""
@@ -526,9 +551,13 @@ class FakeTelegram(BackgroundServer):
             params, status, body = {}, 400, _error(400, f"Bad Request: {error}")
         else:
             status, body = await self._answer(method, params)
+        call = Call(method, params, time.time(), status, token)
         with self._lock:
             self._token_seen = token
-            self._calls.append(Call(method, params, time.time(), status, token))
+            self._calls.append(call)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(call)
         return web.json_response(body, status=status)
 
     async def _answer(self, method: str, params: JSON) -> tuple[int, JSON]:
@@ -538,6 +567,8 @@ class FakeTelegram(BackgroundServer):
         with self._lock:
             faults = self._faults.get(method.lower())
             fault = faults.popleft() if faults else None
+            if self._outage is not None and time.monotonic() < self._outage[0]:
+                fault = self._outage[1]
         if fault is not None:
             extra = None if fault.retry_after is None else {"retry_after": fault.retry_after}
             return fault.status, _error(fault.status, fault.description, extra)
