@@ -101,10 +101,10 @@ async def load(users: int, ramp: float, index_dir: Path, prefix: str, scratch: P
 
 
 class MemorySampler:
-    """Samples the bot's resident memory every second while the block runs."""
+    """Samples the bot's resident memory every ``every`` seconds while the block runs."""
 
-    def __init__(self, bot: BotProcess, samples: list[float]) -> None:
-        self._bot, self._samples = bot, samples
+    def __init__(self, bot: BotProcess, samples: list[float], every: float = 1.0) -> None:
+        self._bot, self._samples, self._every = bot, samples, every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -117,7 +117,7 @@ class MemorySampler:
         self._thread.join()
 
     def _sample(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(self._every):
             self._samples.append(self._bot.memory_mib())
 
 

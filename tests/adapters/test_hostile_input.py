@@ -28,6 +28,8 @@ from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from tests.fakes.telegram_api import BOT_USER, COMMAND, FakeTelegram, wait_until_sync
 
+pytestmark = pytest.mark.stress
+
 T = TypeVar("T")
 TOKEN = "123456:TEST-token"
 SECRET = b"hostile input test secret, 32 b!"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,8 @@ from core.embedders import OllamaEmbedder
 from core.index import build_index
 from tests.fakes.ollama_server import FakeOllama
 from tests.fakes.telegram_api import FakeTelegram
+from tests.stress.audit import Audit
+from tests.stress.crowd import Crowd
 
 
 @pytest.fixture
@@ -33,3 +35,47 @@ def ollama_index_dir(tmp_path_factory: pytest.TempPathFactory, ollama: FakeOllam
     path = tmp_path_factory.mktemp("ollama") / "index"
     build_index(load_catalog(SAMPLE), OllamaEmbedder(host=ollama.url)).save(path)
     return path
+
+
+@pytest.fixture
+def record_run(record_property: Callable[[str, object], None]) -> Callable[[Crowd, Audit], None]:
+    """Keep a run's figures for the summary table at the end of the session."""
+
+    def record(crowd: Crowd, report: Audit) -> None:
+        outcomes = crowd.outcomes()
+        waits = [e.seconds for e in crowd.exchanges if e.seconds is not None]
+        record_property(
+            "stress run",
+            (
+                sum(outcomes.values()),
+                outcomes["ok"],
+                outcomes["try again"],
+                outcomes["no answer"],
+                f"{max(waits, default=0):.1f}",
+                f"{len(crowd.finished)}/{len(crowd.users)}",
+                report.picks,
+                len(report.lost) + len(report.unannounced) + len(report.doubled),
+                len(report.wrong_vectors),
+            ),
+        )
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """A table of every stress run: what users sent and got, and what the audit found."""
+    rows = [
+        (report.nodeid.split("::")[-1], value)
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        for name, value in getattr(report, "user_properties", [])
+        if name == "stress run"
+    ]
+    if not rows:
+        return
+    terminalreporter.section("stress runs")
+    columns = ("updates", "ok", "try again", "no answer", "slowest s", "finished", "picks")
+    columns += ("lost/extra/doubled", "vectors off")
+    terminalreporter.write_line(" | ".join(("run", *columns)))
+    for name, figures in rows:
+        terminalreporter.write_line(" | ".join((name, *map(str, figures))))

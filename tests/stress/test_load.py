@@ -5,6 +5,7 @@ The latency figures of the same run at full size come from benchmarks/bench_load
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
 from tests.core.stores.conftest import LOCAL_REDIS
 from tests.fakes.telegram_api import FakeTelegram
-from tests.stress.audit import audit
+from tests.stress.audit import Audit, audit
 from tests.stress.bot_process import BotProcess
 from tests.stress.crowd import JOURNEY, Crowd
 
@@ -28,6 +29,7 @@ async def test_a_crowd_is_answered_and_every_pick_kept(
     sample_index: MovieIndex,
     redis_prefix: str,
     tmp_path: Path,
+    record_run: Callable[[Crowd, Audit], None],
 ) -> None:
     settings = {
         "MOVIEBOT_INDEX_DIR": str(sample_index_dir),
@@ -37,11 +39,12 @@ async def test_a_crowd_is_answered_and_every_pick_kept(
     crowd = Crowd(fake, users=list(range(5000, 5000 + USERS)), ramp=RAMP)
     with BotProcess(fake.url, tmp_path / "bot.log", **settings):
         await crowd.run()
-
-    assert crowd.finished == set(crowd.users)
-    assert crowd.outcomes() == {"ok": USERS * len(JOURNEY)}
     store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=redis_prefix)
     report = await audit(crowd, store, sample_index)
     await store.close()
+    record_run(crowd, report)
+
+    assert crowd.finished == set(crowd.users)
+    assert crowd.outcomes() == {"ok": USERS * len(JOURNEY)}
     assert report.picks == USERS * 5
     assert report.clean, report

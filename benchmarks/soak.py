@@ -1,0 +1,108 @@
+"""Soak the running bot: moderate load for a long while, its memory sampled each minute.
+
+New simulated users (tests/stress/crowd.py) keep arriving for ``--minutes`` minutes, so
+that the crowd sends ``--rate`` updates per second; each searches, picks five movies,
+asks for /recommend and /explore. The bot is a `moviebot run` process of its own with
+the local embedder and real Redis (127.0.0.1:6379, under a key prefix of the soak's
+own, deleted at the end), on the full catalog when ../shared is there.
+
+The report (markdown, to stdout) has the bot's resident memory each minute, the trend
+of the second half (after the caches have filled) in MiB per hour, and the audit of
+every user's profile::
+
+    python benchmarks/soak.py [--minutes 30] [--rate 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_load import FULL_CATALOG, MemorySampler
+
+from core.index import MovieIndex
+from core.stores.redis import RedisProfileStore
+from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix
+from tests.fakes.telegram_api import FakeTelegram
+from tests.stress.audit import audit
+from tests.stress.bot_process import MOVIEBOT, BotProcess
+from tests.stress.crowd import JOURNEY, Crowd
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, default=20.0, help="updates per second")
+    default_catalog = str(FULL_CATALOG) if FULL_CATALOG.exists() else "sample"
+    parser.add_argument("--catalog", default=default_catalog)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        index_dir = Path(scratch) / "index"
+        print(f"building the index of {args.catalog} ...", file=sys.stderr)
+        subprocess.run(
+            [MOVIEBOT, "build-index", "--source", args.catalog, "--out", str(index_dir)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        prefix = f"soak-{uuid.uuid4().hex[:8]}"
+        try:
+            print(asyncio.run(soak(args, index_dir, prefix, Path(scratch))))
+        finally:
+            asyncio.run(delete_prefix(prefix))
+
+
+async def soak(args: argparse.Namespace, index_dir: Path, prefix: str, scratch: Path) -> str:
+    ramp = 60 * args.minutes
+    users = round(args.rate * ramp / len(JOURNEY))
+    settings = {
+        "MOVIEBOT_INDEX_DIR": str(index_dir),
+        "MOVIEBOT_REDIS_URL": LOCAL_REDIS,
+        "MOVIEBOT_REDIS_PREFIX": prefix,
+    }
+    memory: list[float] = []
+    with FakeTelegram() as fake, BotProcess(fake.url, scratch / "bot.log", **settings) as bot:
+        crowd = Crowd(fake, users=list(range(100_000, 100_000 + users)), ramp=ramp)
+        print(f"{users} users over {args.minutes:g} min ...", file=sys.stderr)
+        memory.append(bot.memory_mib())
+        started = time.monotonic()
+        with MemorySampler(bot, memory, every=60.0):
+            await crowd.run()
+        minutes = (time.monotonic() - started) / 60
+        peak = bot.peak_memory_mib()
+    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
+    report = await audit(crowd, store, MovieIndex.load(index_dir))
+    await store.close()
+
+    outcomes = crowd.outcomes()
+    half = memory[len(memory) // 2 :]
+    trend = 60 * statistics.linear_regression(range(len(half)), half).slope
+    lines = [
+        f"## Soak: {users:,} users over {minutes:.1f} min at {args.rate:g} updates/s",
+        "",
+        "| minute | " + " | ".join(str(m) for m in range(len(memory))) + " |",
+        "|---|" + "---:|" * len(memory),
+        "| RSS MiB | " + " | ".join(f"{m:.0f}" for m in memory) + " |",
+        "",
+        f"- peak RSS {peak:.0f} MiB; trend over the second half {trend:+.1f} MiB per hour",
+        f"- answers: {outcomes['ok']:,} ok, {outcomes['try again']} try again,"
+        f" {outcomes['error']} errors, {outcomes['no answer']} unanswered;"
+        f" {len(crowd.finished):,}/{users:,} users finished",
+        f"- audit: {report.picks:,} acknowledged picks, {len(report.lost)} lost,"
+        f" {len(report.unannounced)} stored but not acknowledged,"
+        f" {len(report.doubled)} counted twice, {len(report.wrong_vectors)} vectors off",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
