@@ -200,3 +200,17 @@ def test_a_button_of_bob_pressed_by_alice_changes_nothing(
         for button in row:
             check(fake, bot, lambda b=button: fake.press(ALICE, bobs, b["callback_data"]))
     assert snapshot(bot, ALICE) == alice
+
+
+def test_a_press_replayed_many_times_counts_once(fake: FakeTelegram, bot: BotThread) -> None:
+    settle(fake, ALICE, "/search dinosaurs")
+    results = with_buttons(fake, ALICE)
+    pick = results["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    before = snapshot(bot, ALICE)
+    for _ in range(5):
+        check(fake, bot, lambda: fake.press(ALICE, results, pick))
+    picked = snapshot(bot, ALICE)[0]
+    earlier = before[0] if isinstance(before[0], tuple) else ()
+    movie = int(pick[2 : pick.index(".")], 36)  # payload: 1p<movie id in base 36>.<tag>
+    assert isinstance(picked, tuple) and picked.count(movie) == 1
+    assert set(picked) == {*earlier, movie}

@@ -169,7 +169,7 @@ class _TelegramHtml(HTMLParser):
         self.text.append(data)
 
 
-def _check_text(text: str, parse_mode: object) -> None:
+def check_text(text: str, parse_mode: object) -> None:
     """Refuse what Telegram refuses: broken HTML, and text over ``MAX_TEXT``."""
     plain = text
     if parse_mode == "HTML":
@@ -442,9 +442,13 @@ class FakeTelegram(BackgroundServer):
 
     def listen(self, listener: Callable[[Call], None]) -> None:
         """Call ``listener`` with every request once it is answered, from the server's
-        thread: a way to wait for the bot without polling."""
+        thread (until :meth:`unlisten`): a way to wait for the bot without polling."""
         with self._lock:
             self._listeners.append(listener)
+
+    def unlisten(self, listener: Callable[[Call], None]) -> None:
+        with self._lock:
+            self._listeners.remove(listener)
 
     def calls(self, method: str | None = None) -> list[Call]:
         """Every recorded request, oldest first; only those of ``method`` if given."""
@@ -629,7 +633,7 @@ class FakeTelegram(BackgroundServer):
         text = params.get("text")
         if not text:
             raise ApiError(400, "Bad Request: message text is empty")
-        _check_text(str(text), params.get("parse_mode"))
+        check_text(str(text), params.get("parse_mode"))
         with self._lock:
             key = _chat_key(params["chat_id"])
             if key in self._blocked:
@@ -652,7 +656,7 @@ class FakeTelegram(BackgroundServer):
         text = params.get("text")
         if not text:
             raise ApiError(400, "Bad Request: message text is empty")
-        _check_text(str(text), params.get("parse_mode"))
+        check_text(str(text), params.get("parse_mode"))
         return self._edit(params, text=str(text))
 
     async def _edit_message_reply_markup(self, params: JSON) -> JSON:

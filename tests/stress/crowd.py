@@ -88,9 +88,16 @@ class Crowd:
     async def run(self) -> None:
         """Every user's journey, concurrently; returns when all have finished."""
         loop = asyncio.get_running_loop()
-        self.fake.listen(lambda call: loop.call_soon_threadsafe(self._heard, call))
+
+        def listener(call: Call) -> None:
+            loop.call_soon_threadsafe(self._heard, call)
+
+        self.fake.listen(listener)
         gap = self.ramp / len(self.users)
-        await asyncio.gather(*(self._journey(u, n * gap) for n, u in enumerate(self.users)))
+        try:
+            await asyncio.gather(*(self._journey(u, n * gap) for n, u in enumerate(self.users)))
+        finally:
+            self.fake.unlisten(listener)
 
     def outcomes(self) -> Counter[str]:
         """How many exchanges ended each way."""

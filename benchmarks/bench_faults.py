@@ -1,0 +1,95 @@
+"""Benchmark faults under the full load: what users get, and what is lost (nothing).
+
+For each fault of tests/stress/faults.py (and a run without one), ``--users`` simulated
+users (tests/stress/crowd.py) talk to a `moviebot run` process through the Telegram
+stand-in, arriving so that the crowd sends ``--rate`` updates per second; ``--at``
+seconds in, the fault strikes. Each run has a redis-server of its own with
+deploy/redis.conf, and the Ollama stand-in as embedder (so that it can fail or hang),
+on the full catalog when ../shared is there. Afterwards every user's profile is
+audited against what they were told. The table (markdown) goes to stdout::
+
+    python benchmarks/bench_faults.py [--users 500] [--rate 50] [--at 20] [--fault NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_load import FULL_CATALOG
+
+from core.catalog import load_catalog
+from core.embedders import OllamaEmbedder
+from core.index import build_index
+from tests.fakes.ollama_server import FakeOllama
+from tests.fakes.telegram_api import FakeTelegram
+from tests.stress.audit import Audit
+from tests.stress.crowd import JOURNEY, Crowd
+from tests.stress.faults import FAULTS, Rig, run_with_fault
+
+PATIENCE = 15.0  # seconds a user waits for an answer before trying again
+
+
+def no_fault(rig: Rig) -> None:
+    """The baseline: nothing breaks."""
+
+
+RUNS = {"none": no_fault, **FAULTS}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=50.0, help="updates per second")
+    parser.add_argument("--at", type=float, default=20.0, help="seconds into the run")
+    parser.add_argument("--fault", nargs="*", choices=list(RUNS), default=list(RUNS))
+    default_catalog = str(FULL_CATALOG) if FULL_CATALOG.exists() else "sample"
+    parser.add_argument("--catalog", default=default_catalog)
+    args = parser.parse_args()
+
+    rows = [
+        "| fault | updates | ok | try again | no answer | p99 s | slowest s | users finished"
+        " | bot ran on | lost | stored, not told | counted twice | vectors off |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    with FakeOllama() as ollama, tempfile.TemporaryDirectory() as scratch:
+        index_dir = Path(scratch) / "index"
+        print(f"indexing {args.catalog} with the Ollama stand-in ...", file=sys.stderr)
+        build_index(load_catalog(args.catalog), OllamaEmbedder(host=ollama.url)).save(index_dir)
+        for name in args.fault:
+            print(f"{name}: {args.users} users at {args.rate:g} updates/s ...", file=sys.stderr)
+            with FakeTelegram() as fake:
+                ramp = args.users * len(JOURNEY) / args.rate
+                users = list(range(20_000, 20_000 + args.users))
+                crowd = Crowd(fake, users=users, ramp=ramp, patience=PATIENCE)
+                run = run_with_fault(
+                    RUNS[name], crowd, ollama, index_dir, Path(scratch) / name, args.at
+                )
+                report, survived = asyncio.run(run)
+            rows.append(row(name, crowd, report, survived))
+    print(f"## Faults: {args.users} users at {args.rate:g} updates/s, fault at {args.at:g} s\n")
+    print("\n".join(rows))
+
+
+def row(name: str, crowd: Crowd, report: Audit, survived: bool) -> str:
+    outcomes = crowd.outcomes()
+    waits = sorted(
+        e.seconds for e in crowd.exchanges if e.outcome == "ok" and e.seconds is not None
+    )
+    p99 = waits[min(len(waits) - 1, int(0.99 * len(waits)))] if waits else 0.0
+    return (
+        f"| {name} | {sum(outcomes.values()):,} | {outcomes['ok']:,} | {outcomes['try again']}"
+        f" | {outcomes['no answer']} | {p99:.2f} | {max(waits, default=0):.1f}"
+        f" | {len(crowd.finished)}/{len(crowd.users)} | {'yes' if survived else 'no'}"
+        f" | {len(report.lost)} | {len(report.unannounced)} | {len(report.doubled)}"
+        f" | {len(report.wrong_vectors)} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
