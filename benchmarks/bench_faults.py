@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_load import FULL_CATALOG
+from bench_load import DEFAULT_CATALOG
 
 from core.catalog import load_catalog
 from core.embedders import OllamaEmbedder
@@ -48,8 +48,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="updates per second")
     parser.add_argument("--at", type=float, default=20.0, help="seconds into the run")
     parser.add_argument("--fault", nargs="*", choices=list(RUNS), default=list(RUNS))
-    default_catalog = str(FULL_CATALOG) if FULL_CATALOG.exists() else "sample"
-    parser.add_argument("--catalog", default=default_catalog)
+    parser.add_argument("--catalog", default=DEFAULT_CATALOG)
     args = parser.parse_args()
 
     rows = [

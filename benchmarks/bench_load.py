@@ -40,6 +40,7 @@ from tests.stress.bot_process import MOVIEBOT, BotProcess
 from tests.stress.crowd import JOURNEY, Crowd, Exchange
 
 FULL_CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "movies.parquet"
+DEFAULT_CATALOG = str(FULL_CATALOG) if FULL_CATALOG.exists() else "sample"
 TARGET_P99 = {"search": 2.0, "pick": None, "recommend": 1.0, "explore": 1.0}
 
 
@@ -48,18 +49,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--rate", type=float, default=50.0, help="updates per second")
     parser.add_argument("--ramp", type=float, help="seconds in which every user arrives")
-    default_catalog = str(FULL_CATALOG) if FULL_CATALOG.exists() else "sample"
-    parser.add_argument("--catalog", default=default_catalog)
+    parser.add_argument("--catalog", default=DEFAULT_CATALOG)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
-        index_dir = Path(scratch) / "index"
-        print(f"building the index of {args.catalog} ...", file=sys.stderr)
-        subprocess.run(
-            [MOVIEBOT, "build-index", "--source", args.catalog, "--out", str(index_dir)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        index_dir = built_index(args.catalog, Path(scratch))
         prefix = f"bench-load-{uuid.uuid4().hex[:8]}"
         try:
             ramp = args.ramp or args.users * len(JOURNEY) / args.rate
@@ -67,6 +61,15 @@ def main() -> None:
         finally:
             asyncio.run(delete_prefix(prefix))
     print(report(args, run))
+
+
+def built_index(catalog: str, scratch: Path) -> Path:
+    """``catalog`` indexed by `moviebot build-index` (local model, embeddings cached)."""
+    index_dir = scratch / "index"
+    print(f"building the index of {catalog} ...", file=sys.stderr)
+    command = [MOVIEBOT, "build-index", "--source", catalog, "--out", str(index_dir)]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return index_dir
 
 
 class Run:

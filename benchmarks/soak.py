@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,14 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_load import FULL_CATALOG, MemorySampler
+from bench_load import DEFAULT_CATALOG, MemorySampler, built_index
 
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
 from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix
 from tests.fakes.telegram_api import FakeTelegram
 from tests.stress.audit import audit
-from tests.stress.bot_process import MOVIEBOT, BotProcess
+from tests.stress.bot_process import BotProcess
 from tests.stress.crowd import JOURNEY, Crowd
 
 
@@ -42,18 +41,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=20.0, help="updates per second")
-    default_catalog = str(FULL_CATALOG) if FULL_CATALOG.exists() else "sample"
-    parser.add_argument("--catalog", default=default_catalog)
+    parser.add_argument("--catalog", default=DEFAULT_CATALOG)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
-        index_dir = Path(scratch) / "index"
-        print(f"building the index of {args.catalog} ...", file=sys.stderr)
-        subprocess.run(
-            [MOVIEBOT, "build-index", "--source", args.catalog, "--out", str(index_dir)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        index_dir = built_index(args.catalog, Path(scratch))
         prefix = f"soak-{uuid.uuid4().hex[:8]}"
         try:
             print(asyncio.run(soak(args, index_dir, prefix, Path(scratch))))

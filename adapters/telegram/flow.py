@@ -31,10 +31,10 @@ FIRST_PAUSE_SECONDS = 0.5  # doubled before each further resend: 15.5 s in all
 
 @dataclass
 class _Lane:
-    """One user's updates: the lock they take turns on, and how many want it."""
+    """One user's updates: the lock they take turns on, and how many hold or await it."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
+    updates: int = 0
 
 
 class OneUpdatePerUser(BaseUpdateProcessor):
@@ -47,13 +47,13 @@ class OneUpdatePerUser(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _sender(update)
         lane = self._lanes.setdefault(key, _Lane())
-        lane.users += 1
+        lane.updates += 1
         try:
             async with lane.lock:
                 await coroutine
         finally:
-            lane.users -= 1
-            if lane.users == 0:
+            lane.updates -= 1
+            if lane.updates == 0:
                 del self._lanes[key]
 
     async def initialize(self) -> None:
@@ -88,7 +88,7 @@ class ResendingRateLimiter(AIORateLimiter):
         if endpoint in UNMETERED:
             data = {key: value for key, value in data.items() if key != "chat_id"}
         pause = FIRST_PAUSE_SECONDS
-        for _ in range(RESENDS):
+        for resends_left in range(RESENDS, -1, -1):
             try:
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args
@@ -96,9 +96,9 @@ class ResendingRateLimiter(AIORateLimiter):
             except TimedOut:
                 raise
             except NetworkError as error:
+                if not resends_left:
+                    raise
                 log.warning("telegram %s failed (%s); resending in %.1f s", endpoint, error, pause)
                 await asyncio.sleep(pause)
                 pause *= 2
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+        raise AssertionError("unreachable: the last attempt returns or raises")
