@@ -166,15 +166,15 @@ class Crowd:
     # --- what the bot answered ------------------------------------------------------
 
     def _heard(self, call: Call) -> None:
-        """Hand an answer of the bot to the user waiting for it; anything else (a late
-        answer to an attempt given up on, a button mark) is ignored."""
+        """Hand an answer of the bot to the user waiting for it. A late list for an
+        earlier step (its attempt given up on) and button marks are ignored."""
         if call.status != 200:
             return
         if call.method == "sendMessage":
             key: Any = ("chat", int(call.params["chat_id"]))
             text = str(call.params.get("text", ""))
             waiter = self._waiters.get(key)
-            if waiter is None or not (_wanted(waiter.step, text) or text in TRY_AGAIN):
+            if waiter is None or _late_list(waiter.step, text):
                 return
         elif call.method == "answerCallbackQuery":
             key = ("query", call.params["callback_query_id"])
@@ -189,6 +189,11 @@ def _outcome(step: str, text: str) -> str:
     if _wanted(step, text):
         return "ok"
     return "try again" if text in TRY_AGAIN else "error"
+
+
+def _late_list(step: str, text: str) -> bool:
+    """Whether ``text`` is the list another step than ``step`` asked for."""
+    return any(text.startswith(title) for other, title in TITLES.items() if other != step)
 
 
 def _wanted(step: str, text: str) -> bool:
