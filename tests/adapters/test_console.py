@@ -434,20 +434,27 @@ def test_demo_process_on_a_pipe_ends_cleanly_on_ctrl_c(demo_env: Path) -> None:
         shown = read_until(process.stdout, "Last picks: Die Hard (1988)\n" + PROMPT)
         assert "✓ picked: Die Hard (1988)" in shown
         process.send_signal(signal.SIGINT)  # stdin stays open: no EOF comes to the rescue
-        assert read_until(process.stdout, "Goodbye!\n", timeout=60).strip() == "Goodbye!"
-        assert process.wait(timeout=60) == 0
+        said = read_until(process.stdout, "Goodbye!\n", timeout=60, missing_ok=True)
+        ended = process.wait(timeout=60) if said else None
     finally:
         process.kill()
         _, problems = process.communicate()
+    what = f"exit {process.returncode}, stderr: {problems.decode()[-2000:]!r}"
+    assert said.strip() == "Goodbye!" and ended == 0, what
     assert "Traceback" not in problems.decode()
 
 
-def read_until(stream: io.BufferedReader, marker: str, timeout: float = 180.0) -> str:
-    """What a process prints up to ``marker``; fails rather than hangs if it never comes."""
+def read_until(
+    stream: io.BufferedReader, marker: str, timeout: float = 180.0, missing_ok: bool = False
+) -> str:
+    """What a process prints up to ``marker``; fails rather than hangs if it never comes
+    (or, with ``missing_ok``, returns what came before the output ended or went quiet)."""
     seen = b""
     while marker.encode() not in seen:
         ready, _, _ = select.select([stream], [], [], timeout)
         chunk = os.read(stream.fileno(), 4096) if ready else b""
+        if not chunk and missing_ok:
+            return ""
         assert chunk, f"no {marker!r} in {seen.decode()!r}"
         seen += chunk
     return seen.decode()
