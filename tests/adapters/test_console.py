@@ -419,9 +419,13 @@ async def delete_keys(prefix: str) -> None:
 
 def test_demo_process_on_a_pipe_ends_cleanly_on_ctrl_c(demo_env: Path) -> None:
     """A real ``moviebot demo`` process: type on its stdin, then interrupt it at a prompt."""
-    moviebot = Path(sys.executable).with_name("moviebot")
+    moviebot = str(Path(sys.executable).with_name("moviebot"))
+    # A parent that ignores SIGINT (a job started with `&` by a script) passes that on;
+    # at a terminal Ctrl-C has its default meaning, so the demo starts with that.
+    with_ctrl_c = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    with_ctrl_c += "os.execv(sys.argv[1], sys.argv[1:])"
     process = subprocess.Popen(
-        [str(moviebot), "demo"],
+        [sys.executable, "-c", with_ctrl_c, moviebot, "demo"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
