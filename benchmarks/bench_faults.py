@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_load import DEFAULT_CATALOG
+from bench_load import DEFAULT_CATALOG, p99
 
 from core.catalog import load_catalog
 from core.embedders import OllamaEmbedder
@@ -80,10 +80,9 @@ def row(name: str, crowd: Crowd, report: Audit, survived: bool) -> str:
     waits = sorted(
         e.seconds for e in crowd.exchanges if e.outcome == "ok" and e.seconds is not None
     )
-    p99 = waits[min(len(waits) - 1, int(0.99 * len(waits)))] if waits else 0.0
     return (
         f"| {name} | {sum(outcomes.values()):,} | {outcomes['ok']:,} | {outcomes['try again']}"
-        f" | {outcomes['no answer']} | {p99:.2f} | {max(waits, default=0):.1f}"
+        f" | {outcomes['no answer']} | {p99(waits):.2f} | {max(waits, default=0):.1f}"
         f" | {len(crowd.finished)}/{len(crowd.users)} | {'yes' if survived else 'no'}"
         f" | {len(report.lost)} | {len(report.unannounced)} | {len(report.doubled)}"
         f" | {len(report.wrong_vectors)} |"

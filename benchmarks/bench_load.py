@@ -27,6 +27,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -52,15 +54,52 @@ def main() -> None:
     parser.add_argument("--catalog", default=DEFAULT_CATALOG)
     args = parser.parse_args()
 
+    ramp = args.ramp or args.users * len(JOURNEY) / args.rate
+    with workspace(args.catalog, "bench-load") as (scratch, index_dir, prefix):
+        run = asyncio.run(load(args.users, ramp, index_dir, prefix, scratch))
+    print(report(args, run))
+
+
+@contextmanager
+def workspace(catalog: str, name: str) -> Iterator[tuple[Path, Path, str]]:
+    """A scratch folder, ``catalog`` indexed in it, and a Redis key prefix of the run's
+    own: ``(scratch, index_dir, prefix)``; the keys are deleted afterwards."""
     with tempfile.TemporaryDirectory() as scratch:
-        index_dir = built_index(args.catalog, Path(scratch))
-        prefix = f"bench-load-{uuid.uuid4().hex[:8]}"
+        index_dir = built_index(catalog, Path(scratch))
+        prefix = f"{name}-{uuid.uuid4().hex[:8]}"
         try:
-            ramp = args.ramp or args.users * len(JOURNEY) / args.rate
-            run = asyncio.run(load(args.users, ramp, index_dir, prefix, Path(scratch)))
+            yield Path(scratch), index_dir, prefix
         finally:
             asyncio.run(delete_prefix(prefix))
-    print(report(args, run))
+
+
+@contextmanager
+def local_bot(
+    index_dir: Path, prefix: str, scratch: Path
+) -> Iterator[tuple[FakeTelegram, BotProcess]]:
+    """The Bot API stand-in, and `moviebot run` answering it on ``index_dir`` with the
+    local Redis under ``prefix``."""
+    settings = {
+        "MOVIEBOT_INDEX_DIR": str(index_dir),
+        "MOVIEBOT_REDIS_URL": LOCAL_REDIS,
+        "MOVIEBOT_REDIS_PREFIX": prefix,
+    }
+    with FakeTelegram() as fake, BotProcess(fake.url, scratch / "bot.log", **settings) as bot:
+        yield fake, bot
+
+
+async def audited(crowd: Crowd, index_dir: Path, prefix: str) -> Audit:
+    """The audit of every user of ``crowd`` in the local Redis under ``prefix``."""
+    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
+    try:
+        return await audit(crowd, store, MovieIndex.load(index_dir))
+    finally:
+        await store.close()
+
+
+def p99(seconds: list[float]) -> float:
+    """The 99th percentile of sorted ``seconds`` (0 when there are none)."""
+    return seconds[min(len(seconds) - 1, int(0.99 * len(seconds)))] if seconds else 0.0
 
 
 def built_index(catalog: str, scratch: Path) -> Path:
@@ -81,12 +120,7 @@ class Run:
 
 
 async def load(users: int, ramp: float, index_dir: Path, prefix: str, scratch: Path) -> Run:
-    settings = {
-        "MOVIEBOT_INDEX_DIR": str(index_dir),
-        "MOVIEBOT_REDIS_URL": LOCAL_REDIS,
-        "MOVIEBOT_REDIS_PREFIX": prefix,
-    }
-    with FakeTelegram() as fake, BotProcess(fake.url, scratch / "bot.log", **settings) as bot:
+    with local_bot(index_dir, prefix, scratch) as (fake, bot):
         crowd = Crowd(fake, users=list(range(10_000, 10_000 + users)), ramp=ramp)
         memory: list[float] = []
         sampler = MemorySampler(bot, memory)
@@ -97,9 +131,7 @@ async def load(users: int, ramp: float, index_dir: Path, prefix: str, scratch: P
             await crowd.run()
         run = Run(crowd, time.monotonic() - started, memory, bot.cpu_seconds() - cpu_before)
         memory.append(bot.peak_memory_mib())
-    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
-    run.audit = await audit(crowd, store, MovieIndex.load(index_dir))
-    await store.close()
+    run.audit = await audited(crowd, index_dir, prefix)
     return run
 
 
@@ -174,10 +206,9 @@ def latency_row(step: str, exchanges: list[Exchange], target: float | None) -> s
     if not seconds:
         return f"| {step} | 0 | | | | |"
     p50 = statistics.median(seconds)
-    p99 = seconds[min(len(seconds) - 1, int(0.99 * len(seconds)))]
     goal = f"{1000 * target:.0f} ms" if target else ""
     return (
-        f"| {step} | {len(seconds):,} | {1000 * p50:.0f} | {1000 * p99:.0f}"
+        f"| {step} | {len(seconds):,} | {1000 * p50:.0f} | {1000 * p99(seconds):.0f}"
         f" | {1000 * seconds[-1]:.0f} | {goal} |"
     )
 

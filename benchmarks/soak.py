@@ -19,21 +19,13 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_load import DEFAULT_CATALOG, MemorySampler, built_index
+from bench_load import DEFAULT_CATALOG, MemorySampler, audited, local_bot, workspace
 
-from core.index import MovieIndex
-from core.stores.redis import RedisProfileStore
-from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix
-from tests.fakes.telegram_api import FakeTelegram
-from tests.stress.audit import audit
-from tests.stress.bot_process import BotProcess
 from tests.stress.crowd import JOURNEY, Crowd
 
 
@@ -44,25 +36,15 @@ def main() -> None:
     parser.add_argument("--catalog", default=DEFAULT_CATALOG)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as scratch:
-        index_dir = built_index(args.catalog, Path(scratch))
-        prefix = f"soak-{uuid.uuid4().hex[:8]}"
-        try:
-            print(asyncio.run(soak(args, index_dir, prefix, Path(scratch))))
-        finally:
-            asyncio.run(delete_prefix(prefix))
+    with workspace(args.catalog, "soak") as (scratch, index_dir, prefix):
+        print(asyncio.run(soak(args, index_dir, prefix, scratch)))
 
 
 async def soak(args: argparse.Namespace, index_dir: Path, prefix: str, scratch: Path) -> str:
     ramp = 60 * args.minutes
     users = round(args.rate * ramp / len(JOURNEY))
-    settings = {
-        "MOVIEBOT_INDEX_DIR": str(index_dir),
-        "MOVIEBOT_REDIS_URL": LOCAL_REDIS,
-        "MOVIEBOT_REDIS_PREFIX": prefix,
-    }
     memory: list[float] = []
-    with FakeTelegram() as fake, BotProcess(fake.url, scratch / "bot.log", **settings) as bot:
+    with local_bot(index_dir, prefix, scratch) as (fake, bot):
         crowd = Crowd(fake, users=list(range(100_000, 100_000 + users)), ramp=ramp)
         print(f"{users} users over {args.minutes:g} min ...", file=sys.stderr)
         memory.append(bot.memory_mib())
@@ -71,9 +53,7 @@ async def soak(args: argparse.Namespace, index_dir: Path, prefix: str, scratch: 
             await crowd.run()
         minutes = (time.monotonic() - started) / 60
         peak = bot.peak_memory_mib()
-    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
-    report = await audit(crowd, store, MovieIndex.load(index_dir))
-    await store.close()
+    report = await audited(crowd, index_dir, prefix)
 
     outcomes = crowd.outcomes()
     half = memory[len(memory) // 2 :]
