@@ -56,7 +56,7 @@ async def soak(args: argparse.Namespace, index_dir: Path, prefix: str, scratch: 
     report = await audited(crowd, index_dir, prefix)
 
     outcomes = crowd.outcomes()
-    half = memory[len(memory) // 2 :]
+    half = memory[min(len(memory) // 2, len(memory) - 2) :]  # at least two samples
     trend = 60 * statistics.linear_regression(range(len(half)), half).slope
     lines = [
         f"## Soak: {users:,} users over {minutes:.1f} min at {args.rate:g} updates/s",
