@@ -2,8 +2,8 @@
 
 Starts three redis-server nodes of its own (free ports, a temporary directory), joins them
 in a cluster with redis-cli, and repeats bench_store.py's throughput runs against it, in
-one bot process: each user's update is a transaction of its own there (see the module
-docstring of core/stores/redis.py). Run from the repository root::
+one bot process: each user's update is a transaction of its own there (see the package
+docstring of core/stores/redis/). Run from the repository root::
 
     python benchmarks/bench_cluster.py [--picks-per-user 50]
 """

@@ -18,7 +18,8 @@ from redis.asyncio import Redis
 from core.errors import StoreUnavailableError
 from core.models import Subscription, TasteProfile, UserRef
 from core.stores.profile_hash import UNUSABLE_FINGERPRINT, encode_vector
-from core.stores.redis import IDEMPOTENCY_TTL_SECONDS, RedisKeys, RedisProfileStore
+from core.stores.redis import RedisKeys, RedisProfileStore
+from core.stores.retention import IDEMPOTENCY_TTL_SECONDS
 from core.taste import replay_picks
 from tests.core.stores.changes import (
     EMA_WEIGHT,

@@ -1,0 +1,81 @@
+"""Weekly push claims and the pusher's lease, in Redis beside the profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from core.models import Delivery, PushHistory, UserRef
+from core.stores.profile_hash import ids_of
+from core.stores.redis.availability import Gate, unavailable_as_error
+from core.stores.redis.client import PIPELINE_CHUNK, Client, as_bytes, read_hashes
+from core.stores.redis.keys import RedisKeys
+from core.weeks import weeks_apart
+
+_ACQUIRE_LEASE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return 1
+end
+return 0
+"""
+_RELEASE_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+"""
+
+
+class RedisPushLedger:
+    """Weekly push claims per user (a hash of ISO weeks) and the lease of the pusher."""
+
+    def __init__(self, client: Client, gate: Gate, keys: RedisKeys, remembered_weeks: int) -> None:
+        self._client = client
+        self._gate = gate
+        self._keys = keys
+        self._remembered_weeks = remembered_weeks
+
+    async def claim(self, user: UserRef, week: str) -> bool:
+        async with unavailable_as_error(self._client, self._gate, f"claim the push of {user.key}"):
+            return bool(await self._client.hsetnx(self._keys.pushes(user), week, ""))
+
+    async def settle(
+        self, user: UserRef, week: str, delivery: Delivery, movie_ids: Sequence[int]
+    ) -> None:
+        key = self._keys.pushes(user)
+        async with unavailable_as_error(self._client, self._gate, f"settle the push of {user.key}"):
+            if delivery is Delivery.FAILED:
+                await self._client.hdel(key, week)
+                return
+            weeks = [as_bytes(week).decode() for week in await self._client.hkeys(key)]
+            old = [w for w in weeks if weeks_apart(w, week) >= self._remembered_weeks]
+            async with self._client.pipeline(transaction=True) as pipe:
+                if delivery is Delivery.SENT:
+                    pipe.hset(key, week, ",".join(map(str, movie_ids)))
+                if old:
+                    pipe.hdel(key, *old)
+                pipe.expire(key, (self._remembered_weeks + 1) * 7 * 86_400)
+                await pipe.execute()
+
+    async def history(self, users: Sequence[UserRef]) -> list[PushHistory]:
+        histories: list[PushHistory] = []
+        async with unavailable_as_error(
+            self._client, self._gate, f"read {len(users)} push histories"
+        ):
+            for start in range(0, len(users), PIPELINE_CHUNK):
+                keys = [self._keys.pushes(user) for user in users[start : start + PIPELINE_CHUNK]]
+                hashes = await read_hashes(self._client, keys)
+                histories += [_push_history(fields) for fields in hashes]
+        return histories
+
+    async def lead(self, holder: str, seconds: float) -> bool:
+        async with unavailable_as_error(self._client, self._gate, "take the push lease"):
+            lease, milliseconds = self._keys.push_leader, int(seconds * 1000)
+            return bool(await self._client.eval(_ACQUIRE_LEASE, 1, lease, holder, milliseconds))
+
+    async def resign(self, holder: str) -> None:
+        async with unavailable_as_error(self._client, self._gate, "give up the push lease"):
+            await self._client.eval(_RELEASE_LEASE, 1, self._keys.push_leader, holder)
+
+
+def _push_history(fields: Mapping[bytes, bytes]) -> PushHistory:
+    weeks = frozenset(week.decode() for week in fields)
+    return PushHistory(weeks, frozenset(i for ids in fields.values() for i in ids_of(ids)))
