@@ -176,11 +176,11 @@ class PushLedger(Protocol):
         """Each user's claimed weeks and recently pushed movies, in input order."""
         ...
 
-    async def lead(self, holder: str, seconds: float) -> bool:
+    async def acquire_lease(self, holder: str, seconds: float) -> bool:
         """Take, or extend, the lease on sending pushes for ``seconds``; ``False`` when
         another holder has it."""
         ...
 
-    async def resign(self, holder: str) -> None:
+    async def release_lease(self, holder: str) -> None:
         """Give the lease up, if ``holder`` has it."""
         ...

@@ -149,7 +149,7 @@ class WeeklyPush:
         process leads. Once ``stop`` is set or the lease is lost, it starts no more
         sends, lets those in flight finish, and returns."""
         now = now or datetime.now(UTC)
-        if not await self._ledger.lead(self._holder, self._settings.lease_seconds):
+        if not await self._ledger.acquire_lease(self._holder, self._settings.lease_seconds):
             log.info("weekly push: another process leads, nothing to do")
             return PushReport(leader=False)
         lost = asyncio.Event()
@@ -162,7 +162,7 @@ class WeeklyPush:
             return await self._send_all(now, halted)
         finally:
             renewing.cancel()
-            await self._ledger.resign(self._holder)
+            await self._ledger.release_lease(self._holder)
 
     async def _planned(
         self, due: list[tuple[UserRef, str]], counts: Sequence[int]
@@ -243,7 +243,7 @@ class WeeklyPush:
         while not lost.is_set():
             await asyncio.sleep(seconds / 3)
             try:
-                kept = await self._ledger.lead(self._holder, seconds)
+                kept = await self._ledger.acquire_lease(self._holder, seconds)
             except MovieBotError as error:
                 log.warning("weekly push: could not renew the lease (%s)", error)
                 kept = False

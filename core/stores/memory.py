@@ -114,13 +114,13 @@ class MemoryPushLedger:
             for user in users
         ]
 
-    async def lead(self, holder: str, seconds: float) -> bool:
+    async def acquire_lease(self, holder: str, seconds: float) -> bool:
         now = self._clock()
         if self._lease is not None and self._lease[0] != holder and self._lease[1] > now:
             return False
         self._lease = (holder, now + seconds)
         return True
 
-    async def resign(self, holder: str) -> None:
+    async def release_lease(self, holder: str) -> None:
         if self._lease is not None and self._lease[0] == holder:
             self._lease = None

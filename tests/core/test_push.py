@@ -164,7 +164,7 @@ class EveryoneLeads:
     def __init__(self, ledger: PushLedger) -> None:
         self._ledger = ledger
 
-    async def lead(self, holder: str, seconds: float) -> bool:
+    async def acquire_lease(self, holder: str, seconds: float) -> bool:
         return True
 
     def __getattr__(self, name: str) -> Any:
@@ -313,7 +313,7 @@ class LosesTheLease:
         self._ledger = ledger
         self._notifier = notifier
 
-    async def lead(self, holder: str, seconds: float) -> bool:
+    async def acquire_lease(self, holder: str, seconds: float) -> bool:
         return len(self._notifier.sent) < 50
 
     def __getattr__(self, name: str) -> Any:

@@ -66,12 +66,12 @@ class RedisPushLedger:
                 histories += [_push_history(fields) for fields in hashes]
         return histories
 
-    async def lead(self, holder: str, seconds: float) -> bool:
+    async def acquire_lease(self, holder: str, seconds: float) -> bool:
         async with unavailable_as_error(self._client, self._gate, "take the push lease"):
             lease, milliseconds = self._keys.push_leader, int(seconds * 1000)
             return bool(await self._client.eval(_ACQUIRE_LEASE, 1, lease, holder, milliseconds))
 
-    async def resign(self, holder: str) -> None:
+    async def release_lease(self, holder: str) -> None:
         async with unavailable_as_error(self._client, self._gate, "give up the push lease"):
             await self._client.eval(_RELEASE_LEASE, 1, self._keys.push_leader, holder)
 

@@ -77,20 +77,20 @@ async def test_only_the_remembered_weeks_are_kept(ledger: PushLedger) -> None:
 
 
 async def test_one_holder_leads_at_a_time(ledger: PushLedger) -> None:
-    assert await ledger.lead("a", 30)
-    assert await ledger.lead("a", 30)  # renewed
-    assert not await ledger.lead("b", 30)
-    await ledger.resign("b")  # not the holder: nothing happens
-    assert not await ledger.lead("b", 30)
-    await ledger.resign("a")
-    assert await ledger.lead("b", 30)
+    assert await ledger.acquire_lease("a", 30)
+    assert await ledger.acquire_lease("a", 30)  # renewed
+    assert not await ledger.acquire_lease("b", 30)
+    await ledger.release_lease("b")  # not the holder: nothing happens
+    assert not await ledger.acquire_lease("b", 30)
+    await ledger.release_lease("a")
+    assert await ledger.acquire_lease("b", 30)
 
 
 async def test_an_expired_lease_passes_to_another_holder(ledger: PushLedger) -> None:
-    assert await ledger.lead("a", 0.05)
+    assert await ledger.acquire_lease("a", 0.05)
     await asyncio.sleep(0.1)
-    assert await ledger.lead("b", 30)
-    assert not await ledger.lead("a", 30)
+    assert await ledger.acquire_lease("b", 30)
+    assert not await ledger.acquire_lease("a", 30)
 
 
 async def test_forget_deletes_the_push_history(prefix: str) -> None:
