@@ -9,20 +9,41 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from core.models import Delivery, PushHistory, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
+from core.stores.retention import (
+    IDEMPOTENCY_TTL_SECONDS,
+    REMEMBERED_WEEKS,
+    fresh_keys,
+    is_replay,
+    remember_key,
+)
 from core.weeks import weeks_apart
-
-REMEMBERED_WEEKS = 8
 
 
 class MemoryProfileStore:
-    """Keeps profiles in dictionaries; one lock serializes updates, like a transaction."""
+    """Keeps profiles in dictionaries; one lock serializes updates, like a transaction.
 
-    def __init__(self) -> None:
+    Idempotency keys expire as in every store (see :mod:`core.stores.retention`), on the
+    time of ``clock``.
+    """
+
+    def __init__(
+        self,
+        *,
+        idempotency_ttl: float = IDEMPOTENCY_TTL_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._profiles: dict[UserRef, TasteProfile] = {}
-        self._seen_keys: defaultdict[UserRef, set[str]] = defaultdict(set)
+        self._seen_keys: dict[UserRef, dict[str, int]] = {}
         self._pick_counts: Counter[int] = Counter()
         self._subscriptions: dict[UserRef, Subscription] = {}
+        self._ledger = MemoryPushLedger()
+        self._idempotency_ttl = idempotency_ttl
+        self._clock = clock
         self._lock = asyncio.Lock()
+
+    def push_ledger(self) -> MemoryPushLedger:
+        """The ledger of this store's weekly pushes, which ``forget`` clears too."""
+        return self._ledger
 
     async def load(self, user: UserRef) -> TasteProfile | None:
         return self._profiles.get(user)
@@ -34,8 +55,11 @@ class MemoryProfileStore:
         self, user: UserRef, change: ProfileChange, idempotency_key: str | None = None
     ) -> StoredProfile:
         async with self._lock:
+            now = self._clock()
+            fresh_after = now - self._idempotency_ttl
             current = self._profiles.get(user)
-            if idempotency_key is not None and idempotency_key in self._seen_keys[user]:
+            seen = self._seen_keys.get(user, {})
+            if is_replay(seen, idempotency_key, fresh_after):
                 return StoredProfile(current, applied=False)
             new = change(current)
             if new is None:
@@ -43,7 +67,8 @@ class MemoryProfileStore:
             self._count_picks(current, new)
             self._profiles[user] = new
             if idempotency_key is not None:
-                self._seen_keys[user].add(idempotency_key)
+                remember_key(seen, idempotency_key, now)
+            self._seen_keys[user] = fresh_keys(seen, fresh_after)
             return StoredProfile(new, applied=True)
 
     async def forget(self, user: UserRef) -> None:
@@ -53,6 +78,7 @@ class MemoryProfileStore:
                 self._pick_counts.subtract(profile.picked)
             self._seen_keys.pop(user, None)
             self._subscriptions.pop(user, None)
+            self._ledger.forget(user)
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         return tuple(max(self._pick_counts[movie_id], 0) for movie_id in movie_ids)
@@ -113,6 +139,10 @@ class MemoryPushLedger:
             )
             for user in users
         ]
+
+    def forget(self, user: UserRef) -> None:
+        """Drop the user's push history."""
+        self._pushes.pop(user, None)
 
     async def acquire_lease(self, holder: str, seconds: float) -> bool:
         now = self._clock()

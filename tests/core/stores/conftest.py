@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio import RedisCluster as ClusterClient
 
 from core.ports import ProfileStore
 from core.stores.memory import MemoryProfileStore
@@ -60,3 +61,36 @@ async def store(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Pr
         cluster_store = RedisProfileStore.from_url(cluster.url, prefix=prefix, cluster=True)
         yield cluster_store
         await cluster_store.close()
+
+
+class ManualClock:
+    """A clock that moves only when the test moves it."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(params=["memory", "redis", "cluster"])
+async def clocked_store(
+    request: pytest.FixtureRequest, prefix: str, clock: ManualClock
+) -> AsyncIterator[ProfileStore]:
+    """Each ProfileStore implementation in turn, telling the time by ``clock``."""
+    if request.param == "memory":
+        yield MemoryProfileStore(clock=clock)
+        return
+    if request.param == "redis":
+        client: Redis | ClusterClient = Redis.from_url(LOCAL_REDIS)
+    else:
+        client = ClusterClient.from_url(request.getfixturevalue("redis_cluster").url)
+    redis_store = RedisProfileStore(client, prefix=prefix, clock=clock)
+    yield redis_store
+    await redis_store.close()
+    await delete_prefix(prefix)

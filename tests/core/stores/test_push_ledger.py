@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.models import Delivery, PushHistory, Subscription, UserRef
+from core.models import Delivery, PushHistory, UserRef
 from core.ports import PushLedger
 from core.stores.memory import MemoryPushLedger
 from core.stores.redis import RedisProfileStore
@@ -91,15 +91,3 @@ async def test_an_expired_lease_passes_to_another_holder(ledger: PushLedger) -> 
     await asyncio.sleep(0.1)
     assert await ledger.acquire_lease("b", 30)
     assert not await ledger.acquire_lease("a", 30)
-
-
-async def test_forget_deletes_the_push_history(prefix: str) -> None:
-    async with local_redis_store(prefix) as store:
-        ledger = store.push_ledger()
-        await store.set_subscription(ALICE, Subscription(4, 18))
-        await ledger.claim(ALICE, "2026-W48")
-        await ledger.settle(ALICE, "2026-W48", Delivery.SENT, [1])
-
-        await store.forget(ALICE)
-
-        assert await ledger.history([ALICE]) == [PushHistory()]

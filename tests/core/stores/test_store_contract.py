@@ -9,8 +9,11 @@ import random
 import numpy as np
 import pytest
 
-from core.models import Subscription, TasteProfile, UndoStep, UserRef
+from core.models import Delivery, PushHistory, Subscription, TasteProfile, UndoStep, UserRef
 from core.ports import ProfileStore, StoredProfile
+from core.stores.memory import MemoryProfileStore
+from core.stores.redis import RedisProfileStore
+from core.stores.retention import IDEMPOTENCY_TTL_SECONDS
 from core.taste import replay_picks
 from tests.core.stores.changes import (
     EMA_WEIGHT,
@@ -20,6 +23,7 @@ from tests.core.stores.changes import (
     undo_last,
     unit_vectors,
 )
+from tests.core.stores.conftest import ManualClock
 
 ALICE = UserRef("telegram", "1")
 BOB = UserRef("discord", "1")
@@ -120,6 +124,18 @@ async def test_a_replayed_idempotency_key_changes_nothing(store: ProfileStore) -
     assert await store.pick_counts([1, 2]) == (1, 0)
 
 
+async def test_an_idempotency_key_older_than_its_lifetime_no_longer_counts(
+    clocked_store: ProfileStore, clock: ManualClock
+) -> None:
+    assert (await clocked_store.update(ALICE, pick(1, MOVIES[1]), "old-tap")).applied
+    clock.now += IDEMPOTENCY_TTL_SECONDS - 1
+    assert not (await clocked_store.update(ALICE, pick(2, MOVIES[2]), "old-tap")).applied
+    clock.now += 2
+
+    assert (await clocked_store.update(ALICE, pick(3, MOVIES[3]), "old-tap")).applied
+    assert await picked(clocked_store, ALICE) == (1, 3)
+
+
 async def test_idempotency_keys_belong_to_one_user(store: ProfileStore) -> None:
     assert (await store.update(ALICE, pick(1, MOVIES[1]), "same-id")).applied
     assert (await store.update(BOB, pick(1, MOVIES[1]), "same-id")).applied
@@ -166,6 +182,21 @@ async def test_forget_deletes_the_profile_keys_and_counts(store: ProfileStore) -
     assert await store.pick_counts([1]) == (1,)
     assert (await store.update(ALICE, pick(1, MOVIES[1]), "k1")).applied
     assert await picked(store, BOB) == (1,)
+
+
+async def test_forget_deletes_the_push_history(
+    store: MemoryProfileStore | RedisProfileStore,
+) -> None:
+    ledger = store.push_ledger()
+    await store.set_subscription(ALICE, Subscription(4, 18))
+    await ledger.claim(ALICE, "2026-W48")
+    await ledger.settle(ALICE, "2026-W48", Delivery.SENT, [1])
+    pushed = PushHistory(frozenset({"2026-W48"}), frozenset({1}))
+    assert await store.push_ledger().history([ALICE]) == [pushed]  # the store's one ledger
+
+    await store.forget(ALICE)
+
+    assert await ledger.history([ALICE]) == [PushHistory()]
 
 
 async def test_forget_is_safe_to_repeat(store: ProfileStore) -> None:
