@@ -7,7 +7,7 @@ import base64
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -33,11 +33,11 @@ from core.embedding_cache import EmbeddingCache, ProgressCallback
 from core.errors import EmbedderError, IndexFileError, MovieBotError, StoreUnavailableError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, build_index, read_manifest
 from core.models import Subscription
-from core.ports import Embedder, Notifier, ProfileStore, PushLedger, Telemetry
+from core.ports import Backend, Embedder, Notifier, ProfileStore, PushLedger, Telemetry
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
-from core.stores.memory import MemoryProfileStore, MemoryPushLedger
-from core.stores.redis import RedisProfileStore
+from core.stores.memory import MemoryBackend, MemoryProfileStore
+from core.stores.redis import RedisBackend, RedisProfileStore
 
 log = logging.getLogger(__name__)
 
@@ -71,28 +71,22 @@ def index_params(settings: Settings) -> IndexParams:
     return IndexParams(index.hnsw_m, index.ef_construction, index.ef_search)
 
 
-def make_store(settings: Settings) -> ProfileStore:
-    """RedisProfileStore when ``MOVIEBOT_REDIS_URL`` is set, else MemoryProfileStore."""
+def make_backend(settings: Settings) -> Backend:
+    """Profiles in Redis when ``MOVIEBOT_REDIS_URL`` is set, else in memory."""
     if settings.redis.url is None:
-        return MemoryProfileStore()
-    return make_redis_store(settings.redis)
+        return MemoryBackend()
+    return make_redis_backend(settings.redis)
 
 
-async def close_store(store: ProfileStore) -> None:
-    """Close the store's connections, if it holds any."""
-    if isinstance(store, RedisProfileStore):
-        await store.close()
-
-
-def make_redis_store(redis: RedisSettings) -> RedisProfileStore:
-    """The Redis profile store of ``MOVIEBOT_REDIS_*``; no connection is opened yet.
+def make_redis_backend(redis: RedisSettings) -> RedisBackend:
+    """The Redis store and push ledger of ``MOVIEBOT_REDIS_*``; no connection is opened yet.
 
     Raises:
         StoreUnavailableError: ``MOVIEBOT_REDIS_URL`` is not set.
     """
     if redis.url is None:
         raise StoreUnavailableError("MOVIEBOT_REDIS_URL is not set: profiles live in memory")
-    return RedisProfileStore.from_url(
+    store = RedisProfileStore.from_url(
         redis.url.get_secret_value(),
         pool_size=redis.pool_size,
         timeout=redis.timeout,
@@ -100,6 +94,7 @@ def make_redis_store(redis: RedisSettings) -> RedisProfileStore:
         prefix=redis.prefix,
         cluster=redis.cluster,
     )
+    return RedisBackend(store)
 
 
 def open_recommender(
@@ -173,16 +168,16 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
     send the weekly picks when they are due, and serve metrics and health, until ``stop``
     is set."""
     metrics = Metrics()
-    store = make_store(settings)
+    backend = make_backend(settings)
     try:
-        timed_store = TimedStore(store, metrics)
+        timed_store = TimedStore(backend.store, metrics)
         recommender = open_recommender(settings, store=timed_store, telemetry=metrics)
         codec = button_codec(settings, recommender.index)
         await warm_up(recommender)
         async with AsyncExitStack() as serving:
             port = settings.observability.metrics_port
             if port:
-                await serving.enter_async_context(health_server(port, metrics, readiness(store)))
+                await serving.enter_async_context(health_server(port, metrics, backend.readiness))
             notifiers = [
                 await serving.enter_async_context(
                     PLATFORMS[platform](settings, recommender, codec, metrics.command)
@@ -191,12 +186,12 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
             ]
             if settings.push.enabled:
                 push = weekly_push(
-                    settings, recommender, timed_store, notifiers, push_ledger(store)
+                    settings, recommender, timed_store, notifiers, backend.push_ledger
                 )
                 serving.enter_context(scheduled_push(push, stop, metrics.pushed))
             await stop.wait()
     finally:
-        await close_store(store)
+        await backend.close()
 
 
 async def warm_up(recommender: Recommender) -> None:
@@ -206,22 +201,6 @@ async def warm_up(recommender: Recommender) -> None:
         await recommender.warm_up()
     except EmbedderError as error:
         log.warning("the embedder does not answer yet: %s", error)
-
-
-def readiness(store: ProfileStore) -> Callable[[], Awaitable[str | None]]:
-    """The readiness check of ``/readyz``: the index is loaded (the server starts after
-    it), and Redis, when profiles live there, answers."""
-
-    async def ready() -> str | None:
-        if not isinstance(store, RedisProfileStore):
-            return None
-        try:
-            await store.ping()
-        except StoreUnavailableError as error:
-            return str(error)
-        return None
-
-    return ready
 
 
 @asynccontextmanager
@@ -285,11 +264,6 @@ def weekly_push(
         per_second=rates,
     )
     return WeeklyPush(recommender, store, ledger, notifiers, options)
-
-
-def push_ledger(store: ProfileStore) -> PushLedger:
-    """The push ledger beside the store: in Redis with Redis, else in memory."""
-    return store.push_ledger() if isinstance(store, RedisProfileStore) else MemoryPushLedger()
 
 
 def _token(secret: SecretStr | None, variable: str) -> str:

@@ -8,7 +8,6 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -31,16 +30,14 @@ from adapters.console import ConsoleChat, console_user
 from bot.app import (
     build_sample_index,
     button_codec,
-    close_store,
     configured_platforms,
     embedding_cache,
     has_index,
     index_params,
+    make_backend,
     make_embedder,
-    make_redis_store,
-    make_store,
+    make_redis_backend,
     open_recommender,
-    push_ledger,
     senders,
     serve,
     weekly_push,
@@ -53,11 +50,11 @@ from core.errors import MovieBotError
 from core.evaluation import EvaluationReport, evaluate, load_picks, standard_strategies
 from core.index import MovieIndex, build_index
 from core.models import Movie, Vectors
-from core.ports import ProfileStore
+from core.ports import Backend
 from core.ranking import RankingWeights
 from core.recommender import Recommender, TasteSettings
 from core.stores.migration import ReindexReport, reindex_profiles
-from core.stores.redis import RedisProfileStore
+from core.stores.redis import RedisBackend
 from core.text import document_text
 
 app = typer.Typer(help="moviebot: movie recommendations from a taste vector.", no_args_is_help=True)
@@ -164,9 +161,9 @@ def demo() -> None:
     with _friendly_errors():
         if not has_index(settings.index.dir):
             _build_sample_index_once(settings)
-        store = make_store(settings)
-        recommender = open_recommender(settings, store=store)
-    ConsoleChat(recommender, console_user(), console).run_until_exit(partial(close_store, store))
+        backend = make_backend(settings)
+        recommender = open_recommender(settings, store=backend.store)
+    ConsoleChat(recommender, console_user(), console).run_until_exit(backend.close)
 
 
 def _build_sample_index_once(settings: Settings) -> None:
@@ -249,18 +246,18 @@ def reindex_profiles_command(
     settings = Settings()
     with _friendly_errors():
         index = MovieIndex.load(index_dir or settings.index.dir)
-        report = asyncio.run(_reindex(make_redis_store(settings.redis), index))
+        report = asyncio.run(_reindex(make_redis_backend(settings.redis), index))
     console.print(
         f"{report.profiles} profiles: {report.unchanged} already on index {index.fingerprint}, "
         f"{report.kept_vector} kept their vector, {report.rebuilt_vector} rebuilt from their picks"
     )
 
 
-async def _reindex(store: RedisProfileStore, index: MovieIndex) -> ReindexReport:
+async def _reindex(backend: RedisBackend, index: MovieIndex) -> ReindexReport:
     try:
-        return await reindex_profiles(store, index)
+        return await reindex_profiles(backend.store, index)
     finally:
-        await store.close()
+        await backend.close()
 
 
 @app.command()
@@ -290,24 +287,24 @@ def push(
 
 
 async def _push(settings: Settings, moment: datetime, send: bool) -> None:
-    store = make_redis_store(settings.redis)
+    backend = make_redis_backend(settings.redis)
     try:
-        recommender = open_recommender(settings, store=store)
+        recommender = open_recommender(settings, store=backend.store)
         if send:
-            await _send_push(settings, recommender, store, moment)
+            await _send_push(settings, recommender, backend, moment)
         else:
-            await _show_push(settings, recommender, store, moment)
+            await _show_push(settings, recommender, backend, moment)
     finally:
-        await store.close()
+        await backend.close()
 
 
 async def _show_push(
-    settings: Settings, recommender: Recommender, store: ProfileStore, moment: datetime
+    settings: Settings, recommender: Recommender, backend: Backend, moment: datetime
 ) -> None:
     table = Table(
         "user", "week", "movies", title=f"Weekly picks due at {moment:%Y-%m-%d %H:%M} UTC"
     )
-    planned = weekly_push(settings, recommender, store, [], push_ledger(store))
+    planned = weekly_push(settings, recommender, backend.store, [], backend.push_ledger)
     count = 0
     async for batch in planned.plan(moment, platforms=[platform.value for platform in Platform]):
         for push in batch:
@@ -318,15 +315,14 @@ async def _show_push(
 
 
 async def _send_push(
-    settings: Settings, recommender: Recommender, store: ProfileStore, moment: datetime
+    settings: Settings, recommender: Recommender, backend: Backend, moment: datetime
 ) -> None:
     codec = button_codec(settings, recommender.index)
     async with senders(settings, codec) as notifiers:
         if not notifiers:
             raise MovieBotError("set MOVIEBOT_TELEGRAM_TOKEN or MOVIEBOT_DISCORD_TOKEN to send")
-        report = await weekly_push(settings, recommender, store, notifiers, push_ledger(store)).run(
-            moment
-        )
+        push = weekly_push(settings, recommender, backend.store, notifiers, backend.push_ledger)
+        report = await push.run(moment)
     if not report.leader:
         console.print("Another bot process is sending the weekly picks right now; nothing done.")
         return

@@ -184,3 +184,25 @@ class PushLedger(Protocol):
     async def release_lease(self, holder: str) -> None:
         """Give the lease up, if ``holder`` has it."""
         ...
+
+
+class Backend(Protocol):
+    """Where profiles and push records live, as the running program opens and closes them."""
+
+    @property
+    def store(self) -> ProfileStore:
+        """The profile store."""
+        ...
+
+    @property
+    def push_ledger(self) -> PushLedger:
+        """The ledger of weekly pushes, beside the profiles."""
+        ...
+
+    async def readiness(self) -> str | None:
+        """``None`` when the backend can serve, else why it cannot."""
+        ...
+
+    async def close(self) -> None:
+        """Close every connection the backend holds."""
+        ...

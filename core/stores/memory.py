@@ -154,3 +154,18 @@ class MemoryPushLedger:
     async def release_lease(self, holder: str) -> None:
         if self._lease is not None and self._lease[0] == holder:
             self._lease = None
+
+
+class MemoryBackend:
+    """A MemoryProfileStore and its push ledger: nothing to reach, nothing to close."""
+
+    def __init__(self) -> None:
+        self.store = MemoryProfileStore()
+        self.push_ledger = self.store.push_ledger()
+
+    async def readiness(self) -> str | None:
+        """Always ``None``: memory is always there."""
+        return None
+
+    async def close(self) -> None:
+        """Nothing to close."""

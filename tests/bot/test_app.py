@@ -10,7 +10,7 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.app import configured_platforms, make_redis_store, serve, telegram_webhook
+from bot.app import configured_platforms, make_redis_backend, serve, telegram_webhook
 from bot.config import Platform, Settings
 from core.errors import MovieBotError
 from core.models import Subscription, UserRef
@@ -107,7 +107,8 @@ async def test_the_store_can_live_in_a_redis_cluster(
     monkeypatch.setenv("MOVIEBOT_REDIS_URL", redis_cluster.url)
     monkeypatch.setenv("MOVIEBOT_REDIS_CLUSTER", "true")
     monkeypatch.setenv("MOVIEBOT_REDIS_PREFIX", f"moviebot-test-{uuid.uuid4().hex[:12]}")
-    store = make_redis_store(Settings().redis)
+    backend = make_redis_backend(Settings().redis)
+    store = backend.store
     user = UserRef("telegram", "1")
 
     await store.ping()
@@ -115,4 +116,4 @@ async def test_the_store_can_live_in_a_redis_cluster(
     assert [u async for u, _ in store.subscribers()] == [user]
     await store.forget(user)
     assert [u async for u, _ in store.subscribers()] == []
-    await store.close()
+    await backend.close()

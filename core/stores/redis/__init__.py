@@ -47,12 +47,14 @@ The modules: :mod:`~core.stores.redis.keys` (key names), :mod:`~core.stores.redi
 (the profile store), :mod:`~core.stores.redis.writer` (the batched writer),
 :mod:`~core.stores.redis.global_keys` (pick counts and subscribers, in or after a
 transaction), :mod:`~core.stores.redis.ledger` (the push ledger),
-:mod:`~core.stores.redis.availability` (errors, retries, the cluster's start) and
-:mod:`~core.stores.redis.client` (the client and its replies).
+:mod:`~core.stores.redis.availability` (errors, retries, the cluster's start),
+:mod:`~core.stores.redis.client` (the client and its replies) and
+:mod:`~core.stores.redis.backend` (the store and ledger as the wiring holds them).
 """
 
+from core.stores.redis.backend import RedisBackend
 from core.stores.redis.keys import RedisKeys
 from core.stores.redis.ledger import RedisPushLedger
 from core.stores.redis.store import RedisProfileStore
 
-__all__ = ["RedisKeys", "RedisProfileStore", "RedisPushLedger"]
+__all__ = ["RedisBackend", "RedisKeys", "RedisProfileStore", "RedisPushLedger"]
