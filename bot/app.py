@@ -42,12 +42,13 @@ from core.stores.redis import RedisBackend, RedisProfileStore
 log = logging.getLogger(__name__)
 
 
-def make_embedder(kind: EmbedderKind, settings: Settings) -> Embedder:
-    """The embedder of this kind, configured from settings."""
+def make_embedder(kind: EmbedderKind, settings: Settings, dim: int | None = None) -> Embedder:
+    """The embedder of this kind, configured from settings; ``dim`` is the vector length
+    of the index it serves, when there is one."""
     if kind is EmbedderKind.ollama:
         ollama = settings.ollama
         return OllamaEmbedder(
-            ollama.url, ollama.model, timeout=ollama.timeout, retries=ollama.retries
+            ollama.url, ollama.model, timeout=ollama.timeout, retries=ollama.retries, dim=dim
         )
     return LocalEmbedder()
 
@@ -106,7 +107,7 @@ def open_recommender(
     """Load the index, pair it with the embedder it was built with, and a profile store."""
     directory = index_dir or settings.index.dir
     manifest = read_manifest(directory)
-    embedder = make_embedder(embedder_kind_of(manifest.embedder), settings)
+    embedder = make_embedder(embedder_kind_of(manifest.embedder), settings, manifest.dim)
     index = MovieIndex.load(directory, embedder=embedder.name, dim=embedder.dim)
     slot = Subscription(settings.push.weekday, settings.push.hour)
     return Recommender(

@@ -58,23 +58,28 @@ class OllamaEmbedder:
         timeout: float = 60.0,
         retries: int = 3,
         backoff: float = 0.5,
+        dim: int | None = None,
     ) -> None:
+        """An embedder of ``model`` on the Ollama server at ``host``.
+
+        ``dim`` is the vector length when it is known beforehand (an index's manifest
+        says it); otherwise the first embedding tells it. A server that answers with
+        another length is refused.
+        """
         self._client = ollama.Client(host=host, timeout=timeout)
         self._host = host
         self._model = model
         self._batch_size = batch_size
         self._retries = retries
         self._backoff = backoff
-        self._dim: int | None = None
+        self._dim = dim
 
     @property
     def name(self) -> str:
         return f"ollama:{self._model}"
 
     @property
-    def dim(self) -> int:
-        if self._dim is None:
-            self._dim = int(self.embed_query("dimension probe").shape[0])
+    def dim(self) -> int | None:
         return self._dim
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
@@ -84,7 +89,7 @@ class OllamaEmbedder:
             for start in range(0, len(documents), self._batch_size)
         ]
         if not batches:
-            return np.empty((0, self.dim), np.float32)
+            return np.empty((0, self._dim or 0), np.float32)
         vectors: Vectors = np.concatenate(batches)
         return vectors
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import EmbedderError
 from core.models import Vectors
 from core.ports import Embedder
 
@@ -35,8 +36,9 @@ class EmbeddingCache:
                 "PRIMARY KEY (model, text_sha256))"
             )
 
-    def lookup(self, model: str, dim: int, texts: Sequence[str]) -> list[Vectors | None]:
-        """Cached vectors in the order of ``texts``; ``None`` where missing or malformed."""
+    def lookup(self, model: str, dim: int | None, texts: Sequence[str]) -> list[Vectors | None]:
+        """Cached vectors in the order of ``texts``; ``None`` where missing or malformed
+        (of another length than ``dim``, when it is known)."""
         keys = [_text_key(text) for text in texts]
         found: dict[str, bytes] = {}
         with closing(self._connect()) as db:
@@ -70,9 +72,13 @@ def embed_documents_cached(
     cache: EmbeddingCache | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> Vectors:
-    """Embed ``texts``, taking what the cache holds and embedding only the rest."""
-    dim = embedder.dim
-    vectors = cache.lookup(embedder.name, dim, texts) if cache else [None] * len(texts)
+    """Embed ``texts``, taking what the cache holds and embedding only the rest.
+
+    Raises:
+        EmbedderError: the vectors of one model differ in length (a model replaced under
+            the same name, with a cache of the old one).
+    """
+    vectors = cache.lookup(embedder.name, embedder.dim, texts) if cache else [None] * len(texts)
     missing = [position for position, vector in enumerate(vectors) if vector is None]
     done = len(texts) - len(missing)
     if on_progress:
@@ -89,16 +95,24 @@ def embed_documents_cached(
         if on_progress:
             on_progress(done, len(texts))
     if not texts:
-        return np.empty((0, dim), np.float32)
-    return np.ascontiguousarray(np.stack([v for v in vectors if v is not None]), np.float32)
+        return np.empty((0, embedder.dim or 0), np.float32)
+    return _stacked([vector for vector in vectors if vector is not None], embedder.name)
+
+
+def _stacked(vectors: list[Vectors], model: str) -> Vectors:
+    if len({len(vector) for vector in vectors}) > 1:
+        raise EmbedderError(
+            f"the cached embeddings of {model} differ in length: delete the embedding cache"
+        )
+    return np.ascontiguousarray(np.stack(vectors), np.float32)
 
 
 def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _decode(blob: bytes | None, dim: int) -> Vectors | None:
-    if blob is None or len(blob) != 4 * dim:
+def _decode(blob: bytes | None, dim: int | None) -> Vectors | None:
+    if blob is None or not blob or len(blob) % 4 or (dim is not None and len(blob) != 4 * dim):
         return None
     vector = np.frombuffer(blob, dtype="<f4").astype(np.float32)
     return vector if np.all(np.isfinite(vector)) else None

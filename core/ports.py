@@ -26,8 +26,9 @@ class Embedder(Protocol):
         ...
 
     @property
-    def dim(self) -> int:
-        """The length of every vector this embedder returns."""
+    def dim(self) -> int | None:
+        """The length of every vector this embedder returns; ``None`` while unknown (a
+        remote model's length may be learnt from its first answer)."""
         ...
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:

@@ -94,14 +94,30 @@ def test_embed_query_sends_one_prefixed_input(ollama_server: FakeOllama) -> None
     np.testing.assert_allclose(vector, expected(["search_query: die hard"])[0], atol=1e-6)
 
 
-def test_dim_comes_from_the_server_and_is_probed_once() -> None:
+def test_dim_is_unknown_until_the_first_embedding_and_asks_the_server_nothing() -> None:
     with FakeOllama(dim=96) as server:
         embedder = embedder_for(server)
 
-        assert embedder.dim == 96
+        assert embedder.dim is None
+        assert server.calls == []
+        assert embedder.embed_documents(["alien"]).shape == (1, 96)
         assert embedder.dim == 96
         assert len(server.calls) == 1
-        assert embedder.embed_documents(["alien"]).shape == (1, 96)
+
+
+def test_dim_given_beforehand_needs_no_call(ollama_server: FakeOllama) -> None:
+    embedder = embedder_for(ollama_server, dim=768)
+
+    assert embedder.dim == 768
+    assert ollama_server.calls == []
+
+
+def test_an_answer_of_another_length_than_the_given_dim_is_refused() -> None:
+    with FakeOllama(dim=96) as server:
+        embedder = embedder_for(server, dim=768)
+
+        with pytest.raises(EmbedderError, match="96-d vectors, expected 768"):
+            embedder.embed_query("alien")
 
 
 def test_dim_after_embedding_needs_no_probe(ollama_server: FakeOllama) -> None:
@@ -123,7 +139,7 @@ def test_same_text_same_vector_and_different_text_different_vector(
 
 
 def test_embed_documents_of_nothing_is_empty(ollama_server: FakeOllama) -> None:
-    vectors = embedder_for(ollama_server).embed_documents([])
+    vectors = embedder_for(ollama_server, dim=768).embed_documents([])
 
     assert vectors.shape == (0, 768)
     assert vectors.dtype == np.float32
@@ -396,9 +412,17 @@ def test_cache_is_keyed_by_model(tmp_path: Path) -> None:
         assert documents_embedded(server) == []
 
 
+def test_cache_refuses_vectors_of_one_model_that_differ_in_length(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    with FakeOllama(dim=96) as server:
+        embed_documents_cached(embedder_for(server), TITLES[:3], cache)
+    with FakeOllama(dim=768) as server, pytest.raises(EmbedderError, match="differ in length"):
+        embed_documents_cached(embedder_for(server), TITLES, cache)
+
+
 def test_cache_of_nothing_is_empty(ollama_server: FakeOllama, tmp_path: Path) -> None:
     vectors = embed_documents_cached(
-        embedder_for(ollama_server), [], EmbeddingCache(tmp_path / "embeddings.sqlite")
+        embedder_for(ollama_server, dim=768), [], EmbeddingCache(tmp_path / "embeddings.sqlite")
     )
 
     assert vectors.shape == (0, 768)
