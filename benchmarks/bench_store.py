@@ -41,9 +41,9 @@ from redis.asyncio import Redis
 
 from core.index import MovieIndex
 from core.models import Movie, TasteProfile, UndoStep, UserRef, Vectors
-from core.recommender import Recommender, TasteSettings
+from core.recommender import Recommender
 from core.stores.redis import RedisProfileStore
-from core.taste import ema_step, replay_picks
+from core.taste import TasteSettings, ema_step, replay_picks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_CONFIG = REPO_ROOT / "deploy" / "redis.conf"

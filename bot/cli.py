@@ -55,9 +55,10 @@ from core.index import MovieIndex, build_index
 from core.models import Movie, Vectors
 from core.ports import ProfileStore
 from core.ranking import RankingWeights
-from core.recommender import Recommender, TasteSettings
+from core.recommender import Recommender
 from core.stores.migration import ReindexReport, reindex_profiles
 from core.stores.redis import RedisProfileStore
+from core.taste import TasteSettings
 from core.text import document_text
 
 app = typer.Typer(help="moviebot: movie recommendations from a taste vector.", no_args_is_help=True)

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import faiss
@@ -28,15 +28,16 @@ from core.models import (
     Vectors,
 )
 from core.ports import Embedder, ProfileStore, Telemetry
+from core.profiles import fits, rebuilt
 from core.ranking import RankingWeights, blend, blend_scores, popularity_prior
 from core.taste import (
     ExplorationStrategy,
+    TasteSettings,
     away_step,
     bucket_noise,
     decayed_weight,
     ema_step,
     gaussian_noise,
-    replay_picks,
     rotate_by_angle,
 )
 from core.text import clean_query
@@ -45,18 +46,6 @@ MAX_RESULTS = 20
 BATCH_CANDIDATES = 200  # per user in explore_many: 1,000 for 100k users would not fit a minute
 DEFAULT_WEEKLY_SLOT = Subscription(weekday=4, hour=18)  # Friday, 18:00 UTC
 EXPLAINED_BY_LAST_PICKS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class TasteSettings:
-    """How picks move the taste vector and how far exploration strays by default."""
-
-    ema_weight: float = 0.5  # measured: 0.35 gave the same HR@10, 0.5 a wider coverage
-    half_life_days: float = 90.0  # measured: 30 and 180 days gave the same HR@10 (0.091)
-    dislike_weight: float = 0.3
-    undo_depth: int = 5
-    explore_strategy: str = "angle"
-    explore_strength: float = 0.3
 
 
 class Recommender:
@@ -435,13 +424,9 @@ class Recommender:
         """The stored profile if it fits this index; else one rebuilt from its picks."""
         if stored is None:
             return TasteProfile(fingerprint=self._index.fingerprint)
-        if stored.fingerprint == self._index.fingerprint and _fits(stored.vector, self._index.dim):
+        if stored.fingerprint == self._index.fingerprint and fits(stored, self._index.dim):
             return stored
-        picked = tuple(i for i in stored.picked if self._index.movie(i) is not None)
-        disliked = tuple(i for i in stored.disliked if self._index.movie(i) is not None)
-        vectors = [self._index.vector(i) for i in picked]
-        vector = replay_picks(vectors, self._taste.ema_weight) if vectors else None
-        return TasteProfile(self._index.fingerprint, vector, picked, disliked, stored.last_pick_at)
+        return rebuilt(stored, self._index, self._taste.ema_weight)
 
     def _movie(self, movie_id: int) -> Movie:
         movie = self._index.movie(movie_id)
@@ -513,10 +498,6 @@ def _check_slot(slot: Subscription) -> None:
         raise InvalidRequestError(
             f"Unknown time zone '{slot.timezone}'; use a name like Europe/Berlin or UTC."
         ) from None
-
-
-def _fits(vector: Vectors | None, dim: int) -> bool:
-    return vector is None or (vector.shape == (dim,) and bool(np.all(np.isfinite(vector))))
 
 
 def _clamp(k: int) -> int:

@@ -9,9 +9,9 @@ from core.embedders import LocalEmbedder
 from core.errors import IndexFileError, InvalidQueryError, InvalidRequestError
 from core.index import MovieIndex
 from core.models import Subscription, TasteProfile, UserRef
-from core.recommender import MAX_RESULTS, Recommender, TasteSettings
+from core.recommender import MAX_RESULTS, Recommender
 from core.stores.memory import MemoryProfileStore
-from core.taste import replay_picks
+from core.taste import TasteSettings, replay_picks
 from tests.conftest import random_movies
 
 ALICE = UserRef("telegram", "1")
