@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import faiss
 import numpy as np
@@ -21,7 +20,6 @@ from core.models import (
     ProfileSummary,
     Recommendation,
     SearchHit,
-    Subscription,
     TasteProfile,
     UndoStep,
     UserRef,
@@ -44,7 +42,6 @@ from core.text import clean_query
 
 MAX_RESULTS = 20
 BATCH_CANDIDATES = 200  # per user in explore_many: 1,000 for 100k users would not fit a minute
-DEFAULT_WEEKLY_SLOT = Subscription(weekday=4, hour=18)  # Friday, 18:00 UTC
 EXPLAINED_BY_LAST_PICKS = 20
 
 
@@ -61,7 +58,6 @@ class Recommender:
         ranking: RankingWeights | None = None,
         rng: np.random.Generator | None = None,
         clock: Callable[[], float] = time.time,
-        weekly_slot: Subscription = DEFAULT_WEEKLY_SLOT,
         telemetry: Telemetry | None = None,
     ) -> None:
         if embedder.name != index.manifest.embedder:
@@ -76,7 +72,6 @@ class Recommender:
         self._ranking = ranking or RankingWeights()
         self._rng = rng or np.random.default_rng()
         self._clock = clock
-        self._weekly_slot = weekly_slot
         self._telemetry = telemetry or _Unobserved()
         self._prior = popularity_prior(index.movies)
         self._prior_by_position = np.array([self._prior.get(m.movie_id, 0.0) for m in index.movies])
@@ -313,36 +308,6 @@ class Recommender:
         """Delete everything stored about the user."""
         await self._store.forget(user)
 
-    async def subscribe(
-        self,
-        user: UserRef,
-        weekday: int | None = None,
-        hour: int | None = None,
-        timezone: str | None = None,
-    ) -> Subscription:
-        """Subscribe to the weekly exploratory picks; parts not given keep the user's
-        current slot, or the default one.
-
-        Raises:
-            InvalidRequestError: a weekday outside 0-6, an hour outside 0-23, or an
-                unknown time zone.
-        """
-        current = await self._store.subscription(user) or self._weekly_slot
-        slot = Subscription(
-            current.weekday if weekday is None else weekday,
-            current.hour if hour is None else hour,
-            timezone or current.timezone,
-        )
-        _check_slot(slot)
-        await self._store.set_subscription(user, slot)
-        return slot
-
-    async def unsubscribe(self, user: UserRef) -> bool:
-        """Stop the weekly picks; ``False`` if the user was not subscribed."""
-        was_subscribed = await self._store.subscription(user) is not None
-        await self._store.set_subscription(user, None)
-        return was_subscribed
-
     def starters(
         self, k: int, exclude: Collection[int] = (), offset: int = 0
     ) -> list[Recommendation]:
@@ -487,17 +452,6 @@ def _reverted(profile: TasteProfile, step: UndoStep) -> TasteProfile:
 def _without_last(ids: tuple[int, ...], movie_id: int) -> tuple[int, ...]:
     position = len(ids) - 1 - ids[::-1].index(movie_id)
     return ids[:position] + ids[position + 1 :]
-
-
-def _check_slot(slot: Subscription) -> None:
-    if not 0 <= slot.weekday <= 6 or not 0 <= slot.hour <= 23:
-        raise InvalidRequestError("Choose a day (mon-sun) and an hour (0-23), like: fri 18")
-    try:
-        ZoneInfo(slot.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidRequestError(
-            f"Unknown time zone '{slot.timezone}'; use a name like Europe/Berlin or UTC."
-        ) from None
 
 
 def _clamp(k: int) -> int:

@@ -19,14 +19,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters import texts
-from adapters.buttons import Button, ButtonAction, ButtonCodec
+from adapters.buttons import Button, ButtonAction
 from adapters.discord import render
 from adapters.discord.components import PREFIX, PRESS_HANDLER_COG
-from adapters.observe import CommandObserver, ignore, observed
-from adapters.rate_limit import SearchRateLimit
+from adapters.observe import CommandObserver, observed
+from adapters.services import ChatServices
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
-from core.recommender import Recommender
 
 Interaction = discord.Interaction[Any]
 LIST_SIZE = 5
@@ -35,19 +34,12 @@ WEEKDAY_CHOICES = [app_commands.Choice(name=day, value=n) for n, day in enumerat
 
 
 class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
-    """The slash commands and the buttons of moviebot, over one Recommender."""
+    """The slash commands and the buttons of moviebot, over the core services."""
 
-    def __init__(
-        self,
-        recommender: Recommender,
-        codec: ButtonCodec,
-        searches: SearchRateLimit,
-        observer: CommandObserver = ignore,
-    ) -> None:
-        self._recommender = recommender
-        self._codec = codec
-        self._searches = searches
-        self._observer = observer
+    def __init__(self, services: ChatServices) -> None:
+        self._services = services
+        self._recommender = services.recommender
+        self._codec = services.codec
 
     @app_commands.command(description="Find movies by title, plot or mood")
     @app_commands.describe(text="What you feel like watching, e.g. space adventure")
@@ -56,7 +48,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     ) -> None:
         """/search text: the closest movies with buttons."""
         user = _user(interaction)
-        if not self._searches.allow(user):
+        if not self._services.searches.allow(user):
             await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
             return
         await self._answer(interaction, self._search(user, text))
@@ -88,7 +80,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     @app_commands.command(description="Delete everything I know about you")
     async def forget(self, interaction: Interaction) -> None:
         """/forget: ask for confirmation with a button (only the user sees it)."""
-        with observed(self._observer, "discord", "forget"):
+        with observed(self._services.observer, "discord", "forget"):
             reply = render.forget_confirmation(_user(interaction), self._codec)
             await interaction.response.send_message(**reply.message(), ephemeral=True)
 
@@ -126,7 +118,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     @app_commands.command(description="Every command")
     async def help(self, interaction: Interaction) -> None:
         """/help: every command (only the user sees it)."""
-        with observed(self._observer, "discord", "help"):
+        with observed(self._services.observer, "discord", "help"):
             await interaction.response.send_message(**render.help_reply().message(), ephemeral=True)
 
     async def _answer(
@@ -144,7 +136,9 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             raise
         command = interaction.command.name if interaction.command else "command"
         public = not ephemeral
-        async with _told_errors(interaction, self._observer, command, public_loading=public):
+        async with _told_errors(
+            interaction, self._services.observer, command, public_loading=public
+        ):
             reply = await work
             await interaction.followup.send(**reply.message(), ephemeral=ephemeral)
 
@@ -157,7 +151,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             await interaction.response.send_message(str(error), ephemeral=True)
             return
         await interaction.response.defer()
-        async with _told_errors(interaction, self._observer, "button"):
+        async with _told_errors(interaction, self._services.observer, "button"):
             if button.action is ButtonAction.FORGET:
                 await self._recommender.forget(user)
                 await interaction.edit_original_response(content=texts.FORGOTTEN, view=None)
@@ -198,11 +192,11 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     async def _subscribe(
         self, user: UserRef, weekday: int | None, hour: int | None, timezone: str | None
     ) -> render.Reply:
-        slot = await self._recommender.subscribe(user, weekday, hour, timezone)
+        slot = await self._services.subscriptions.subscribe(user, weekday, hour, timezone)
         return render.text(render.escape(texts.subscribed(slot)))
 
     async def _unsubscribe(self, user: UserRef) -> render.Reply:
-        return render.text(texts.unsubscribed(await self._recommender.unsubscribe(user)))
+        return render.text(texts.unsubscribed(await self._services.subscriptions.unsubscribe(user)))
 
 
 @asynccontextmanager

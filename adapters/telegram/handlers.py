@@ -11,13 +11,12 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from adapters import texts
-from adapters.buttons import ButtonAction, ButtonCodec
-from adapters.observe import CommandObserver, ignore, observed
-from adapters.rate_limit import SearchRateLimit
+from adapters.buttons import ButtonAction
+from adapters.observe import observed
+from adapters.services import ChatServices
 from adapters.telegram import render
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
-from core.recommender import Recommender
 
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Any, Update, Context], Coroutine[Any, Any, None]]
@@ -30,7 +29,7 @@ def friendly(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def answered(self: TelegramHandlers, update: Update, context: Context) -> None:
         try:
-            with observed(self._observer, "telegram", handler.__name__):
+            with observed(self._services.observer, "telegram", handler.__name__):
                 await handler(self, update, context)
         except InvalidRequestError as error:
             await _tell(update, render.escape(str(error)))
@@ -43,17 +42,10 @@ def friendly(handler: Handler) -> Handler:
 class TelegramHandlers:
     """One method per command or button; each is parse -> one core call -> render."""
 
-    def __init__(
-        self,
-        recommender: Recommender,
-        codec: ButtonCodec,
-        searches: SearchRateLimit,
-        observer: CommandObserver = ignore,
-    ) -> None:
-        self._recommender = recommender
-        self._codec = codec
-        self._searches = searches
-        self._observer = observer
+    def __init__(self, services: ChatServices) -> None:
+        self._services = services
+        self._recommender = services.recommender
+        self._codec = services.codec
 
     @friendly
     async def start(self, update: Update, context: Context) -> None:
@@ -116,13 +108,13 @@ class TelegramHandlers:
     async def subscribe(self, update: Update, context: Context) -> None:
         """/subscribe [day] [hour] [time zone]: the weekly exploratory picks."""
         weekday, hour, timezone = _slot(context.args or [])
-        slot = await self._recommender.subscribe(_user(update), weekday, hour, timezone)
+        slot = await self._services.subscriptions.subscribe(_user(update), weekday, hour, timezone)
         await _reply(update, render.Reply(render.escape(texts.subscribed(slot))))
 
     @friendly
     async def unsubscribe(self, update: Update, context: Context) -> None:
         """/unsubscribe: no more weekly picks."""
-        was_subscribed = await self._recommender.unsubscribe(_user(update))
+        was_subscribed = await self._services.subscriptions.unsubscribe(_user(update))
         await _reply(update, render.Reply(texts.unsubscribed(was_subscribed)))
 
     @friendly
@@ -151,7 +143,7 @@ class TelegramHandlers:
 
     async def _search(self, update: Update, text: str) -> None:
         user = _user(update)
-        if not self._searches.allow(user):
+        if not self._services.searches.allow(user):
             await _reply(update, render.Reply(texts.SLOW_DOWN))
             return
         hits = await self._recommender.search(text, LIST_SIZE)

@@ -23,6 +23,7 @@ from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
 from adapters.discord.notifier import DiscordNotifier
 from adapters.rate_limit import SearchRateLimit
+from adapters.services import ChatServices
 from core.embedders import LocalEmbedder
 from core.errors import MovieBotError
 from core.index import MovieIndex
@@ -32,6 +33,7 @@ from core.push import WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
+from core.subscriptions import Subscriptions
 from tests.core.stores.conftest import local_redis_store
 from tests.core.stores.redis_server import free_port
 from tests.fakes.discord_api import TOKEN, Answer, FakeDiscord
@@ -63,9 +65,9 @@ async def running_bot(
 ) -> AsyncIterator[MovieBot]:
     """The moviebot Discord client connected to the stand-in until the block ends."""
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
-    cog = MovieCommands(
-        recommender, ButtonCodec(SECRET, index.fingerprint), SearchRateLimit(limit=3, window=60)
-    )
+    codec = ButtonCodec(SECRET, index.fingerprint)
+    searches = SearchRateLimit(limit=3, window=60)
+    cog = MovieCommands(ChatServices(recommender, Subscriptions(store), codec, searches))
     bot = MovieBot(cog, guild_id, guild_ready_timeout=0.01)
     async with serving(bot, TOKEN):
         yield bot
@@ -363,8 +365,9 @@ async def test_weekly_picks_by_dm_and_closed_dms(
 async def test_a_wrong_token_is_a_clear_error(
     fake: FakeDiscord, sample_index: MovieIndex, local_embedder: LocalEmbedder
 ) -> None:
-    recommender = Recommender(sample_index, local_embedder, MemoryProfileStore())
-    cog = MovieCommands(recommender, ButtonCodec(SECRET, "f"), SearchRateLimit())
+    store = MemoryProfileStore()
+    recommender = Recommender(sample_index, local_embedder, store)
+    cog = MovieCommands(ChatServices(recommender, Subscriptions(store), ButtonCodec(SECRET, "f")))
 
     with pytest.raises(MovieBotError, match="MOVIEBOT_DISCORD_TOKEN"):
         async with serving(MovieBot(cog), "not.the.token"):

@@ -8,7 +8,7 @@ import pytest
 from core.embedders import LocalEmbedder
 from core.errors import IndexFileError, InvalidQueryError, InvalidRequestError
 from core.index import MovieIndex
-from core.models import Subscription, TasteProfile, UserRef
+from core.models import TasteProfile, UserRef
 from core.recommender import MAX_RESULTS, Recommender
 from core.stores.memory import MemoryProfileStore
 from core.taste import TasteSettings, replay_picks
@@ -281,20 +281,3 @@ async def test_profile_of_another_index_is_rebuilt_from_its_picks(
     expected = replay_picks([sample_index.vector(i) for i in picks], weight)
     near = sample_index.search(expected, k=3, exclude=set(picks))
     assert [rec.movie for rec in recommended] == [hit.movie for hit in near]
-
-
-async def test_subscribe_fills_in_the_slot_and_refuses_bad_ones(
-    recommender: Recommender, store: MemoryProfileStore
-) -> None:
-    assert await recommender.subscribe(ALICE) == Subscription(4, 18, "UTC")
-    assert await recommender.subscribe(ALICE, hour=7) == Subscription(4, 7, "UTC")
-    assert await recommender.subscribe(ALICE, 0, None, "Asia/Tokyo") == Subscription(
-        0, 7, "Asia/Tokyo"
-    )
-    for weekday, hour, zone in ((7, None, None), (None, 24, None), (None, None, "Mars/Base")):
-        with pytest.raises(InvalidRequestError):
-            await recommender.subscribe(ALICE, weekday, hour, zone)
-    assert await store.subscription(ALICE) == Subscription(0, 7, "Asia/Tokyo")
-    assert await recommender.unsubscribe(ALICE) is True
-    assert await recommender.unsubscribe(ALICE) is False
-    assert await store.subscription(ALICE) is None
