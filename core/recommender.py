@@ -9,7 +9,6 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
-import faiss
 import numpy as np
 
 from core.errors import IndexFileError, InvalidRequestError
@@ -28,6 +27,7 @@ from core.models import (
 from core.ports import Embedder, ProfileStore, Telemetry
 from core.profiles import fits, rebuilt
 from core.ranking import RankingWeights, blend, blend_scores, popularity_prior
+from core.starters import StarterSet
 from core.taste import (
     ExplorationStrategy,
     TasteSettings,
@@ -76,12 +76,17 @@ class Recommender:
         self._prior = popularity_prior(index.movies)
         self._prior_by_position = np.array([self._prior.get(m.movie_id, 0.0) for m in index.movies])
         self._strategies = exploration_strategies(index)
-        self._starters: tuple[Movie, ...] | None = None
+        self._starters = StarterSet(index)
         self.validate_exploration(self._taste.explore_strategy, self._taste.explore_strength)
 
     @property
     def index(self) -> MovieIndex:
         return self._index
+
+    @property
+    def starters(self) -> StarterSet:
+        """What a user with no picks is shown."""
+        return self._starters
 
     @property
     def strategy_names(self) -> tuple[str, ...]:
@@ -235,8 +240,8 @@ class Recommender:
         profile = await self._load(user)
         k = _clamp(k)
         if profile.vector is None:
-            shown = {movie.movie_id for movie in self._starter_movies()[:k]}
-            return self.starters(k, exclude={*profile.disliked, *shown}, offset=k)
+            shown = {movie.movie_id for movie in self._starters.movies()[:k]}
+            return self._starters.recommendations(k, {*profile.disliked, *shown}, offset=k)
         shown = {rec.movie.movie_id for rec in await self._recommended(profile, k)}
         perturbed = self._strategies[name](profile.vector, self._rng, level)
         exclude = {*profile_exclusions(profile), *shown}
@@ -270,7 +275,7 @@ class Recommender:
             for profile, extra in zip(current, exclusions, strict=True)
         ]
         found = [
-            self.starters(k, exclude=excluded[n]) if profile.vector is None else []
+            self._starters.recommendations(k, excluded[n]) if profile.vector is None else []
             for n, profile in enumerate(current)
         ]
         tastes = {n: p.vector for n, p in enumerate(current) if p.vector is not None}
@@ -308,18 +313,6 @@ class Recommender:
         """Delete everything stored about the user."""
         await self._store.forget(user)
 
-    def starters(
-        self, k: int, exclude: Collection[int] = (), offset: int = 0
-    ) -> list[Recommendation]:
-        """The cold-start set: most popular movies, or one per cluster without popularity."""
-        reason = (
-            "popular with viewers"
-            if self._prior
-            else "a starting point from a corner of the catalog"
-        )
-        movies = [m for m in self._starter_movies()[offset:] if m.movie_id not in exclude]
-        return [Recommendation(movie, 0.0, reason) for movie in movies[:k]]
-
     def validate_exploration(self, strategy: str, strength: float) -> None:
         """Raise :class:`InvalidRequestError` for an unknown strategy or a bad strength."""
         if strategy not in self._strategies:
@@ -330,7 +323,7 @@ class Recommender:
 
     async def _recommended(self, profile: TasteProfile, k: int) -> list[Recommendation]:
         if profile.vector is None:
-            return self.starters(k, exclude=profile.disliked)
+            return self._starters.recommendations(k, profile.disliked)
         return await self._ranked(profile, profile.vector, k, profile_exclusions(profile))
 
     async def _ranked(
@@ -402,11 +395,6 @@ class Recommender:
     def _push(self, undo: tuple[UndoStep, ...], step: UndoStep) -> tuple[UndoStep, ...]:
         return (*undo, step)[-self._taste.undo_depth :]
 
-    def _starter_movies(self) -> tuple[Movie, ...]:
-        if self._starters is None:
-            self._starters = _popular(self._index.movies) if self._prior else _spread(self._index)
-        return self._starters
-
 
 class _Unobserved:
     """Telemetry of a Recommender that nobody watches."""
@@ -456,27 +444,3 @@ def _without_last(ids: tuple[int, ...], movie_id: int) -> tuple[int, ...]:
 
 def _clamp(k: int) -> int:
     return min(max(k, 1), MAX_RESULTS)
-
-
-def _popular(movies: Sequence[Movie]) -> tuple[Movie, ...]:
-    ranked = sorted(movies, key=lambda movie: movie.popularity or 0.0, reverse=True)
-    return tuple(ranked[: 4 * MAX_RESULTS])
-
-
-def _spread(index: MovieIndex) -> tuple[Movie, ...]:
-    """One movie per k-means cluster of the catalog vectors, largest clusters first."""
-    vectors = index.all_vectors()
-    clusters = min(2 * MAX_RESULTS, len(vectors))
-    kmeans = faiss.Kmeans(
-        vectors.shape[1], clusters, niter=20, seed=7, spherical=True, min_points_per_centroid=1
-    )
-    kmeans.train(vectors)
-    _, assignment = kmeans.index.search(vectors, 1)
-    largest_first = np.argsort(-np.bincount(assignment[:, 0], minlength=clusters), kind="stable")
-    centroids = np.asarray(kmeans.centroids, np.float32)
-    nearest = index.search_many(centroids[largest_first], k=1)
-    seen: dict[int, Movie] = {}
-    for hits in nearest:
-        if hits:
-            seen.setdefault(hits[0].movie.movie_id, hits[0].movie)
-    return tuple(seen.values())

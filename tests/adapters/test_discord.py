@@ -347,7 +347,7 @@ async def test_weekly_picks_by_dm_and_closed_dms(
     notifier = DiscordNotifier(bot, ButtonCodec(SECRET, sample_index.fingerprint))
     alice, bob = UserRef("discord", str(ALICE)), UserRef("discord", str(BOB))
     recommender = Recommender(sample_index, LocalEmbedder(), store)
-    picks = recommender.starters(3)
+    picks = recommender.starters.recommendations(3)
 
     assert await notifier.send_picks(alice, picks) is Delivery.SENT
     fake.close_dms(BOB)

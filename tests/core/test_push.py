@@ -270,7 +270,8 @@ async def test_a_user_without_picks_gets_popular_starters(index: MovieIndex) -> 
     await WeeklyPush(recommender, store, ledger, [notifier], FAST).run(FRIDAY_18)
 
     ((_, movie_ids),) = notifier.sent
-    assert list(movie_ids) == [r.movie.movie_id for r in recommender.starters(FAST.picks)]
+    starters = recommender.starters.recommendations(FAST.picks)
+    assert list(movie_ids) == [starter.movie.movie_id for starter in starters]
 
 
 async def test_one_faiss_search_per_batch(
