@@ -51,11 +51,18 @@ class UserRef:
         return f"{self.platform}:{self.user_id}"
 
 
+class UndoAction(StrEnum):
+    """What an undo step takes back; the values are how stores write it."""
+
+    PICK = "pick"
+    DISLIKE = "dislike"
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class UndoStep:
     """What one pick or dislike changed, so that undo can restore it exactly."""
 
-    action: str
+    action: UndoAction
     movie_id: int
     previous_vector: Vectors | None
     previous_last_pick_at: float | None

@@ -20,6 +20,7 @@ from core.models import (
     Recommendation,
     SearchHit,
     TasteProfile,
+    UndoAction,
     UndoStep,
     UserRef,
     Vectors,
@@ -136,8 +137,9 @@ class Recommender:
                 return None
             elapsed = now - profile.last_pick_at if profile.last_pick_at else None
             weight = decayed_weight(self._taste.ema_weight, elapsed, self._taste.half_life_days)
+            was_disliked = movie_id in profile.disliked
             step = UndoStep(
-                "pick", movie_id, profile.vector, profile.last_pick_at, movie_id in profile.disliked
+                UndoAction.PICK, movie_id, profile.vector, profile.last_pick_at, was_disliked
             )
             return replace(
                 profile,
@@ -175,7 +177,7 @@ class Recommender:
                 raise InvalidRequestError(f"{movie.label} is one of your picks.")
             if movie_id in profile.disliked:
                 return None
-            step = UndoStep("dislike", movie_id, profile.vector, profile.last_pick_at)
+            step = UndoStep(UndoAction.DISLIKE, movie_id, profile.vector, profile.last_pick_at)
             return replace(
                 profile,
                 vector=away_step(profile.vector, vector, self._taste.dislike_weight),
@@ -209,8 +211,7 @@ class Recommender:
         if not undone:
             return PickResult(None, False, "already undone")
         movie = self._movie(undone[0].movie_id)
-        verb = "pick" if undone[0].action == "pick" else "dislike"
-        return PickResult(movie, stored.applied, f"↶ undid {verb}: {movie.label}")
+        return PickResult(movie, stored.applied, f"↶ undid {undone[0].action}: {movie.label}")
 
     async def recommend(self, user: UserRef, k: int = 5) -> list[Recommendation]:
         """The movies nearest the user's taste, re-ranked with popularity priors.
@@ -422,7 +423,7 @@ def profile_exclusions(profile: TasteProfile) -> set[int]:
 
 
 def _reverted(profile: TasteProfile, step: UndoStep) -> TasteProfile:
-    if step.action == "pick":
+    if step.action is UndoAction.PICK:
         picked = _without_last(profile.picked, step.movie_id)
         disliked = (*profile.disliked, step.movie_id) if step.was_disliked else profile.disliked
     else:
