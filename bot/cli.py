@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 from threadpoolctl import threadpool_limits
 
+from adapters import texts
 from adapters.console import ConsoleChat, console_user
 from bot.app import (
     build_sample_index,
@@ -49,7 +50,7 @@ from bot.config import EmbedderKind, Platform, Settings
 from bot.logs import configure_logging
 from core.catalog import load_catalog
 from core.embedding_cache import ProgressCallback, embed_documents_cached
-from core.errors import MovieBotError
+from core.errors import InvalidRequestError, MovieBotError
 from core.evaluation import EvaluationReport, evaluate, load_picks, standard_strategies
 from core.index import MovieIndex, build_index
 from core.models import Movie, Vectors
@@ -371,5 +372,6 @@ def _friendly_errors() -> Iterator[None]:
     try:
         yield
     except MovieBotError as error:
-        errors.print(f"[red]error:[/red] {error}", highlight=False)
+        message = texts.refusal(error) if isinstance(error, InvalidRequestError) else error
+        errors.print(f"[red]error:[/red] {message}", highlight=False)
         raise typer.Exit(1) from None

@@ -11,12 +11,24 @@ from dataclasses import replace
 
 import numpy as np
 
-from core.errors import IndexFileError, InvalidRequestError
+from core.errors import (
+    AlreadyPickedError,
+    IndexFileError,
+    NoTasteYetError,
+    NothingToUndoError,
+    StrengthOutOfRangeError,
+    UnknownMovieError,
+    UnknownStrategyError,
+)
 from core.index import MovieIndex
 from core.models import (
+    Exploration,
     Movie,
+    PickOutcome,
     PickResult,
     ProfileSummary,
+    Reason,
+    ReasonKind,
     Recommendation,
     SearchHit,
     TasteProfile,
@@ -125,7 +137,7 @@ class Recommender:
         Picking a movie twice, or replaying an ``idempotency_key``, changes nothing.
 
         Raises:
-            InvalidRequestError: no movie has this id.
+            UnknownMovieError: no movie has this id.
         """
         movie = self._movie(movie_id)
         vector = self._index.vector(movie_id)
@@ -153,8 +165,8 @@ class Recommender:
         stored = await self._store.update(user, change, idempotency_key)
         if stored.applied:
             self._telemetry.picked(user.platform)
-        message = f"✓ picked: {movie.label}" if stored.applied else f"already picked: {movie.label}"
-        return PickResult(movie, stored.applied, message)
+        outcome = PickOutcome.PICKED if stored.applied else PickOutcome.ALREADY_PICKED
+        return PickResult(outcome, movie)
 
     async def dislike(
         self, user: UserRef, movie_id: int, idempotency_key: str | None = None
@@ -162,7 +174,9 @@ class Recommender:
         """ "Less like this": move the taste away from a movie and never show it again.
 
         Raises:
-            InvalidRequestError: unknown movie, no taste yet, or a movie the user picked.
+            UnknownMovieError: no movie has this id.
+            NoTasteYetError: the user has no pick yet.
+            AlreadyPickedError: the user picked this movie.
         """
         movie = self._movie(movie_id)
         vector = self._index.vector(movie_id)
@@ -170,11 +184,9 @@ class Recommender:
         def change(stored: TasteProfile | None) -> TasteProfile | None:
             profile = self._current(stored)
             if profile.vector is None:
-                raise InvalidRequestError(
-                    "Pick a movie you like first; then I can steer away from others."
-                )
+                raise NoTasteYetError()
             if movie_id in profile.picked:
-                raise InvalidRequestError(f"{movie.label} is one of your picks.")
+                raise AlreadyPickedError(movie)
             if movie_id in profile.disliked:
                 return None
             step = UndoStep(UndoAction.DISLIKE, movie_id, profile.vector, profile.last_pick_at)
@@ -186,32 +198,32 @@ class Recommender:
             )
 
         stored = await self._store.update(user, change, idempotency_key)
-        message = (
-            f"✗ less like: {movie.label}" if stored.applied else f"already noted: {movie.label}"
-        )
-        return PickResult(movie, stored.applied, message)
+        outcome = PickOutcome.DISLIKED if stored.applied else PickOutcome.ALREADY_DISLIKED
+        return PickResult(outcome, movie)
 
     async def undo(self, user: UserRef, idempotency_key: str | None = None) -> PickResult:
         """Revert the user's last pick or dislike exactly.
 
         Raises:
-            InvalidRequestError: there is nothing to undo.
+            NothingToUndoError: the undo history is empty.
         """
         undone: list[UndoStep] = []
 
         def change(stored: TasteProfile | None) -> TasteProfile | None:
             profile = self._current(stored)
             if not profile.undo:
-                raise InvalidRequestError("Nothing to undo.")
+                raise NothingToUndoError()
             step = profile.undo[-1]
             undone[:] = [step]
             return _reverted(profile, step)
 
         stored = await self._store.update(user, change, idempotency_key)
-        if not undone:
-            return PickResult(None, False, "already undone")
-        movie = self._movie(undone[0].movie_id)
-        return PickResult(movie, stored.applied, f"↶ undid {undone[0].action}: {movie.label}")
+        if not undone or not stored.applied:
+            return PickResult(PickOutcome.ALREADY_UNDONE, None)
+        (step,) = undone
+        undid_pick = step.action is UndoAction.PICK
+        outcome = PickOutcome.UNDID_PICK if undid_pick else PickOutcome.UNDID_DISLIKE
+        return PickResult(outcome, self._movie(step.movie_id))
 
     async def recommend(self, user: UserRef, k: int = 5) -> list[Recommendation]:
         """The movies nearest the user's taste, re-ranked with popularity priors.
@@ -233,7 +245,8 @@ class Recommender:
         Never repeats what :meth:`recommend` shows at the same moment.
 
         Raises:
-            InvalidRequestError: an unknown strategy, or a strength outside [0, 1].
+            UnknownStrategyError: no exploration strategy has this name.
+            StrengthOutOfRangeError: the strength is outside [0, 1].
         """
         name = strategy or self._taste.explore_strategy
         level = self._taste.explore_strength if strength is None else strength
@@ -246,8 +259,7 @@ class Recommender:
         shown = {rec.movie.movie_id for rec in await self._recommended(profile, k)}
         perturbed = self._strategies[name](profile.vector, self._rng, level)
         exclude = {*profile_exclusions(profile), *shown}
-        found = await self._ranked(profile, perturbed, k, exclude)
-        return [replace(rec, reason=f"exploring ({name} {level:g}): {rec.reason}") for rec in found]
+        return await self._ranked(profile, perturbed, k, exclude, Exploration(name, level))
 
     def explore_many(
         self,
@@ -315,12 +327,16 @@ class Recommender:
         await self._store.forget(user)
 
     def validate_exploration(self, strategy: str, strength: float) -> None:
-        """Raise :class:`InvalidRequestError` for an unknown strategy or a bad strength."""
+        """Refuse an unknown strategy or a strength outside [0, 1].
+
+        Raises:
+            UnknownStrategyError: no exploration strategy has this name.
+            StrengthOutOfRangeError: the strength is outside [0, 1].
+        """
         if strategy not in self._strategies:
-            names = ", ".join(self._strategies)
-            raise InvalidRequestError(f"Unknown exploration '{strategy}'. Try one of: {names}.")
+            raise UnknownStrategyError(strategy, tuple(self._strategies))
         if not 0.0 <= strength <= 1.0:
-            raise InvalidRequestError("Strength goes from 0 (your taste) to 1 (far from it).")
+            raise StrengthOutOfRangeError(strength)
 
     async def _recommended(self, profile: TasteProfile, k: int) -> list[Recommendation]:
         if profile.vector is None:
@@ -328,14 +344,19 @@ class Recommender:
         return await self._ranked(profile, profile.vector, k, profile_exclusions(profile))
 
     async def _ranked(
-        self, profile: TasteProfile, vector: Vectors, k: int, exclude: Collection[int]
+        self,
+        profile: TasteProfile,
+        vector: Vectors,
+        k: int,
+        exclude: Collection[int],
+        exploration: Exploration | None = None,
     ) -> list[Recommendation]:
         with self._timed("index"):
             hits = self._index.search(vector, max(k, self._ranking.candidates), exclude)
         counts = await self._store.pick_counts([hit.movie.movie_id for hit in hits])
         ranked = blend(hits, self._prior, counts, self._ranking)[:k]
         return [
-            Recommendation(hit.movie, score, self._reason(profile, hit.movie))
+            Recommendation(hit.movie, score, self._reason(profile, hit.movie, exploration))
             for hit, score in ranked
         ]
 
@@ -355,7 +376,7 @@ class Recommender:
         best = np.argsort(-scores, kind="stable")[:k]
         movies = [self._index.movies[positions[i]] for i in best]
         return [
-            Recommendation(movie, float(scores[i]), f"exploring: {self._reason(profile, movie)}")
+            Recommendation(movie, float(scores[i]), self._reason(profile, movie, Exploration()))
             for i, movie in zip(best, movies, strict=True)
         ]
 
@@ -367,14 +388,18 @@ class Recommender:
         finally:
             self._telemetry.timed(stage, time.perf_counter() - started)
 
-    def _reason(self, profile: TasteProfile, movie: Movie) -> str:
+    def _reason(
+        self, profile: TasteProfile, movie: Movie, exploration: Exploration | None
+    ) -> Reason:
+        """The recent pick closest to ``movie``, if any."""
         recent = profile.picked[-EXPLAINED_BY_LAST_PICKS:]
         if not recent:
-            return "close to your taste"
+            return Reason(ReasonKind.CLOSE_TO_TASTE, exploration=exploration)
         target = self._index.vector(movie.movie_id)
         similarity = [float(self._index.vector(pick) @ target) for pick in recent]
         closest = self._index.movie(recent[int(np.argmax(similarity))])
-        return f"close to {closest.label}, which you picked" if closest else "close to your taste"
+        kind = ReasonKind.CLOSE_TO_TASTE if closest is None else ReasonKind.CLOSE_TO_PICK
+        return Reason(kind, closest, exploration)
 
     async def _load(self, user: UserRef) -> TasteProfile:
         return self._current(await self._store.load(user))
@@ -390,7 +415,7 @@ class Recommender:
     def _movie(self, movie_id: int) -> Movie:
         movie = self._index.movie(movie_id)
         if movie is None:
-            raise InvalidRequestError("That movie is not in the catalog; search again.")
+            raise UnknownMovieError(movie_id)
         return movie
 
     def _push(self, undo: tuple[UndoStep, ...], step: UndoStep) -> tuple[UndoStep, ...]:

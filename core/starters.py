@@ -8,7 +8,7 @@ import faiss
 import numpy as np
 
 from core.index import MovieIndex
-from core.models import Movie, Recommendation
+from core.models import Movie, Reason, ReasonKind, Recommendation
 from core.ranking import popularity_prior
 
 POPULAR_STARTERS = 80  # four of the longest lists a user can ask for (20 movies)
@@ -36,11 +36,7 @@ class StarterSet:
         self, k: int, exclude: Collection[int] = (), offset: int = 0
     ) -> list[Recommendation]:
         """``k`` starters after the first ``offset``, leaving out the movies of ``exclude``."""
-        reason = (
-            "popular with viewers"
-            if self._by_popularity
-            else "a starting point from a corner of the catalog"
-        )
+        reason = Reason(ReasonKind.POPULAR if self._by_popularity else ReasonKind.CATALOG_CORNER)
         movies = [m for m in self.movies()[offset:] if m.movie_id not in exclude]
         return [Recommendation(movie, 0.0, reason) for movie in movies[:k]]
 

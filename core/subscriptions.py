@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.errors import InvalidRequestError
+from core.errors import InvalidSlotError, UnknownTimeZoneError
 from core.models import Subscription, UserRef
 from core.ports import ProfileStore
 
@@ -31,8 +31,8 @@ class Subscriptions:
         current slot, or the default one.
 
         Raises:
-            InvalidRequestError: a weekday outside 0-6, an hour outside 0-23, or an
-                unknown time zone.
+            InvalidSlotError: a weekday outside 0-6 or an hour outside 0-23.
+            UnknownTimeZoneError: the time zone is not an IANA name this machine knows.
         """
         current = await self._store.subscription(user) or self._default_slot
         slot = Subscription(
@@ -53,10 +53,8 @@ class Subscriptions:
 
 def _check_slot(slot: Subscription) -> None:
     if not 0 <= slot.weekday <= 6 or not 0 <= slot.hour <= 23:
-        raise InvalidRequestError("Choose a day (mon-sun) and an hour (0-23), like: fri 18")
+        raise InvalidSlotError(slot.weekday, slot.hour)
     try:
         ZoneInfo(slot.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidRequestError(
-            f"Unknown time zone '{slot.timezone}'; use a name like Europe/Berlin or UTC."
-        ) from None
+        raise UnknownTimeZoneError(slot.timezone) from None

@@ -133,7 +133,7 @@ def followup_texts(fake: FakeDiscord, interaction_id: str) -> list[str]:
 
 async def test_slash_commands_are_published_globally(bot: MovieBot, fake: FakeDiscord) -> None:
     names = [command["name"] for command in fake.commands()]
-    assert sorted(names) == sorted(name for name, _ in render.COMMANDS)
+    assert sorted(names) == sorted(command.name for command in render.COMMANDS)
     search = next(command for command in fake.commands() if command["name"] == "search")
     assert search["options"][0]["name"] == "text" and search["options"][0]["required"]
 
@@ -142,7 +142,7 @@ async def test_a_development_guild_gets_the_commands_at_once(
     fake: FakeDiscord, sample_index: MovieIndex, local_embedder: LocalEmbedder
 ) -> None:
     async with running_bot(sample_index, local_embedder, MemoryProfileStore(), guild_id=GUILD):
-        assert {c["name"] for c in fake.commands(GUILD)} == {n for n, _ in render.COMMANDS}
+        assert {c["name"] for c in fake.commands(GUILD)} == {c.name for c in render.COMMANDS}
         assert fake.commands() == []
 
 
