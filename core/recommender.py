@@ -7,14 +7,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 
 import numpy as np
 
 from core.errors import (
-    AlreadyPickedError,
     IndexFileError,
-    NoTasteYetError,
     NothingToUndoError,
     StrengthOutOfRangeError,
     UnknownMovieError,
@@ -27,8 +24,6 @@ from core.models import (
     PickOutcome,
     PickResult,
     ProfileSummary,
-    Reason,
-    ReasonKind,
     Recommendation,
     SearchHit,
     TasteProfile,
@@ -38,24 +33,14 @@ from core.models import (
     Vectors,
 )
 from core.ports import Embedder, ProfileStore, Telemetry
-from core.profiles import fits, rebuilt
-from core.ranking import RankingWeights, blend, blend_scores, popularity_prior
+from core.profiles import fits, profile_exclusions, rebuilt, reverted, with_dislike, with_pick
+from core.ranking import Ranker, RankingWeights
 from core.starters import StarterSet
-from core.taste import (
-    ExplorationStrategy,
-    TasteSettings,
-    away_step,
-    bucket_noise,
-    decayed_weight,
-    ema_step,
-    gaussian_noise,
-    rotate_by_angle,
-)
+from core.taste import TasteSettings, exploration_strategies
 from core.text import clean_query
 
 MAX_RESULTS = 20
 BATCH_CANDIDATES = 200  # per user in explore_many: 1,000 for 100k users would not fit a minute
-EXPLAINED_BY_LAST_PICKS = 20
 
 
 class Recommender:
@@ -82,13 +67,11 @@ class Recommender:
         self._embedder = embedder
         self._store = store
         self._taste = taste or TasteSettings()
-        self._ranking = ranking or RankingWeights()
         self._rng = rng or np.random.default_rng()
         self._clock = clock
         self._telemetry = telemetry or _Unobserved()
-        self._prior = popularity_prior(index.movies)
-        self._prior_by_position = np.array([self._prior.get(m.movie_id, 0.0) for m in index.movies])
-        self._strategies = exploration_strategies(index)
+        self._ranker = Ranker(index, ranking or RankingWeights())
+        self._strategies = exploration_strategies(index.all_vectors())
         self._starters = StarterSet(index)
         self.validate_exploration(self._taste.explore_strategy, self._taste.explore_strength)
 
@@ -144,23 +127,7 @@ class Recommender:
         now = self._clock()
 
         def change(stored: TasteProfile | None) -> TasteProfile | None:
-            profile = self._current(stored)
-            if movie_id in profile.picked:
-                return None
-            elapsed = now - profile.last_pick_at if profile.last_pick_at else None
-            weight = decayed_weight(self._taste.ema_weight, elapsed, self._taste.half_life_days)
-            was_disliked = movie_id in profile.disliked
-            step = UndoStep(
-                UndoAction.PICK, movie_id, profile.vector, profile.last_pick_at, was_disliked
-            )
-            return replace(
-                profile,
-                vector=ema_step(profile.vector, vector, weight),
-                picked=(*profile.picked, movie_id),
-                disliked=tuple(other for other in profile.disliked if other != movie_id),
-                last_pick_at=now,
-                undo=self._push(profile.undo, step),
-            )
+            return with_pick(self._current(stored), movie, vector, now, self._taste)
 
         stored = await self._store.update(user, change, idempotency_key)
         if stored.applied:
@@ -182,20 +149,7 @@ class Recommender:
         vector = self._index.vector(movie_id)
 
         def change(stored: TasteProfile | None) -> TasteProfile | None:
-            profile = self._current(stored)
-            if profile.vector is None:
-                raise NoTasteYetError()
-            if movie_id in profile.picked:
-                raise AlreadyPickedError(movie)
-            if movie_id in profile.disliked:
-                return None
-            step = UndoStep(UndoAction.DISLIKE, movie_id, profile.vector, profile.last_pick_at)
-            return replace(
-                profile,
-                vector=away_step(profile.vector, vector, self._taste.dislike_weight),
-                disliked=(*profile.disliked, movie_id),
-                undo=self._push(profile.undo, step),
-            )
+            return with_dislike(self._current(stored), movie, vector, self._taste)
 
         stored = await self._store.update(user, change, idempotency_key)
         outcome = PickOutcome.DISLIKED if stored.applied else PickOutcome.ALREADY_DISLIKED
@@ -215,7 +169,7 @@ class Recommender:
                 raise NothingToUndoError()
             step = profile.undo[-1]
             undone[:] = [step]
-            return _reverted(profile, step)
+            return reverted(profile, step)
 
         stored = await self._store.update(user, change, idempotency_key)
         if not undone or not stored.applied:
@@ -306,7 +260,9 @@ class Recommender:
                 for column, position in enumerate(positions[row])
                 if position >= 0 and self._index.movies[position].movie_id not in excluded[n]
             ]
-            found[n] = self._blended(current[n], scores[row][keep], positions[row][keep], counts, k)
+            found[n] = self._ranker.ranked_positions(
+                current[n], scores[row][keep], positions[row][keep], counts, k, Exploration()
+            )
         return found
 
     async def profile(self, user: UserRef) -> ProfileSummary:
@@ -352,33 +308,9 @@ class Recommender:
         exploration: Exploration | None = None,
     ) -> list[Recommendation]:
         with self._timed("index"):
-            hits = self._index.search(vector, max(k, self._ranking.candidates), exclude)
+            hits = self._index.search(vector, max(k, self._ranker.candidates), exclude)
         counts = await self._store.pick_counts([hit.movie.movie_id for hit in hits])
-        ranked = blend(hits, self._prior, counts, self._ranking)[:k]
-        return [
-            Recommendation(hit.movie, score, self._reason(profile, hit.movie, exploration))
-            for hit, score in ranked
-        ]
-
-    def _blended(
-        self,
-        profile: TasteProfile,
-        similarity: np.ndarray,
-        positions: np.ndarray,
-        counts: np.ndarray,
-        k: int,
-    ) -> list[Recommendation]:
-        """The ``k`` best candidates (catalog ``positions``) by the popularity blend."""
-        prior = self._prior_by_position[positions]
-        scores = blend_scores(
-            similarity.astype(np.float64), prior, counts[positions], self._ranking
-        )
-        best = np.argsort(-scores, kind="stable")[:k]
-        movies = [self._index.movies[positions[i]] for i in best]
-        return [
-            Recommendation(movie, float(scores[i]), self._reason(profile, movie, Exploration()))
-            for i, movie in zip(best, movies, strict=True)
-        ]
+        return self._ranker.ranked(profile, hits, counts, k, exploration)
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
@@ -387,19 +319,6 @@ class Recommender:
             yield
         finally:
             self._telemetry.timed(stage, time.perf_counter() - started)
-
-    def _reason(
-        self, profile: TasteProfile, movie: Movie, exploration: Exploration | None
-    ) -> Reason:
-        """The recent pick closest to ``movie``, if any."""
-        recent = profile.picked[-EXPLAINED_BY_LAST_PICKS:]
-        if not recent:
-            return Reason(ReasonKind.CLOSE_TO_TASTE, exploration=exploration)
-        target = self._index.vector(movie.movie_id)
-        similarity = [float(self._index.vector(pick) @ target) for pick in recent]
-        closest = self._index.movie(recent[int(np.argmax(similarity))])
-        kind = ReasonKind.CLOSE_TO_TASTE if closest is None else ReasonKind.CLOSE_TO_PICK
-        return Reason(kind, closest, exploration)
 
     async def _load(self, user: UserRef) -> TasteProfile:
         return self._current(await self._store.load(user))
@@ -418,9 +337,6 @@ class Recommender:
             raise UnknownMovieError(movie_id)
         return movie
 
-    def _push(self, undo: tuple[UndoStep, ...], step: UndoStep) -> tuple[UndoStep, ...]:
-        return (*undo, step)[-self._taste.undo_depth :]
-
 
 class _Unobserved:
     """Telemetry of a Recommender that nobody watches."""
@@ -430,42 +346,6 @@ class _Unobserved:
 
     def picked(self, platform: str) -> None:
         pass
-
-
-def exploration_strategies(index: MovieIndex) -> dict[str, ExplorationStrategy]:
-    """The exploration strategies by name; bucket noise uses the catalog's bounds."""
-    vectors = index.all_vectors()
-    return {
-        "angle": rotate_by_angle,
-        "gaussian": gaussian_noise,
-        "bucket": bucket_noise(vectors.min(axis=0), vectors.max(axis=0)),
-    }
-
-
-def profile_exclusions(profile: TasteProfile) -> set[int]:
-    """Movies never to recommend to this user again: picked and disliked."""
-    return {*profile.picked, *profile.disliked}
-
-
-def _reverted(profile: TasteProfile, step: UndoStep) -> TasteProfile:
-    if step.action is UndoAction.PICK:
-        picked = _without_last(profile.picked, step.movie_id)
-        disliked = (*profile.disliked, step.movie_id) if step.was_disliked else profile.disliked
-    else:
-        picked, disliked = profile.picked, _without_last(profile.disliked, step.movie_id)
-    return replace(
-        profile,
-        vector=step.previous_vector,
-        picked=picked,
-        disliked=disliked,
-        last_pick_at=step.previous_last_pick_at,
-        undo=profile.undo[:-1],
-    )
-
-
-def _without_last(ids: tuple[int, ...], movie_id: int) -> tuple[int, ...]:
-    position = len(ids) - 1 - ids[::-1].index(movie_id)
-    return ids[:position] + ids[position + 1 :]
 
 
 def _clamp(k: int) -> int:

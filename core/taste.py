@@ -119,6 +119,16 @@ def rotate_by_angle(taste: Vectors, rng: np.random.Generator, strength: float) -
     return unit(math.cos(angle) * base + math.sin(angle) * unit(direction).astype(np.float64))
 
 
+def exploration_strategies(catalog: Vectors) -> dict[str, ExplorationStrategy]:
+    """The exploration strategies by name; bucket noise stays within the per-dimension
+    bounds of the ``catalog`` vectors."""
+    return {
+        "angle": rotate_by_angle,
+        "gaussian": gaussian_noise,
+        "bucket": bucket_noise(catalog.min(axis=0), catalog.max(axis=0)),
+    }
+
+
 def replay_picks(movies: list[Vectors], weight: float, start: Vectors | None = None) -> Vectors:
     """The taste after picking ``movies`` in order, without time decay."""
     taste = start
