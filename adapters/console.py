@@ -287,7 +287,7 @@ def render_welcome(movie_count: int, source: str) -> Text:
     """The first lines of the demo."""
     return Text.assemble(
         ("moviebot demo", "bold"),
-        f": {movie_count} movies from {source}.\n",
+        f": {texts.counted(movie_count, 'movie')} from {source}.\n",
         "Type what you feel like watching, pick a movie by its number; /help lists commands.",
     )
 
@@ -361,7 +361,7 @@ def render_help(strategy_names: Sequence[str]) -> Text:
         ("exit", "leave (Ctrl-D works too)"),
     ]
     width = max(len(command) for command, _ in commands)
-    text = Text("Commands", style="bold")
+    text = Text(texts.COMMANDS_TITLE, style="bold")
     for command, meaning in commands:
         text.append(f"\n  {command:<{width}}  {meaning}")
     return text

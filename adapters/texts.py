@@ -45,6 +45,7 @@ LESS_LIKE_THIS_BUTTON = "👎 less like this"
 TOP_GENRES = "Top genres"
 LAST_PICKS = "Last picks"
 
+COMMANDS_TITLE = "Commands"
 SEARCH_RESULTS = "Search results"
 FOR_YOU = "For you"
 EXPLORING = "Exploring: a step outside your taste"

@@ -223,9 +223,10 @@ async def _told_errors(
     except (InvalidRequestError, StoreUnavailableError, EmbedderError) as error:
         if public_loading:
             await interaction.delete_original_response()
-        refused = isinstance(error, InvalidRequestError)
-        text = render.escape(texts.refusal(error)) if refused else texts.UNAVAILABLE
-        await interaction.followup.send(text, ephemeral=True)
+        if isinstance(error, InvalidRequestError):
+            await interaction.followup.send(render.escape(texts.refusal(error)), ephemeral=True)
+        else:
+            await interaction.followup.send(texts.UNAVAILABLE, ephemeral=True)
 
 
 def _user(interaction: Interaction) -> UserRef:

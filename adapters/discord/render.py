@@ -54,7 +54,7 @@ def text(content: str) -> Reply:
 def help_reply() -> Reply:
     """Every command with its description."""
     lines = [f"`/{command.name}` — {command.description}" for command in COMMANDS]
-    embed = discord.Embed(title="Commands", description="\n".join(lines), colour=COLOUR)
+    embed = discord.Embed(title=texts.COMMANDS_TITLE, description="\n".join(lines), colour=COLOUR)
     return Reply(embeds=[embed])
 
 

@@ -41,7 +41,8 @@ def help_text() -> str:
         + (f": /{command.name} {escape(command.example)}" if command.example else "")
         for command in texts.COMMANDS
     ]
-    return "\n".join(["<b>Commands</b>", *lines, "Or just send me what you feel like watching."])
+    title = f"<b>{texts.COMMANDS_TITLE}</b>"
+    return "\n".join([title, *lines, "Or just send me what you feel like watching."])
 
 
 def movie_list(
