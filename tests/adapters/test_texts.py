@@ -10,18 +10,7 @@ from adapters.discord import render as discord_render
 from adapters.telegram import render as telegram_render
 from adapters.texts import UsageError
 from core import errors
-from core.errors import (
-    AlreadyPickedError,
-    InvalidQueryError,
-    InvalidRequestError,
-    InvalidSlotError,
-    NoTasteYetError,
-    NothingToUndoError,
-    StrengthOutOfRangeError,
-    UnknownMovieError,
-    UnknownStrategyError,
-    UnknownTimeZoneError,
-)
+from core.errors import InvalidRequestError
 from core.models import Exploration, Movie, PickOutcome, PickResult, Reason, ReasonKind
 
 DIE_HARD = Movie(1, "Die Hard", 1988)
@@ -71,19 +60,19 @@ def test_every_reason_is_worded(reason: Reason, words: str) -> None:
 
 
 REFUSALS: list[tuple[InvalidRequestError, str]] = [
-    (InvalidQueryError(), "Type a few words to search for, for example: space adventure"),
-    (UnknownMovieError(123_456_789), "That movie is not in the catalog; search again."),
-    (NoTasteYetError(), "Pick a movie you like first; then I can steer away from others."),
-    (AlreadyPickedError(DIE_HARD), "Die Hard (1988) is one of your picks."),
-    (NothingToUndoError(), "Nothing to undo."),
+    (errors.InvalidQueryError(), "Type a few words to search for, for example: space adventure"),
+    (errors.UnknownMovieError(123_456_789), "That movie is not in the catalog; search again."),
+    (errors.NoTasteYetError(), "Pick a movie you like first; then I can steer away from others."),
+    (errors.AlreadyPickedError(DIE_HARD), "Die Hard (1988) is one of your picks."),
+    (errors.NothingToUndoError(), "Nothing to undo."),
     (
-        UnknownStrategyError("warp", ("angle", "gaussian", "bucket")),
+        errors.UnknownStrategyError("warp", ("angle", "gaussian", "bucket")),
         "Unknown exploration 'warp'. Try one of: angle, gaussian, bucket.",
     ),
-    (StrengthOutOfRangeError(1.5), "Strength goes from 0 (your taste) to 1 (far from it)."),
-    (InvalidSlotError(7, 24), "Choose a day (mon-sun) and an hour (0-23), like: fri 18"),
+    (errors.StrengthOutOfRangeError(1.5), "Strength goes from 0 (your taste) to 1 (far from it)."),
+    (errors.InvalidSlotError(7, 24), "Choose a day (mon-sun) and an hour (0-23), like: fri 18"),
     (
-        UnknownTimeZoneError("Mars/Base"),
+        errors.UnknownTimeZoneError("Mars/Base"),
         "Unknown time zone 'Mars/Base'; use a name like Europe/Berlin or UTC.",
     ),
     (StaleButtonError(), "This list is out of date — search again."),
