@@ -58,14 +58,14 @@ class StaleButtonError(InvalidRequestError):
     """The payload is not one this bot signed for this index: forged, cut or outdated."""
 
     def __init__(self) -> None:
-        super().__init__("This list is out of date — search again.")
+        super().__init__("the button payload is not one of this bot and index")
 
 
 class ForeignButtonError(InvalidRequestError):
     """The button was sent to another user."""
 
     def __init__(self) -> None:
-        super().__init__("These are someone else's picks — run /search yourself.")
+        super().__init__("the button was sent to another user")
 
 
 class ButtonCodec:
@@ -84,6 +84,11 @@ class ButtonCodec:
         movie = _base36(button.movie_id)
         tag = self._tag(VERSION, button.action.value, movie, user)
         return f"{VERSION}{button.action.value}{movie}.{self._owner(user)}{tag}"
+
+    def movie_payloads(self, user: UserRef, movie_id: int) -> tuple[str, str]:
+        """The payloads of the pick and the less-like-this button of a movie."""
+        pick = self.write(user, Button(ButtonAction.PICK, movie_id))
+        return pick, self.write(user, Button(ButtonAction.DISLIKE, movie_id))
 
     def read(self, user: UserRef, payload: str | bytes) -> Button:
         """The button that ``user`` pressed, if this codec signed it for them.

@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from adapters import texts
+from adapters.texts import UsageError, shorten
 from core.errors import InvalidRequestError, MovieBotError
 from core.models import Movie, PickResult, ProfileSummary, Recommendation, SearchHit, UserRef
 from core.recommender import Recommender
@@ -32,6 +34,7 @@ LIST_LENGTH = 5
 GRID_STRATEGIES = ("angle", "bucket")
 GOODBYE = "Goodbye!"
 EXPLORE_USAGE = "Usage: /explore [strength] [strategy], for example /explore 0.5 bucket"
+ECHOED_CHARS = 30  # of what the user typed, repeated in a refusal
 
 LineReader = Callable[[], Awaitable[str]]
 """Returns the next line typed, without its newline; raises ``EOFError`` when input ends."""
@@ -75,7 +78,7 @@ def parse_explore_args(args: Sequence[str]) -> tuple[float | None, str | None]:
         except ValueError:
             names.append(arg.lower())
     if len(numbers) > 1 or len(names) > 1:
-        raise InvalidRequestError(EXPLORE_USAGE)
+        raise UsageError(EXPLORE_USAGE)
     return (numbers[0] if numbers else None), (names[0] if names else None)
 
 
@@ -180,10 +183,13 @@ class ConsoleChat:
         handler = self._handlers.get(request.action)
         try:
             if handler is None:
-                raise InvalidRequestError(
-                    f"Unknown command /{_shortened(request.action)}. Type /help for the list."
+                raise UsageError(
+                    f"Unknown command /{shorten(request.action, ECHOED_CHARS)}. "
+                    "Type /help for the list."
                 )
             await handler(request.args)
+        except InvalidRequestError as error:
+            self._say(render_problem(texts.refusal(error)))
         except MovieBotError as error:
             self._say(render_problem(str(error)))
 
@@ -256,19 +262,16 @@ class ConsoleChat:
 
     def _numbered_movie(self, args: tuple[str, ...]) -> Movie:
         if len(args) != 1:
-            raise InvalidRequestError("Give one movie number, for example 2.")
+            raise UsageError("Give one movie number, for example 2.")
         if not self._numbered:
-            raise InvalidRequestError("Search first, then choose a movie by its number.")
+            raise UsageError("Search first, then choose a movie by its number.")
+        typed = shorten(args[0], ECHOED_CHARS)
         try:
             number = int(args[0])
         except ValueError:
-            raise InvalidRequestError(
-                f"'{_shortened(args[0])}' is not a movie number; nothing changed."
-            ) from None
+            raise UsageError(f"'{typed}' is not a movie number; nothing changed.") from None
         if not 1 <= number <= len(self._numbered):
-            raise InvalidRequestError(
-                f"There is no movie {_shortened(args[0])}: choose 1 to {len(self._numbered)}."
-            )
+            raise UsageError(f"There is no movie {typed}: choose 1 to {len(self._numbered)}.")
         return self._numbered[number - 1]
 
     def _show_list(self, title: str, found: Sequence[Recommendation]) -> None:
@@ -284,7 +287,7 @@ def render_welcome(movie_count: int, source: str) -> Text:
     """The first lines of the demo."""
     return Text.assemble(
         ("moviebot demo", "bold"),
-        f": {movie_count} movies from {source}.\n",
+        f": {texts.counted(movie_count, 'movie')} from {source}.\n",
         "Type what you feel like watching, pick a movie by its number; /help lists commands.",
     )
 
@@ -296,7 +299,7 @@ def render_grid(
 ) -> Table:
     """The prototype's grid: numbered search results beside the taste columns."""
     columns = {
-        "Search results": [f"{n}. {hit.movie.label}" for n, hit in enumerate(hits, 1)],
+        texts.SEARCH_RESULTS: [f"{n}. {hit.movie.label}" for n, hit in enumerate(hits, 1)],
         "Recommendations": [rec.movie.label for rec in recommended],
         **{
             f"Exploring ({name})": [rec.movie.label for rec in found]
@@ -314,7 +317,7 @@ def render_recommendations(title: str, found: Sequence[Recommendation]) -> Text:
     text = Text(title, style="bold")
     for n, rec in enumerate(found, 1):
         text.append(f"\n{n:>2}. {rec.movie.label}")
-        text.append(f" - {rec.reason}", style="dim")
+        text.append(f" - {texts.reason(rec.reason)}", style="dim")
     if not found:
         text.append("\nNothing left to suggest: the catalog is exhausted.")
     return text
@@ -322,20 +325,20 @@ def render_recommendations(title: str, found: Sequence[Recommendation]) -> Text:
 
 def render_profile(summary: ProfileSummary) -> Text:
     """Number of picks and dislikes, top genres and the last picks."""
-    picks = "1 pick" if summary.pick_count == 1 else f"{summary.pick_count} picks"
-    text = Text(f"{picks}, {summary.dislike_count} disliked")
+    text = Text(f"{texts.picks(summary.pick_count)}, {summary.dislike_count} disliked")
     if summary.pick_count == 0:
         text.append("\nSearch for a movie you like and pick it by its number.")
     if summary.top_genres:
-        text.append(f"\nTop genres: {', '.join(summary.top_genres)}")
+        text.append(f"\n{texts.TOP_GENRES}: {', '.join(summary.top_genres)}")
     if summary.last_picks:
-        text.append(f"\nLast picks: {', '.join(movie.label for movie in summary.last_picks)}")
+        last = ", ".join(movie.label for movie in summary.last_picks)
+        text.append(f"\n{texts.LAST_PICKS}: {last}")
     return text
 
 
 def render_result(result: PickResult) -> Text:
     """The one-line outcome of a pick, dislike or undo."""
-    return Text(result.message)
+    return Text(texts.pick_result(result))
 
 
 def render_problem(message: str) -> Text:
@@ -345,26 +348,20 @@ def render_problem(message: str) -> Text:
 
 def render_help(strategy_names: Sequence[str]) -> Text:
     """What can be typed."""
+    strategies = " | ".join(strategy_names)
     commands = [
         ("any text", "search; then pick a result by its number"),
         ("N", "pick movie N of the last list"),
-        ("/recommend", "movies close to your taste, and why"),
-        (
-            "/explore [strength] [strategy]",
-            f"a step outside your taste; strength 0-1, strategy {' | '.join(strategy_names)}",
-        ),
+        ("/recommend", texts.described("recommend")),
+        ("/explore [strength] [strategy]", f"{texts.described('explore')}, strategy {strategies}"),
         ("/dislike N", "less like movie N of the last list"),
-        ("/profile", "your picks and top genres"),
-        ("/undo", "undo the last pick or dislike"),
-        ("/forget", "forget everything about you"),
+        ("/profile", texts.described("profile")),
+        ("/undo", texts.described("undo")),
+        ("/forget", texts.described("forget")),
         ("exit", "leave (Ctrl-D works too)"),
     ]
     width = max(len(command) for command, _ in commands)
-    text = Text("Commands", style="bold")
+    text = Text(texts.COMMANDS_TITLE, style="bold")
     for command, meaning in commands:
         text.append(f"\n  {command:<{width}}  {meaning}")
     return text
-
-
-def _shortened(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,17 +1,200 @@
-"""What the bot says the same way on every platform, as plain text."""
+"""What the bot says, worded once for every door: plain text, which Telegram escapes as
+HTML, Discord as markdown, and the console prints as it is.
+
+The core returns outcomes and typed refusals; this module words them.
+"""
 
 from __future__ import annotations
 
-from core.models import Subscription
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from adapters.buttons import ForeignButtonError, StaleButtonError
+from core.errors import (
+    AlreadyPickedError,
+    InvalidQueryError,
+    InvalidRequestError,
+    InvalidSlotError,
+    NoTasteYetError,
+    NothingToUndoError,
+    StrengthOutOfRangeError,
+    UnknownMovieError,
+    UnknownStrategyError,
+    UnknownTimeZoneError,
+)
+from core.models import (
+    Movie,
+    PickOutcome,
+    PickResult,
+    Reason,
+    ReasonKind,
+    Recommendation,
+    SearchHit,
+    Subscription,
+)
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNAVAILABLE = "I can't reach my memory right now, try again in a minute."
 SLOW_DOWN = "Slow down a little, please: try again in a few seconds."
 NO_PICKS_YET = "No picks yet. Search for a movie you like and press 👍."
 FORGET_QUESTION = "Delete every pick and your taste? This cannot be undone."
+FORGET_BUTTON = "Yes, forget me"
 FORGOTTEN = "Done: I forgot every pick and your taste."
 EMPTY_LIST = "Nothing found — try other words."
+LESS_LIKE_THIS_BUTTON = "👎 less like this"
+TOP_GENRES = "Top genres"
+LAST_PICKS = "Last picks"
+
+COMMANDS_TITLE = "Commands"
+SEARCH_RESULTS = "Search results"
+FOR_YOU = "For you"
+EXPLORING = "Exploring: a step outside your taste"
+TO_START_WITH = "To start with"
 WEEKLY_TITLE = "Your weekly picks: a step outside your taste"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A chat command: its name, what it does, and the arguments of an example call
+    (for a platform whose commands take their arguments as typed text)."""
+
+    name: str
+    description: str
+    example: str = ""
+
+
+COMMANDS = (
+    Command("start", "what this bot does, and movies to start with"),
+    Command("search", "find movies by title, plot or mood", "space adventure"),
+    Command("recommend", "movies for your taste"),
+    Command("explore", "a step outside your taste (strength 0-1)", "0.5"),
+    Command("profile", "what I know about your taste"),
+    Command("undo", "take back your last pick or less-like-this"),
+    Command("forget", "delete everything I know about you"),
+    Command("subscribe", "weekly exploratory picks by direct message", "fri 18 Europe/Berlin"),
+    Command("unsubscribe", "stop the weekly picks"),
+    Command("help", "every command"),
+)
+"""Every chat command, in the order help lists them."""
+
+
+def described(name: str) -> str:
+    """What the command ``name`` does."""
+    return next(command.description for command in COMMANDS if command.name == name)
+
+
+def pick_button(number: int, title: str, limit: int) -> str:
+    """The label of the button that picks movie ``number`` of a list, its title cut to
+    ``limit`` characters."""
+    return f"👍 {number}. {shorten(title, limit)}"
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rsplit(" ", 1)[0]
+    return f"{cut}…"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 pick``, ``2 picks``: the number with its noun, plural (``noun`` + s unless
+    given) for any number but one."""
+    if number == 1:
+        return f"{number} {noun}"
+    return f"{number} {plural or noun + 's'}"
+
+
+def picks(number: int) -> str:
+    """``1 pick``, ``2 picks``."""
+    return counted(number, "pick")
+
+
+def less_like_this(number: int) -> str:
+    """``1 less-like-this``, ``2 less-like-this``."""
+    return counted(number, "less-like-this", "less-like-this")
+
+
+def pick_result(result: PickResult) -> str:
+    """The one-line outcome of a pick, a less-like-this or an undo."""
+    label = result.movie.label if result.movie else ""
+    match result.outcome:
+        case PickOutcome.PICKED:
+            return f"✓ picked: {label}"
+        case PickOutcome.ALREADY_PICKED:
+            return f"already picked: {label}"
+        case PickOutcome.DISLIKED:
+            return f"✗ less like: {label}"
+        case PickOutcome.ALREADY_DISLIKED:
+            return f"already noted: {label}"
+        case PickOutcome.UNDID_PICK:
+            return f"↶ undid pick: {label}"
+        case PickOutcome.UNDID_DISLIKE:
+            return f"↶ undid dislike: {label}"
+        case PickOutcome.ALREADY_UNDONE:
+            return "already undone"
+
+
+def reason(why: Reason) -> str:
+    """Why a movie is suggested, in a few words."""
+    match why.kind:
+        case ReasonKind.CLOSE_TO_PICK if why.pick is not None:
+            closeness = f"close to {why.pick.label}, which you picked"
+        case ReasonKind.POPULAR:
+            closeness = "popular with viewers"
+        case ReasonKind.CATALOG_CORNER:
+            closeness = "a starting point from a corner of the catalog"
+        case _:
+            closeness = "close to your taste"
+    exploration = why.exploration
+    if exploration is None:
+        return closeness
+    if exploration.strategy is None or exploration.strength is None:
+        return f"exploring: {closeness}"
+    return f"exploring ({exploration.strategy} {exploration.strength:g}): {closeness}"
+
+
+def listed(found: Sequence[SearchHit | Recommendation]) -> list[tuple[Movie, str]]:
+    """Each movie of a list with the line that says why it is there (none for a search)."""
+    return [
+        (item.movie, reason(item.reason) if isinstance(item, Recommendation) else "")
+        for item in found
+    ]
+
+
+class UsageError(InvalidRequestError):
+    """Arguments a door cannot read, refused in that door's own words (its ``str()``)."""
+
+
+def refusal(error: InvalidRequestError) -> str:
+    """What a user reads when the bot turns a request down."""
+    match error:
+        case InvalidQueryError():
+            return "Type a few words to search for, for example: space adventure"
+        case UnknownMovieError():
+            return "That movie is not in the catalog; search again."
+        case NoTasteYetError():
+            return "Pick a movie you like first; then I can steer away from others."
+        case AlreadyPickedError(movie=movie):
+            return f"{movie.label} is one of your picks."
+        case NothingToUndoError():
+            return "Nothing to undo."
+        case UnknownStrategyError(strategy=strategy, known=known):
+            return f"Unknown exploration '{strategy}'. Try one of: {', '.join(known)}."
+        case StrengthOutOfRangeError():
+            return "Strength goes from 0 (your taste) to 1 (far from it)."
+        case InvalidSlotError():
+            return "Choose a day (mon-sun) and an hour (0-23), like: fri 18"
+        case UnknownTimeZoneError(timezone=timezone):
+            return f"Unknown time zone '{timezone}'; use a name like Europe/Berlin or UTC."
+        case StaleButtonError():
+            return "This list is out of date — search again."
+        case ForeignButtonError():
+            return "These are someone else's picks — run /search yourself."
+        case UsageError():
+            return str(error)
+    return "That cannot be done; nothing changed."
 
 
 def subscribed(slot: Subscription) -> str:

@@ -42,7 +42,7 @@ from adapters.discord.notifier import DiscordNotifier
 from adapters.telegram.bot import sending_bot
 from adapters.telegram.notifier import TelegramNotifier
 from core.index import MovieIndex
-from core.models import Subscription, TasteProfile, UndoStep, UserRef
+from core.models import Subscription, TasteProfile, UndoAction, UndoStep, UserRef
 from core.ports import Notifier
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
@@ -89,7 +89,8 @@ def synthetic_profile(index: MovieIndex, rng: np.random.Generator) -> TasteProfi
     vector = np.mean([index.vector(i) for i in picked], axis=0).astype(np.float32)
     vector /= np.linalg.norm(vector)
     undo = tuple(
-        UndoStep("pick", movie_id, vector if n else None, None) for n, movie_id in enumerate(picked)
+        UndoStep(UndoAction.PICK, movie_id, vector if n else None, None)
+        for n, movie_id in enumerate(picked)
     )
     return TasteProfile(index.fingerprint, vector, tuple(picked), (), 1_700_000_000.0, undo)
 

@@ -40,10 +40,10 @@ import numpy as np
 from redis.asyncio import Redis
 
 from core.index import MovieIndex
-from core.models import Movie, TasteProfile, UndoStep, UserRef, Vectors
-from core.recommender import Recommender, TasteSettings
+from core.models import Movie, TasteProfile, UndoAction, UndoStep, UserRef, Vectors
+from core.recommender import Recommender
 from core.stores.redis import RedisProfileStore
-from core.taste import ema_step, replay_picks
+from core.taste import TasteSettings, ema_step, replay_picks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_CONFIG = REPO_ROOT / "deploy" / "redis.conf"
@@ -261,7 +261,7 @@ def profiles_after_picks(fingerprint: str, movies: Vectors) -> list[TasteProfile
     profiles = []
     profile = TasteProfile(fingerprint)
     for n, movie in enumerate(movies):
-        step = UndoStep("pick", 10_000 + n, profile.vector, profile.last_pick_at)
+        step = UndoStep(UndoAction.PICK, 10_000 + n, profile.vector, profile.last_pick_at)
         profile = replace(
             profile,
             vector=ema_step(profile.vector, movie, TasteSettings().ema_weight),

@@ -19,7 +19,7 @@ from adapters.discord.bot import serving as discord_serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.notifier import DiscordNotifier
 from adapters.observe import CommandObserver
-from adapters.rate_limit import SearchRateLimit
+from adapters.services import ChatServices
 from adapters.telegram.bot import Webhook, build_application, sending_bot
 from adapters.telegram.bot import serving as telegram_serving
 from adapters.telegram.handlers import TelegramHandlers
@@ -38,6 +38,7 @@ from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryBackend, MemoryProfileStore
 from core.stores.redis import RedisBackend, RedisProfileStore
+from core.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +110,12 @@ def open_recommender(
     manifest = read_manifest(directory)
     embedder = make_embedder(embedder_kind_of(manifest.embedder), settings, manifest.dim)
     index = MovieIndex.load(directory, embedder=embedder.name, dim=embedder.dim)
-    slot = Subscription(settings.push.weekday, settings.push.hour)
-    return Recommender(
-        index, embedder, store or MemoryProfileStore(), weekly_slot=slot, telemetry=telemetry
-    )
+    return Recommender(index, embedder, store or MemoryProfileStore(), telemetry=telemetry)
+
+
+def open_subscriptions(settings: Settings, store: ProfileStore) -> Subscriptions:
+    """The weekly-picks subscriptions in ``store``, with the default slot of settings."""
+    return Subscriptions(store, Subscription(settings.push.weekday, settings.push.hour))
 
 
 def has_index(directory: Path) -> bool:
@@ -174,6 +177,7 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
         timed_store = TimedStore(backend.store, metrics)
         recommender = open_recommender(settings, store=timed_store, telemetry=metrics)
         codec = button_codec(settings, recommender.index)
+        subscriptions = open_subscriptions(settings, timed_store)
         await warm_up(recommender)
         async with AsyncExitStack() as serving:
             port = settings.observability.metrics_port
@@ -181,7 +185,9 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
                 await serving.enter_async_context(health_server(port, metrics, backend.readiness))
             notifiers = [
                 await serving.enter_async_context(
-                    PLATFORMS[platform](settings, recommender, codec, metrics.command)
+                    PLATFORMS[platform](
+                        settings, recommender, subscriptions, codec, metrics.command
+                    )
                 )
                 for platform in platforms
             ]
@@ -206,12 +212,16 @@ async def warm_up(recommender: Recommender) -> None:
 
 @asynccontextmanager
 async def telegram(
-    settings: Settings, recommender: Recommender, codec: ButtonCodec, observer: CommandObserver
+    settings: Settings,
+    recommender: Recommender,
+    subscriptions: Subscriptions,
+    codec: ButtonCodec,
+    observer: CommandObserver,
 ) -> AsyncIterator[Notifier]:
     """Telegram, by webhook or long polling, while the context is open; it yields the
     notifier of the weekly picks."""
     token = _token(settings.telegram.token, "MOVIEBOT_TELEGRAM_TOKEN")
-    handlers = TelegramHandlers(recommender, codec, SearchRateLimit(), observer)
+    handlers = TelegramHandlers(ChatServices(recommender, subscriptions, codec, observer=observer))
     application = build_application(token, handlers, settings.telegram.base_url)
     async with telegram_serving(application, telegram_webhook(settings)):
         yield TelegramNotifier(application.bot, codec)
@@ -219,12 +229,16 @@ async def telegram(
 
 @asynccontextmanager
 async def discord(
-    settings: Settings, recommender: Recommender, codec: ButtonCodec, observer: CommandObserver
+    settings: Settings,
+    recommender: Recommender,
+    subscriptions: Subscriptions,
+    codec: ButtonCodec,
+    observer: CommandObserver,
 ) -> AsyncIterator[Notifier]:
     """Discord, on the gateway, while the context is open; it yields the notifier of the
     weekly picks."""
     token = _token(settings.discord.token, "MOVIEBOT_DISCORD_TOKEN")
-    cog = MovieCommands(recommender, codec, SearchRateLimit(), observer)
+    cog = MovieCommands(ChatServices(recommender, subscriptions, codec, observer=observer))
     bot = MovieBot(cog, settings.discord.guild_id)
     async with discord_serving(bot, token):
         yield DiscordNotifier(bot, codec)

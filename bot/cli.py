@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 from threadpoolctl import threadpool_limits
 
+from adapters import texts
 from adapters.console import ConsoleChat, console_user
 from bot.app import (
     build_sample_index,
@@ -46,15 +47,16 @@ from bot.config import EmbedderKind, Platform, Settings
 from bot.logs import configure_logging
 from core.catalog import load_catalog
 from core.embedding_cache import ProgressCallback, embed_documents_cached
-from core.errors import MovieBotError
+from core.errors import InvalidRequestError, MovieBotError
 from core.evaluation import EvaluationReport, evaluate, load_picks, standard_strategies
 from core.index import MovieIndex, build_index
 from core.models import Movie, Vectors
 from core.ports import Backend
 from core.ranking import RankingWeights
-from core.recommender import Recommender, TasteSettings
+from core.recommender import Recommender
 from core.stores.migration import ReindexReport, reindex_profiles
 from core.stores.redis import RedisBackend
+from core.taste import TasteSettings
 from core.text import document_text
 
 app = typer.Typer(help="moviebot: movie recommendations from a taste vector.", no_args_is_help=True)
@@ -366,5 +368,6 @@ def _friendly_errors() -> Iterator[None]:
     try:
         yield
     except MovieBotError as error:
-        errors.print(f"[red]error:[/red] {error}", highlight=False)
+        message = texts.refusal(error) if isinstance(error, InvalidRequestError) else error
+        errors.print(f"[red]error:[/red] {message}", highlight=False)
         raise typer.Exit(1) from None

@@ -1,4 +1,15 @@
-"""Typed errors the core raises; each carries a message fit to show a person."""
+"""Typed errors the core raises.
+
+A refusal (:class:`InvalidRequestError`) is one subclass per reason, carrying what its
+wording needs: the adapters word it for the user, and its ``str()`` is an English line
+for logs. The other errors are for the operator: their text is shown as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.models import Movie
 
 
 class MovieBotError(Exception):
@@ -17,13 +28,80 @@ class IndexFileError(MovieBotError):
     """An index directory is missing, corrupt, or built for another embedder."""
 
 
-class InvalidRequestError(MovieBotError):
-    """A user asked for something that cannot be done; nothing was changed."""
-
-
 class StoreUnavailableError(MovieBotError):
     """The profile store cannot be reached in time; the request may be retried later."""
 
 
+class InvalidRequestError(MovieBotError):
+    """A user asked for something that cannot be done; nothing was changed."""
+
+
 class InvalidQueryError(InvalidRequestError):
-    """A user's search text cannot be searched (empty, for example)."""
+    """A user's search text cannot be searched: nothing is left once it is cleaned."""
+
+    def __init__(self) -> None:
+        super().__init__("nothing searchable is left of the query")
+
+
+class UnknownMovieError(InvalidRequestError):
+    """No movie of the catalog has this id."""
+
+    def __init__(self, movie_id: int) -> None:
+        super().__init__(f"movie {movie_id} is not in the catalog")
+        self.movie_id = movie_id
+
+
+class NoTasteYetError(InvalidRequestError):
+    """ "Less like this" before any pick: there is no taste to steer away from yet."""
+
+    def __init__(self) -> None:
+        super().__init__("less-like-this needs a taste, and the user has no pick yet")
+
+
+class AlreadyPickedError(InvalidRequestError):
+    """ "Less like this" of a movie the user picked."""
+
+    def __init__(self, movie: Movie) -> None:
+        super().__init__(f"movie {movie.movie_id} is a pick of the user")
+        self.movie = movie
+
+
+class NothingToUndoError(InvalidRequestError):
+    """Undo with an empty undo history."""
+
+    def __init__(self) -> None:
+        super().__init__("the undo history is empty")
+
+
+class UnknownStrategyError(InvalidRequestError):
+    """An exploration strategy of another name than the ``known`` ones."""
+
+    def __init__(self, strategy: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown exploration strategy {strategy!r}")
+        self.strategy = strategy
+        self.known = tuple(known)
+
+
+class StrengthOutOfRangeError(InvalidRequestError):
+    """An exploration strength outside [0, 1]."""
+
+    def __init__(self, strength: float) -> None:
+        super().__init__(f"exploration strength {strength} is outside [0, 1]")
+        self.strength = strength
+
+
+class InvalidSlotError(InvalidRequestError):
+    """A weekly slot with a weekday outside 0-6 or an hour outside 0-23."""
+
+    def __init__(self, weekday: int, hour: int) -> None:
+        super().__init__(f"no weekly slot on weekday {weekday} at hour {hour}")
+        self.weekday = weekday
+        self.hour = hour
+
+
+class UnknownTimeZoneError(InvalidRequestError):
+    """A time zone that is not an IANA name this machine knows."""
+
+    def __init__(self, timezone: str) -> None:
+        super().__init__(f"unknown time zone {timezone!r}")
+        self.timezone = timezone

@@ -51,11 +51,18 @@ class UserRef:
         return f"{self.platform}:{self.user_id}"
 
 
+class UndoAction(StrEnum):
+    """What an undo step takes back; the values are how stores write it."""
+
+    PICK = "pick"
+    DISLIKE = "dislike"
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class UndoStep:
     """What one pick or dislike changed, so that undo can restore it exactly."""
 
-    action: str
+    action: UndoAction
     movie_id: int
     previous_vector: Vectors | None
     previous_last_pick_at: float | None
@@ -82,23 +89,74 @@ class TasteProfile:
         return len(self.picked)
 
 
+class ReasonKind(StrEnum):
+    """Why a movie is suggested."""
+
+    CLOSE_TO_PICK = "close to a pick"
+    CLOSE_TO_TASTE = "close to the taste"
+    POPULAR = "popular"
+    CATALOG_CORNER = "a corner of the catalog"
+    """One movie per cluster of a catalog without popularity: the cold start."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exploration:
+    """The step outside the taste that found a suggestion. ``strategy`` and ``strength``
+    are ``None`` where the user did not choose them (the weekly picks)."""
+
+    strategy: str | None = None
+    strength: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a movie is suggested: what it is close to, and whether exploring found it."""
+
+    kind: ReasonKind
+    pick: Movie | None = None
+    """The user's pick the movie is closest to, for ``CLOSE_TO_PICK``."""
+    exploration: Exploration | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     """A movie suggested to a user, with the score it was ranked by and why."""
 
     movie: Movie
     score: float
-    reason: str
+    reason: Reason
+
+
+class PickOutcome(StrEnum):
+    """What a pick, a "less like this" or an undo did."""
+
+    PICKED = "picked"
+    ALREADY_PICKED = "already picked"
+    DISLIKED = "disliked"
+    ALREADY_DISLIKED = "already disliked"
+    UNDID_PICK = "undid pick"
+    UNDID_DISLIKE = "undid dislike"
+    ALREADY_UNDONE = "already undone"
+    """A replayed undo: the first one took the step back."""
 
 
 @dataclass(frozen=True, slots=True)
 class PickResult:
-    """The outcome of a pick, dislike or undo: which movie, whether anything changed, and
-    a one-line message for the user (``movie`` is ``None`` for a replayed undo)."""
+    """The outcome of a pick, dislike or undo, and the movie it was about (``None`` when
+    a replayed undo does not know it)."""
 
+    outcome: PickOutcome
     movie: Movie | None
-    applied: bool
-    message: str
+
+    @property
+    def applied(self) -> bool:
+        """Whether the user's profile changed."""
+        return self.outcome in _CHANGED
+
+
+_CHANGED = frozenset(
+    {PickOutcome.PICKED, PickOutcome.DISLIKED, PickOutcome.UNDID_PICK, PickOutcome.UNDID_DISLIKE}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.models import Movie, SearchHit
+from core.index import MovieIndex
+from core.models import (
+    Exploration,
+    Movie,
+    Reason,
+    ReasonKind,
+    Recommendation,
+    SearchHit,
+    TasteProfile,
+)
+
+EXPLAINED_BY_LAST_PICKS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +82,71 @@ def blend_scores(
     """The blended score of each candidate, from aligned arrays (see the module docstring)."""
     scores = _z(similarity) + weights.popularity * popularity
     return scores + weights.bot_picks * _z(np.log1p(pick_counts))
+
+
+class Ranker:
+    """Ranks candidates of one index for a user by the blend, each with the reason it is
+    suggested: the recent pick it is closest to."""
+
+    def __init__(self, index: MovieIndex, weights: RankingWeights) -> None:
+        self._index = index
+        self._weights = weights
+        self._prior = popularity_prior(index.movies)
+        self._prior_by_position = np.array([self._prior.get(m.movie_id, 0.0) for m in index.movies])
+
+    @property
+    def candidates(self) -> int:
+        """How many movies nearest the taste are re-ranked."""
+        return self._weights.candidates
+
+    def ranked(
+        self,
+        profile: TasteProfile,
+        hits: Sequence[SearchHit],
+        pick_counts: Sequence[int],
+        k: int,
+        exploration: Exploration | None = None,
+    ) -> list[Recommendation]:
+        """The ``k`` best of ``hits``, given how many users picked each."""
+        ranked = blend(hits, self._prior, pick_counts, self._weights)[:k]
+        return [
+            Recommendation(hit.movie, score, self.reason(profile, hit.movie, exploration))
+            for hit, score in ranked
+        ]
+
+    def ranked_positions(
+        self,
+        profile: TasteProfile,
+        similarity: np.ndarray,
+        positions: np.ndarray,
+        pick_counts: np.ndarray,
+        k: int,
+        exploration: Exploration | None = None,
+    ) -> list[Recommendation]:
+        """The ``k`` best candidates given by their catalog ``positions`` and
+        ``similarity`` to the query; ``pick_counts`` covers the whole catalog."""
+        prior = self._prior_by_position[positions]
+        counts = pick_counts[positions]
+        scores = blend_scores(similarity.astype(np.float64), prior, counts, self._weights)
+        best = np.argsort(-scores, kind="stable")[:k]
+        movies = [self._index.movies[positions[i]] for i in best]
+        return [
+            Recommendation(movie, float(scores[i]), self.reason(profile, movie, exploration))
+            for i, movie in zip(best, movies, strict=True)
+        ]
+
+    def reason(
+        self, profile: TasteProfile, movie: Movie, exploration: Exploration | None = None
+    ) -> Reason:
+        """Why ``movie`` is suggested: the recent pick it is closest to, if any."""
+        recent = profile.picked[-EXPLAINED_BY_LAST_PICKS:]
+        if not recent:
+            return Reason(ReasonKind.CLOSE_TO_TASTE, exploration=exploration)
+        target = self._index.vector(movie.movie_id)
+        similarity = [float(self._index.vector(pick) @ target) for pick in recent]
+        closest = self._index.movie(recent[int(np.argmax(similarity))])
+        kind = ReasonKind.CLOSE_TO_TASTE if closest is None else ReasonKind.CLOSE_TO_PICK
+        return Reason(kind, closest, exploration)
 
 
 def _z(values: np.ndarray) -> np.ndarray:

@@ -7,56 +7,40 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import faiss
 import numpy as np
 
-from core.errors import IndexFileError, InvalidRequestError
+from core.errors import (
+    IndexFileError,
+    NothingToUndoError,
+    StrengthOutOfRangeError,
+    UnknownMovieError,
+    UnknownStrategyError,
+)
 from core.index import MovieIndex
 from core.models import (
+    Exploration,
     Movie,
+    PickOutcome,
     PickResult,
     ProfileSummary,
     Recommendation,
     SearchHit,
-    Subscription,
     TasteProfile,
+    UndoAction,
     UndoStep,
     UserRef,
     Vectors,
 )
 from core.ports import Embedder, ProfileStore, Telemetry
-from core.ranking import RankingWeights, blend, blend_scores, popularity_prior
-from core.taste import (
-    ExplorationStrategy,
-    away_step,
-    bucket_noise,
-    decayed_weight,
-    ema_step,
-    gaussian_noise,
-    replay_picks,
-    rotate_by_angle,
-)
+from core.profiles import fits, profile_exclusions, rebuilt, reverted, with_dislike, with_pick
+from core.ranking import Ranker, RankingWeights
+from core.starters import StarterSet
+from core.taste import TasteSettings, exploration_strategies
 from core.text import clean_query
 
 MAX_RESULTS = 20
 BATCH_CANDIDATES = 200  # per user in explore_many: 1,000 for 100k users would not fit a minute
-DEFAULT_WEEKLY_SLOT = Subscription(weekday=4, hour=18)  # Friday, 18:00 UTC
-EXPLAINED_BY_LAST_PICKS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class TasteSettings:
-    """How picks move the taste vector and how far exploration strays by default."""
-
-    ema_weight: float = 0.5  # measured: 0.35 gave the same HR@10, 0.5 a wider coverage
-    half_life_days: float = 90.0  # measured: 30 and 180 days gave the same HR@10 (0.091)
-    dislike_weight: float = 0.3
-    undo_depth: int = 5
-    explore_strategy: str = "angle"
-    explore_strength: float = 0.3
 
 
 class Recommender:
@@ -72,7 +56,6 @@ class Recommender:
         ranking: RankingWeights | None = None,
         rng: np.random.Generator | None = None,
         clock: Callable[[], float] = time.time,
-        weekly_slot: Subscription = DEFAULT_WEEKLY_SLOT,
         telemetry: Telemetry | None = None,
     ) -> None:
         if embedder.name != index.manifest.embedder:
@@ -84,20 +67,22 @@ class Recommender:
         self._embedder = embedder
         self._store = store
         self._taste = taste or TasteSettings()
-        self._ranking = ranking or RankingWeights()
         self._rng = rng or np.random.default_rng()
         self._clock = clock
-        self._weekly_slot = weekly_slot
         self._telemetry = telemetry or _Unobserved()
-        self._prior = popularity_prior(index.movies)
-        self._prior_by_position = np.array([self._prior.get(m.movie_id, 0.0) for m in index.movies])
-        self._strategies = exploration_strategies(index)
-        self._starters: tuple[Movie, ...] | None = None
+        self._ranker = Ranker(index, ranking or RankingWeights())
+        self._strategies = exploration_strategies(index.all_vectors())
+        self._starters = StarterSet(index)
         self.validate_exploration(self._taste.explore_strategy, self._taste.explore_strength)
 
     @property
     def index(self) -> MovieIndex:
         return self._index
+
+    @property
+    def starters(self) -> StarterSet:
+        """What a user with no picks is shown."""
+        return self._starters
 
     @property
     def strategy_names(self) -> tuple[str, ...]:
@@ -135,35 +120,20 @@ class Recommender:
         Picking a movie twice, or replaying an ``idempotency_key``, changes nothing.
 
         Raises:
-            InvalidRequestError: no movie has this id.
+            UnknownMovieError: no movie has this id.
         """
         movie = self._movie(movie_id)
         vector = self._index.vector(movie_id)
         now = self._clock()
 
         def change(stored: TasteProfile | None) -> TasteProfile | None:
-            profile = self._current(stored)
-            if movie_id in profile.picked:
-                return None
-            elapsed = now - profile.last_pick_at if profile.last_pick_at else None
-            weight = decayed_weight(self._taste.ema_weight, elapsed, self._taste.half_life_days)
-            step = UndoStep(
-                "pick", movie_id, profile.vector, profile.last_pick_at, movie_id in profile.disliked
-            )
-            return replace(
-                profile,
-                vector=ema_step(profile.vector, vector, weight),
-                picked=(*profile.picked, movie_id),
-                disliked=tuple(other for other in profile.disliked if other != movie_id),
-                last_pick_at=now,
-                undo=self._push(profile.undo, step),
-            )
+            return with_pick(self._current(stored), movie, vector, now, self._taste)
 
         stored = await self._store.update(user, change, idempotency_key)
         if stored.applied:
             self._telemetry.picked(user.platform)
-        message = f"✓ picked: {movie.label}" if stored.applied else f"already picked: {movie.label}"
-        return PickResult(movie, stored.applied, message)
+        outcome = PickOutcome.PICKED if stored.applied else PickOutcome.ALREADY_PICKED
+        return PickResult(outcome, movie)
 
     async def dislike(
         self, user: UserRef, movie_id: int, idempotency_key: str | None = None
@@ -171,57 +141,43 @@ class Recommender:
         """ "Less like this": move the taste away from a movie and never show it again.
 
         Raises:
-            InvalidRequestError: unknown movie, no taste yet, or a movie the user picked.
+            UnknownMovieError: no movie has this id.
+            NoTasteYetError: the user has no pick yet.
+            AlreadyPickedError: the user picked this movie.
         """
         movie = self._movie(movie_id)
         vector = self._index.vector(movie_id)
 
         def change(stored: TasteProfile | None) -> TasteProfile | None:
-            profile = self._current(stored)
-            if profile.vector is None:
-                raise InvalidRequestError(
-                    "Pick a movie you like first; then I can steer away from others."
-                )
-            if movie_id in profile.picked:
-                raise InvalidRequestError(f"{movie.label} is one of your picks.")
-            if movie_id in profile.disliked:
-                return None
-            step = UndoStep("dislike", movie_id, profile.vector, profile.last_pick_at)
-            return replace(
-                profile,
-                vector=away_step(profile.vector, vector, self._taste.dislike_weight),
-                disliked=(*profile.disliked, movie_id),
-                undo=self._push(profile.undo, step),
-            )
+            return with_dislike(self._current(stored), movie, vector, self._taste)
 
         stored = await self._store.update(user, change, idempotency_key)
-        message = (
-            f"✗ less like: {movie.label}" if stored.applied else f"already noted: {movie.label}"
-        )
-        return PickResult(movie, stored.applied, message)
+        outcome = PickOutcome.DISLIKED if stored.applied else PickOutcome.ALREADY_DISLIKED
+        return PickResult(outcome, movie)
 
     async def undo(self, user: UserRef, idempotency_key: str | None = None) -> PickResult:
         """Revert the user's last pick or dislike exactly.
 
         Raises:
-            InvalidRequestError: there is nothing to undo.
+            NothingToUndoError: the undo history is empty.
         """
         undone: list[UndoStep] = []
 
         def change(stored: TasteProfile | None) -> TasteProfile | None:
             profile = self._current(stored)
             if not profile.undo:
-                raise InvalidRequestError("Nothing to undo.")
+                raise NothingToUndoError()
             step = profile.undo[-1]
             undone[:] = [step]
-            return _reverted(profile, step)
+            return reverted(profile, step)
 
         stored = await self._store.update(user, change, idempotency_key)
-        if not undone:
-            return PickResult(None, False, "already undone")
-        movie = self._movie(undone[0].movie_id)
-        verb = "pick" if undone[0].action == "pick" else "dislike"
-        return PickResult(movie, stored.applied, f"↶ undid {verb}: {movie.label}")
+        if not undone or not stored.applied:
+            return PickResult(PickOutcome.ALREADY_UNDONE, None)
+        (step,) = undone
+        undid_pick = step.action is UndoAction.PICK
+        outcome = PickOutcome.UNDID_PICK if undid_pick else PickOutcome.UNDID_DISLIKE
+        return PickResult(outcome, self._movie(step.movie_id))
 
     async def recommend(self, user: UserRef, k: int = 5) -> list[Recommendation]:
         """The movies nearest the user's taste, re-ranked with popularity priors.
@@ -243,7 +199,8 @@ class Recommender:
         Never repeats what :meth:`recommend` shows at the same moment.
 
         Raises:
-            InvalidRequestError: an unknown strategy, or a strength outside [0, 1].
+            UnknownStrategyError: no exploration strategy has this name.
+            StrengthOutOfRangeError: the strength is outside [0, 1].
         """
         name = strategy or self._taste.explore_strategy
         level = self._taste.explore_strength if strength is None else strength
@@ -251,13 +208,12 @@ class Recommender:
         profile = await self._load(user)
         k = _clamp(k)
         if profile.vector is None:
-            shown = {movie.movie_id for movie in self._starter_movies()[:k]}
-            return self.starters(k, exclude={*profile.disliked, *shown}, offset=k)
+            shown = {movie.movie_id for movie in self._starters.movies()[:k]}
+            return self._starters.recommendations(k, {*profile.disliked, *shown}, offset=k)
         shown = {rec.movie.movie_id for rec in await self._recommended(profile, k)}
         perturbed = self._strategies[name](profile.vector, self._rng, level)
         exclude = {*profile_exclusions(profile), *shown}
-        found = await self._ranked(profile, perturbed, k, exclude)
-        return [replace(rec, reason=f"exploring ({name} {level:g}): {rec.reason}") for rec in found]
+        return await self._ranked(profile, perturbed, k, exclude, Exploration(name, level))
 
     def explore_many(
         self,
@@ -286,7 +242,7 @@ class Recommender:
             for profile, extra in zip(current, exclusions, strict=True)
         ]
         found = [
-            self.starters(k, exclude=excluded[n]) if profile.vector is None else []
+            self._starters.recommendations(k, excluded[n]) if profile.vector is None else []
             for n, profile in enumerate(current)
         ]
         tastes = {n: p.vector for n, p in enumerate(current) if p.vector is not None}
@@ -304,7 +260,9 @@ class Recommender:
                 for column, position in enumerate(positions[row])
                 if position >= 0 and self._index.movies[position].movie_id not in excluded[n]
             ]
-            found[n] = self._blended(current[n], scores[row][keep], positions[row][keep], counts, k)
+            found[n] = self._ranker.ranked_positions(
+                current[n], scores[row][keep], positions[row][keep], counts, k, Exploration()
+            )
         return found
 
     async def profile(self, user: UserRef) -> ProfileSummary:
@@ -324,92 +282,35 @@ class Recommender:
         """Delete everything stored about the user."""
         await self._store.forget(user)
 
-    async def subscribe(
-        self,
-        user: UserRef,
-        weekday: int | None = None,
-        hour: int | None = None,
-        timezone: str | None = None,
-    ) -> Subscription:
-        """Subscribe to the weekly exploratory picks; parts not given keep the user's
-        current slot, or the default one.
+    def validate_exploration(self, strategy: str, strength: float) -> None:
+        """Refuse an unknown strategy or a strength outside [0, 1].
 
         Raises:
-            InvalidRequestError: a weekday outside 0-6, an hour outside 0-23, or an
-                unknown time zone.
+            UnknownStrategyError: no exploration strategy has this name.
+            StrengthOutOfRangeError: the strength is outside [0, 1].
         """
-        current = await self._store.subscription(user) or self._weekly_slot
-        slot = Subscription(
-            current.weekday if weekday is None else weekday,
-            current.hour if hour is None else hour,
-            timezone or current.timezone,
-        )
-        _check_slot(slot)
-        await self._store.set_subscription(user, slot)
-        return slot
-
-    async def unsubscribe(self, user: UserRef) -> bool:
-        """Stop the weekly picks; ``False`` if the user was not subscribed."""
-        was_subscribed = await self._store.subscription(user) is not None
-        await self._store.set_subscription(user, None)
-        return was_subscribed
-
-    def starters(
-        self, k: int, exclude: Collection[int] = (), offset: int = 0
-    ) -> list[Recommendation]:
-        """The cold-start set: most popular movies, or one per cluster without popularity."""
-        reason = (
-            "popular with viewers"
-            if self._prior
-            else "a starting point from a corner of the catalog"
-        )
-        movies = [m for m in self._starter_movies()[offset:] if m.movie_id not in exclude]
-        return [Recommendation(movie, 0.0, reason) for movie in movies[:k]]
-
-    def validate_exploration(self, strategy: str, strength: float) -> None:
-        """Raise :class:`InvalidRequestError` for an unknown strategy or a bad strength."""
         if strategy not in self._strategies:
-            names = ", ".join(self._strategies)
-            raise InvalidRequestError(f"Unknown exploration '{strategy}'. Try one of: {names}.")
+            raise UnknownStrategyError(strategy, tuple(self._strategies))
         if not 0.0 <= strength <= 1.0:
-            raise InvalidRequestError("Strength goes from 0 (your taste) to 1 (far from it).")
+            raise StrengthOutOfRangeError(strength)
 
     async def _recommended(self, profile: TasteProfile, k: int) -> list[Recommendation]:
         if profile.vector is None:
-            return self.starters(k, exclude=profile.disliked)
+            return self._starters.recommendations(k, profile.disliked)
         return await self._ranked(profile, profile.vector, k, profile_exclusions(profile))
 
     async def _ranked(
-        self, profile: TasteProfile, vector: Vectors, k: int, exclude: Collection[int]
-    ) -> list[Recommendation]:
-        with self._timed("index"):
-            hits = self._index.search(vector, max(k, self._ranking.candidates), exclude)
-        counts = await self._store.pick_counts([hit.movie.movie_id for hit in hits])
-        ranked = blend(hits, self._prior, counts, self._ranking)[:k]
-        return [
-            Recommendation(hit.movie, score, self._reason(profile, hit.movie))
-            for hit, score in ranked
-        ]
-
-    def _blended(
         self,
         profile: TasteProfile,
-        similarity: np.ndarray,
-        positions: np.ndarray,
-        counts: np.ndarray,
+        vector: Vectors,
         k: int,
+        exclude: Collection[int],
+        exploration: Exploration | None = None,
     ) -> list[Recommendation]:
-        """The ``k`` best candidates (catalog ``positions``) by the popularity blend."""
-        prior = self._prior_by_position[positions]
-        scores = blend_scores(
-            similarity.astype(np.float64), prior, counts[positions], self._ranking
-        )
-        best = np.argsort(-scores, kind="stable")[:k]
-        movies = [self._index.movies[positions[i]] for i in best]
-        return [
-            Recommendation(movie, float(scores[i]), f"exploring: {self._reason(profile, movie)}")
-            for i, movie in zip(best, movies, strict=True)
-        ]
+        with self._timed("index"):
+            hits = self._index.search(vector, max(k, self._ranker.candidates), exclude)
+        counts = await self._store.pick_counts([hit.movie.movie_id for hit in hits])
+        return self._ranker.ranked(profile, hits, counts, k, exploration)
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
@@ -419,15 +320,6 @@ class Recommender:
         finally:
             self._telemetry.timed(stage, time.perf_counter() - started)
 
-    def _reason(self, profile: TasteProfile, movie: Movie) -> str:
-        recent = profile.picked[-EXPLAINED_BY_LAST_PICKS:]
-        if not recent:
-            return "close to your taste"
-        target = self._index.vector(movie.movie_id)
-        similarity = [float(self._index.vector(pick) @ target) for pick in recent]
-        closest = self._index.movie(recent[int(np.argmax(similarity))])
-        return f"close to {closest.label}, which you picked" if closest else "close to your taste"
-
     async def _load(self, user: UserRef) -> TasteProfile:
         return self._current(await self._store.load(user))
 
@@ -435,27 +327,15 @@ class Recommender:
         """The stored profile if it fits this index; else one rebuilt from its picks."""
         if stored is None:
             return TasteProfile(fingerprint=self._index.fingerprint)
-        if stored.fingerprint == self._index.fingerprint and _fits(stored.vector, self._index.dim):
+        if stored.fingerprint == self._index.fingerprint and fits(stored, self._index.dim):
             return stored
-        picked = tuple(i for i in stored.picked if self._index.movie(i) is not None)
-        disliked = tuple(i for i in stored.disliked if self._index.movie(i) is not None)
-        vectors = [self._index.vector(i) for i in picked]
-        vector = replay_picks(vectors, self._taste.ema_weight) if vectors else None
-        return TasteProfile(self._index.fingerprint, vector, picked, disliked, stored.last_pick_at)
+        return rebuilt(stored, self._index, self._taste.ema_weight)
 
     def _movie(self, movie_id: int) -> Movie:
         movie = self._index.movie(movie_id)
         if movie is None:
-            raise InvalidRequestError("That movie is not in the catalog; search again.")
+            raise UnknownMovieError(movie_id)
         return movie
-
-    def _push(self, undo: tuple[UndoStep, ...], step: UndoStep) -> tuple[UndoStep, ...]:
-        return (*undo, step)[-self._taste.undo_depth :]
-
-    def _starter_movies(self) -> tuple[Movie, ...]:
-        if self._starters is None:
-            self._starters = _popular(self._index.movies) if self._prior else _spread(self._index)
-        return self._starters
 
 
 class _Unobserved:
@@ -468,80 +348,5 @@ class _Unobserved:
         pass
 
 
-def exploration_strategies(index: MovieIndex) -> dict[str, ExplorationStrategy]:
-    """The exploration strategies by name; bucket noise uses the catalog's bounds."""
-    vectors = index.all_vectors()
-    return {
-        "angle": rotate_by_angle,
-        "gaussian": gaussian_noise,
-        "bucket": bucket_noise(vectors.min(axis=0), vectors.max(axis=0)),
-    }
-
-
-def profile_exclusions(profile: TasteProfile) -> set[int]:
-    """Movies never to recommend to this user again: picked and disliked."""
-    return {*profile.picked, *profile.disliked}
-
-
-def _reverted(profile: TasteProfile, step: UndoStep) -> TasteProfile:
-    if step.action == "pick":
-        picked = _without_last(profile.picked, step.movie_id)
-        disliked = (*profile.disliked, step.movie_id) if step.was_disliked else profile.disliked
-    else:
-        picked, disliked = profile.picked, _without_last(profile.disliked, step.movie_id)
-    return replace(
-        profile,
-        vector=step.previous_vector,
-        picked=picked,
-        disliked=disliked,
-        last_pick_at=step.previous_last_pick_at,
-        undo=profile.undo[:-1],
-    )
-
-
-def _without_last(ids: tuple[int, ...], movie_id: int) -> tuple[int, ...]:
-    position = len(ids) - 1 - ids[::-1].index(movie_id)
-    return ids[:position] + ids[position + 1 :]
-
-
-def _check_slot(slot: Subscription) -> None:
-    if not 0 <= slot.weekday <= 6 or not 0 <= slot.hour <= 23:
-        raise InvalidRequestError("Choose a day (mon-sun) and an hour (0-23), like: fri 18")
-    try:
-        ZoneInfo(slot.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidRequestError(
-            f"Unknown time zone '{slot.timezone}'; use a name like Europe/Berlin or UTC."
-        ) from None
-
-
-def _fits(vector: Vectors | None, dim: int) -> bool:
-    return vector is None or (vector.shape == (dim,) and bool(np.all(np.isfinite(vector))))
-
-
 def _clamp(k: int) -> int:
     return min(max(k, 1), MAX_RESULTS)
-
-
-def _popular(movies: Sequence[Movie]) -> tuple[Movie, ...]:
-    ranked = sorted(movies, key=lambda movie: movie.popularity or 0.0, reverse=True)
-    return tuple(ranked[: 4 * MAX_RESULTS])
-
-
-def _spread(index: MovieIndex) -> tuple[Movie, ...]:
-    """One movie per k-means cluster of the catalog vectors, largest clusters first."""
-    vectors = index.all_vectors()
-    clusters = min(2 * MAX_RESULTS, len(vectors))
-    kmeans = faiss.Kmeans(
-        vectors.shape[1], clusters, niter=20, seed=7, spherical=True, min_points_per_centroid=1
-    )
-    kmeans.train(vectors)
-    _, assignment = kmeans.index.search(vectors, 1)
-    largest_first = np.argsort(-np.bincount(assignment[:, 0], minlength=clusters), kind="stable")
-    centroids = np.asarray(kmeans.centroids, np.float32)
-    nearest = index.search_many(centroids[largest_first], k=1)
-    seen: dict[int, Movie] = {}
-    for hits in nearest:
-        if hits:
-            seen.setdefault(hits[0].movie.movie_id, hits[0].movie)
-    return tuple(seen.values())

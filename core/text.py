@@ -40,7 +40,7 @@ def clean_query(text: str) -> str:
     kept = "".join(" " if _is_noise(char) else char for char in normalized)
     query = " ".join(kept.split())[:MAX_QUERY_CHARS].strip()
     if not query:
-        raise InvalidQueryError("Type a few words to search for, for example: space adventure")
+        raise InvalidQueryError()
     return query
 
 

@@ -49,3 +49,18 @@ def test_each_door_imports_only_its_own_chat_library() -> None:
         for path in (ROOT / "adapters" / door).rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_no_store_imports_the_recommender() -> None:
+    offenders = set()
+    for path in (ROOT / "core" / "stores").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            if any(name.split(".")[:2] == ["core", "recommender"] for name in names):
+                offenders.add(str(path.relative_to(ROOT)))
+    assert offenders == set()

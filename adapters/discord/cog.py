@@ -19,14 +19,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from adapters import texts
-from adapters.buttons import Button, ButtonAction, ButtonCodec
+from adapters.buttons import Button, ButtonAction
 from adapters.discord import render
 from adapters.discord.components import PREFIX, PRESS_HANDLER_COG
-from adapters.observe import CommandObserver, ignore, observed
-from adapters.rate_limit import SearchRateLimit
+from adapters.observe import CommandObserver, observed
+from adapters.services import ChatServices
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
-from core.recommender import Recommender
 
 Interaction = discord.Interaction[Any]
 LIST_SIZE = 5
@@ -34,39 +33,38 @@ MAX_QUERY_CHARS = 500
 WEEKDAY_CHOICES = [app_commands.Choice(name=day, value=n) for n, day in enumerate(texts.WEEKDAYS)]
 
 
+def _described(command: str) -> str:
+    """The description of an app command: what it does, as a sentence."""
+    description = texts.described(command)
+    return description[0].upper() + description[1:]
+
+
 class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
-    """The slash commands and the buttons of moviebot, over one Recommender."""
+    """The slash commands and the buttons of moviebot, over the core services."""
 
-    def __init__(
-        self,
-        recommender: Recommender,
-        codec: ButtonCodec,
-        searches: SearchRateLimit,
-        observer: CommandObserver = ignore,
-    ) -> None:
-        self._recommender = recommender
-        self._codec = codec
-        self._searches = searches
-        self._observer = observer
+    def __init__(self, services: ChatServices) -> None:
+        self._services = services
+        self._recommender = services.recommender
+        self._codec = services.codec
 
-    @app_commands.command(description="Find movies by title, plot or mood")
+    @app_commands.command(description=_described("search"))
     @app_commands.describe(text="What you feel like watching, e.g. space adventure")
     async def search(
         self, interaction: Interaction, text: app_commands.Range[str, 1, MAX_QUERY_CHARS]
     ) -> None:
         """/search text: the closest movies with buttons."""
         user = _user(interaction)
-        if not self._searches.allow(user):
+        if not self._services.searches.allow(user):
             await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
             return
         await self._answer(interaction, self._search(user, text))
 
-    @app_commands.command(description="Movies for your taste")
+    @app_commands.command(description=_described("recommend"))
     async def recommend(self, interaction: Interaction) -> None:
         """/recommend: the movies nearest the user's taste."""
         await self._answer(interaction, self._recommend(_user(interaction)))
 
-    @app_commands.command(description="A step outside your taste")
+    @app_commands.command(description=_described("explore"))
     @app_commands.describe(strength="How far from your taste: 0 (close) to 1 (far)")
     async def explore(
         self, interaction: Interaction, strength: app_commands.Range[float, 0.0, 1.0] | None = None
@@ -74,25 +72,25 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         """/explore [strength]: recommendations from a step outside the taste."""
         await self._answer(interaction, self._explore(_user(interaction), strength))
 
-    @app_commands.command(description="What I know about your taste")
+    @app_commands.command(description=_described("profile"))
     async def profile(self, interaction: Interaction) -> None:
         """/profile: picks so far, top genres, last picks (only the user sees it)."""
         await self._answer(interaction, self._profile(_user(interaction)), ephemeral=True)
 
-    @app_commands.command(description="Take back your last pick or less-like-this")
+    @app_commands.command(description=_described("undo"))
     async def undo(self, interaction: Interaction) -> None:
         """/undo: revert the last pick or less-like-this."""
         work = self._undo(_user(interaction), f"discord:{interaction.id}")
         await self._answer(interaction, work, ephemeral=True)
 
-    @app_commands.command(description="Delete everything I know about you")
+    @app_commands.command(description=_described("forget"))
     async def forget(self, interaction: Interaction) -> None:
         """/forget: ask for confirmation with a button (only the user sees it)."""
-        with observed(self._observer, "discord", "forget"):
+        with observed(self._services.observer, "discord", "forget"):
             reply = render.forget_confirmation(_user(interaction), self._codec)
             await interaction.response.send_message(**reply.message(), ephemeral=True)
 
-    @app_commands.command(description="Weekly exploratory picks by direct message")
+    @app_commands.command(description=_described("subscribe"))
     @app_commands.describe(
         day="Day of the week (default Friday)",
         hour="Hour of the day, 0-23 (default 18)",
@@ -118,15 +116,15 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         matches = [zone for zone in _timezones() if typed in zone.lower()][:25]
         return [app_commands.Choice(name=zone, value=zone) for zone in matches]
 
-    @app_commands.command(description="Stop the weekly picks")
+    @app_commands.command(description=_described("unsubscribe"))
     async def unsubscribe(self, interaction: Interaction) -> None:
         """/unsubscribe: no more weekly picks."""
         await self._answer(interaction, self._unsubscribe(_user(interaction)), ephemeral=True)
 
-    @app_commands.command(description="Every command")
+    @app_commands.command(description=_described("help"))
     async def help(self, interaction: Interaction) -> None:
         """/help: every command (only the user sees it)."""
-        with observed(self._observer, "discord", "help"):
+        with observed(self._services.observer, "discord", "help"):
             await interaction.response.send_message(**render.help_reply().message(), ephemeral=True)
 
     async def _answer(
@@ -144,7 +142,9 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             raise
         command = interaction.command.name if interaction.command else "command"
         public = not ephemeral
-        async with _told_errors(interaction, self._observer, command, public_loading=public):
+        async with _told_errors(
+            interaction, self._services.observer, command, public_loading=public
+        ):
             reply = await work
             await interaction.followup.send(**reply.message(), ephemeral=ephemeral)
 
@@ -154,10 +154,10 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         try:
             button = self._codec.read(user, payload)
         except InvalidRequestError as error:
-            await interaction.response.send_message(str(error), ephemeral=True)
+            await interaction.response.send_message(texts.refusal(error), ephemeral=True)
             return
         await interaction.response.defer()
-        async with _told_errors(interaction, self._observer, "button"):
+        async with _told_errors(interaction, self._services.observer, "button"):
             if button.action is ButtonAction.FORGET:
                 await self._recommender.forget(user)
                 await interaction.edit_original_response(content=texts.FORGOTTEN, view=None)
@@ -170,39 +170,38 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         picked = button.action is ButtonAction.PICK
         act = self._recommender.pick if picked else self._recommender.dislike
         result = await act(user, button.movie_id, idempotency_key=f"discord:{interaction.id}")
-        await interaction.followup.send(result.message, ephemeral=True)
+        await interaction.followup.send(render.escape(texts.pick_result(result)), ephemeral=True)
         view = render.marked_view(interaction.message, custom_id, "✓" if picked else "✗")
         if result.applied and view is not None:
             await interaction.edit_original_response(view=view)
 
     async def _search(self, user: UserRef, text: str) -> render.Reply:
         hits = await self._recommender.search(text, LIST_SIZE)
-        return render.search_reply(hits, "Search results", user, self._codec)
+        return render.movie_list(texts.SEARCH_RESULTS, hits, user, self._codec)
 
     async def _recommend(self, user: UserRef) -> render.Reply:
         found = await self._recommender.recommend(user, LIST_SIZE)
-        return render.recommendations_reply(found, "For you", user, self._codec)
+        return render.movie_list(texts.FOR_YOU, found, user, self._codec)
 
     async def _explore(self, user: UserRef, strength: float | None) -> render.Reply:
         found = await self._recommender.explore(user, LIST_SIZE, strength=strength)
-        title = "Exploring: a step outside your taste"
-        return render.recommendations_reply(found, title, user, self._codec)
+        return render.movie_list(texts.EXPLORING, found, user, self._codec)
 
     async def _profile(self, user: UserRef) -> render.Reply:
         return render.profile_reply(await self._recommender.profile(user))
 
     async def _undo(self, user: UserRef, idempotency_key: str) -> render.Reply:
         result = await self._recommender.undo(user, idempotency_key)
-        return render.text(render.escape(result.message))
+        return render.text(render.escape(texts.pick_result(result)))
 
     async def _subscribe(
         self, user: UserRef, weekday: int | None, hour: int | None, timezone: str | None
     ) -> render.Reply:
-        slot = await self._recommender.subscribe(user, weekday, hour, timezone)
+        slot = await self._services.subscriptions.subscribe(user, weekday, hour, timezone)
         return render.text(render.escape(texts.subscribed(slot)))
 
     async def _unsubscribe(self, user: UserRef) -> render.Reply:
-        return render.text(texts.unsubscribed(await self._recommender.unsubscribe(user)))
+        return render.text(texts.unsubscribed(await self._services.subscriptions.unsubscribe(user)))
 
 
 @asynccontextmanager
@@ -224,8 +223,10 @@ async def _told_errors(
     except (InvalidRequestError, StoreUnavailableError, EmbedderError) as error:
         if public_loading:
             await interaction.delete_original_response()
-        text = render.escape(str(error)) if isinstance(error, InvalidRequestError) else None
-        await interaction.followup.send(text or texts.UNAVAILABLE, ephemeral=True)
+        if isinstance(error, InvalidRequestError):
+            await interaction.followup.send(render.escape(texts.refusal(error)), ephemeral=True)
+        else:
+            await interaction.followup.send(texts.UNAVAILABLE, ephemeral=True)
 
 
 def _user(interaction: Interaction) -> UserRef:

@@ -32,7 +32,7 @@ class DiscordNotifier:
 
     async def send_picks(self, user: UserRef, picks: Sequence[Recommendation]) -> Delivery:
         """DM ``picks`` with buttons: ``SENT``, ``GONE`` or ``FAILED``."""
-        reply = render.recommendations_reply(picks, texts.WEEKLY_TITLE, user, self._codec)
+        reply = render.movie_list(texts.WEEKLY_TITLE, picks, user, self._codec)
         try:
             channel = await self._client.create_dm(discord.Object(int(user.user_id)))
             await channel.send(**reply.message())

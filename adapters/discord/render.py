@@ -15,23 +15,15 @@ import discord
 from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord.components import CUSTOM_ID, PayloadButton
+from adapters.texts import shorten
 from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
 
 COLOUR = discord.Colour.from_rgb(229, 160, 13)
 OVERVIEW_CHARS = 200
 REASON_CHARS = 200
 LABEL_CHARS = 40
-COMMANDS = (
-    ("search", "find movies by title, plot or mood"),
-    ("recommend", "movies for your taste"),
-    ("explore", "a step outside your taste (strength 0-1)"),
-    ("profile", "what I know about your taste"),
-    ("undo", "take back your last pick or less-like-this"),
-    ("forget", "delete everything I know about you"),
-    ("subscribe", "weekly exploratory picks by DM"),
-    ("unsubscribe", "stop the weekly picks"),
-    ("help", "every command"),
-)
+# Discord has no /start: people meet the bot through its slash commands.
+COMMANDS = tuple(command for command in texts.COMMANDS if command.name != "start")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,45 +53,34 @@ def text(content: str) -> Reply:
 
 def help_reply() -> Reply:
     """Every command with its description."""
-    lines = [f"`/{name}` — {description}" for name, description in COMMANDS]
-    embed = discord.Embed(title="Commands", description="\n".join(lines), colour=COLOUR)
+    lines = [f"`/{command.name}` — {command.description}" for command in COMMANDS]
+    embed = discord.Embed(title=texts.COMMANDS_TITLE, description="\n".join(lines), colour=COLOUR)
     return Reply(embeds=[embed])
 
 
-def search_reply(hits: Sequence[SearchHit], title: str, user: UserRef, codec: ButtonCodec) -> Reply:
-    """Search results: an embed per movie, a pick and a less-like-this button each."""
-    return movie_list(title, [(hit.movie, "") for hit in hits], user, codec)
-
-
-def recommendations_reply(
-    recommendations: Sequence[Recommendation], title: str, user: UserRef, codec: ButtonCodec
-) -> Reply:
-    """Recommendations, each with its reason and buttons."""
-    return movie_list(title, [(r.movie, r.reason) for r in recommendations], user, codec)
-
-
 def movie_list(
-    title: str, movies: Sequence[tuple[Movie, str]], user: UserRef, codec: ButtonCodec
+    title: str, found: Sequence[SearchHit | Recommendation], user: UserRef, codec: ButtonCodec
 ) -> Reply:
-    """A titled list of movies (with reasons) and a row of buttons per movie; at most five."""
-    if not movies:
+    """A titled list of movies, an embed each with why it is there, and a row of a pick
+    and a less-like-this button per movie; at most five."""
+    if not found:
         return Reply(f"**{escape(title)}**\n{texts.EMPTY_LIST}")
     view = discord.ui.View(timeout=None)
     embeds = []
-    for number, (movie, reason) in enumerate(movies[:5], start=1):
-        embeds.append(movie_embed(number, movie, reason))
+    for number, (movie, note) in enumerate(texts.listed(found[:5]), start=1):
+        embeds.append(movie_embed(number, movie, note))
         for button in _movie_buttons(number, movie, user, codec):
             view.add_item(button)
     return Reply(f"**{escape(title)}**", embeds, view)
 
 
-def movie_embed(number: int, movie: Movie, reason: str) -> discord.Embed:
-    """Title and year, genres, a one-line overview and the reason it was chosen."""
-    lines = [escape(_one_line(movie.overview, OVERVIEW_CHARS))] if movie.overview else []
-    if reason:
-        lines.append(f"*{escape(_one_line(reason, REASON_CHARS))}*")
+def movie_embed(number: int, movie: Movie, note: str) -> discord.Embed:
+    """Title and year, genres, a one-line overview and why it was chosen."""
+    lines = [escape(shorten(movie.overview, OVERVIEW_CHARS))] if movie.overview else []
+    if note:
+        lines.append(f"*{escape(shorten(note, REASON_CHARS))}*")
     embed = discord.Embed(
-        title=_one_line(f"{number}. {movie.label}", 256),
+        title=shorten(f"{number}. {movie.label}", 256),
         description="\n".join(lines) or None,
         colour=COLOUR,
     )
@@ -112,14 +93,12 @@ def profile_reply(summary: ProfileSummary) -> Reply:
     """``/profile``: picks so far, top genres, last picks."""
     if summary.pick_count == 0:
         return Reply(texts.NO_PICKS_YET)
-    embed = discord.Embed(
-        title=f"{summary.pick_count} picks, {summary.dislike_count} less-like-this",
-        colour=COLOUR,
-    )
+    title = f"{texts.picks(summary.pick_count)}, {texts.less_like_this(summary.dislike_count)}"
+    embed = discord.Embed(title=title, colour=COLOUR)
     if summary.top_genres:
-        embed.add_field(name="Top genres", value=escape(", ".join(summary.top_genres)))
+        embed.add_field(name=texts.TOP_GENRES, value=escape(", ".join(summary.top_genres)))
     last = ", ".join(movie.label for movie in summary.last_picks)
-    embed.add_field(name="Last picks", value=escape(_one_line(last, 1000)), inline=False)
+    embed.add_field(name=texts.LAST_PICKS, value=escape(shorten(last, 1000)), inline=False)
     return Reply(embeds=[embed])
 
 
@@ -127,7 +106,7 @@ def forget_confirmation(user: UserRef, codec: ButtonCodec) -> Reply:
     """The question ``/forget`` asks before deleting anything."""
     view = discord.ui.View(timeout=None)
     payload = codec.write(user, Button(ButtonAction.FORGET))
-    view.add_item(PayloadButton(payload, "Yes, forget me", discord.ButtonStyle.danger))
+    view.add_item(PayloadButton(payload, texts.FORGET_BUTTON, discord.ButtonStyle.danger))
     return Reply(texts.FORGET_QUESTION, view=view)
 
 
@@ -158,20 +137,10 @@ def escape(value: str) -> str:
 def _movie_buttons(
     number: int, movie: Movie, user: UserRef, codec: ButtonCodec
 ) -> list[PayloadButton]:
-    pick = codec.write(user, Button(ButtonAction.PICK, movie.movie_id))
-    dislike = codec.write(user, Button(ButtonAction.DISLIKE, movie.movie_id))
-    label = _one_line(f"{number}. {movie.title}", LABEL_CHARS)
+    pick, dislike = codec.movie_payloads(user, movie.movie_id)
+    label = texts.pick_button(number, movie.title, LABEL_CHARS)
     row = number - 1
     return [
-        PayloadButton(pick, f"👍 {label}", discord.ButtonStyle.success, row=row),
-        PayloadButton(dislike, "👎 less like this", discord.ButtonStyle.secondary, row=row),
+        PayloadButton(pick, label, discord.ButtonStyle.success, row=row),
+        PayloadButton(dislike, texts.LESS_LIKE_THIS_BUTTON, discord.ButtonStyle.secondary, row=row),
     ]
-
-
-def _one_line(value: str, limit: int) -> str:
-    """``value`` on one line, cut at a word boundary to at most ``limit`` characters."""
-    flat = " ".join(value.split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat[: limit - 1].rsplit(" ", 1)[0]
-    return f"{cut}…"

@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.telegram import render
+from adapters import texts
 from adapters.telegram.flow import OneUpdatePerUser, ResendingRateLimiter
 from adapters.telegram.handlers import TelegramHandlers
 
@@ -90,7 +90,7 @@ async def serving(
     by webhook when one is given (updates without its secret header are refused), else
     by long polling."""
     async with application:
-        commands = [BotCommand(name, description) for name, description in render.COMMANDS]
+        commands = [BotCommand(command.name, command.description) for command in texts.COMMANDS]
         await application.bot.set_my_commands(commands)
         await application.start()
         updater = application.updater

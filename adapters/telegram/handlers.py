@@ -11,13 +11,13 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from adapters import texts
-from adapters.buttons import ButtonAction, ButtonCodec
-from adapters.observe import CommandObserver, ignore, observed
-from adapters.rate_limit import SearchRateLimit
+from adapters.buttons import ButtonAction
+from adapters.observe import observed
+from adapters.services import ChatServices
 from adapters.telegram import render
+from adapters.texts import UsageError
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
-from core.recommender import Recommender
 
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Any, Update, Context], Coroutine[Any, Any, None]]
@@ -30,10 +30,10 @@ def friendly(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def answered(self: TelegramHandlers, update: Update, context: Context) -> None:
         try:
-            with observed(self._observer, "telegram", handler.__name__):
+            with observed(self._services.observer, "telegram", handler.__name__):
                 await handler(self, update, context)
         except InvalidRequestError as error:
-            await _tell(update, render.escape(str(error)))
+            await _tell(update, render.escape(texts.refusal(error)))
         except (StoreUnavailableError, EmbedderError):
             await _tell(update, texts.UNAVAILABLE)
 
@@ -43,24 +43,17 @@ def friendly(handler: Handler) -> Handler:
 class TelegramHandlers:
     """One method per command or button; each is parse -> one core call -> render."""
 
-    def __init__(
-        self,
-        recommender: Recommender,
-        codec: ButtonCodec,
-        searches: SearchRateLimit,
-        observer: CommandObserver = ignore,
-    ) -> None:
-        self._recommender = recommender
-        self._codec = codec
-        self._searches = searches
-        self._observer = observer
+    def __init__(self, services: ChatServices) -> None:
+        self._services = services
+        self._recommender = services.recommender
+        self._codec = services.codec
 
     @friendly
     async def start(self, update: Update, context: Context) -> None:
         """/start: a welcome and a starter set with pick buttons."""
         user = _user(update)
         starters = await self._recommender.recommend(user, LIST_SIZE)
-        reply = render.recommendations_reply(starters, "To start with", user, self._codec)
+        reply = render.movie_list(texts.TO_START_WITH, starters, user, self._codec)
         await _reply(update, render.Reply(f"{render.WELCOME}\n\n{reply.text}", reply.keyboard))
 
     @friendly
@@ -84,7 +77,7 @@ class TelegramHandlers:
         """/recommend: the movies nearest the user's taste."""
         user = _user(update)
         found = await self._recommender.recommend(user, LIST_SIZE)
-        await _reply(update, render.recommendations_reply(found, "For you", user, self._codec))
+        await _reply(update, render.movie_list(texts.FOR_YOU, found, user, self._codec))
 
     @friendly
     async def explore(self, update: Update, context: Context) -> None:
@@ -92,8 +85,7 @@ class TelegramHandlers:
         user = _user(update)
         strength = _strength(context.args or [])
         found = await self._recommender.explore(user, LIST_SIZE, strength=strength)
-        title = "Exploring: a step outside your taste"
-        await _reply(update, render.recommendations_reply(found, title, user, self._codec))
+        await _reply(update, render.movie_list(texts.EXPLORING, found, user, self._codec))
 
     @friendly
     async def profile(self, update: Update, context: Context) -> None:
@@ -105,7 +97,7 @@ class TelegramHandlers:
     async def undo(self, update: Update, context: Context) -> None:
         """/undo: take back the last pick or less-like-this."""
         result = await self._recommender.undo(_user(update))
-        await _reply(update, render.Reply(render.escape(result.message)))
+        await _reply(update, render.Reply(render.escape(texts.pick_result(result))))
 
     @friendly
     async def forget(self, update: Update, context: Context) -> None:
@@ -116,13 +108,13 @@ class TelegramHandlers:
     async def subscribe(self, update: Update, context: Context) -> None:
         """/subscribe [day] [hour] [time zone]: the weekly exploratory picks."""
         weekday, hour, timezone = _slot(context.args or [])
-        slot = await self._recommender.subscribe(_user(update), weekday, hour, timezone)
+        slot = await self._services.subscriptions.subscribe(_user(update), weekday, hour, timezone)
         await _reply(update, render.Reply(render.escape(texts.subscribed(slot))))
 
     @friendly
     async def unsubscribe(self, update: Update, context: Context) -> None:
         """/unsubscribe: no more weekly picks."""
-        was_subscribed = await self._recommender.unsubscribe(_user(update))
+        was_subscribed = await self._services.subscriptions.unsubscribe(_user(update))
         await _reply(update, render.Reply(texts.unsubscribed(was_subscribed)))
 
     @friendly
@@ -141,7 +133,7 @@ class TelegramHandlers:
         picked = button.action is ButtonAction.PICK
         act = self._recommender.pick if picked else self._recommender.dislike
         result = await act(user, button.movie_id, idempotency_key=f"telegram:{query.id}")
-        await query.answer(result.message)
+        await query.answer(texts.pick_result(result))
         message = query.message
         if result.applied and isinstance(message, Message):
             mark = "✓" if picked else "✗"
@@ -151,16 +143,16 @@ class TelegramHandlers:
 
     async def _search(self, update: Update, text: str) -> None:
         user = _user(update)
-        if not self._searches.allow(user):
+        if not self._services.searches.allow(user):
             await _reply(update, render.Reply(texts.SLOW_DOWN))
             return
         hits = await self._recommender.search(text, LIST_SIZE)
-        await _reply(update, render.search_reply(hits, "Search results", user, self._codec))
+        await _reply(update, render.movie_list(texts.SEARCH_RESULTS, hits, user, self._codec))
 
 
 def _user(update: Update) -> UserRef:
     if update.effective_user is None:
-        raise InvalidRequestError("I can only answer people.")
+        raise UsageError("I can only answer people.")
     return UserRef("telegram", str(update.effective_user.id))
 
 
@@ -168,6 +160,7 @@ DAYS = {name[:3].lower(): number for number, name in enumerate(texts.WEEKDAYS)}
 SUBSCRIBE_USAGE = (
     "Usage: /subscribe [day] [hour] [time zone], for example /subscribe fri 18 Europe/Berlin"
 )
+STRENGTH_USAGE = "Strength is a number from 0 to 1, like /explore 0.5"
 
 
 def _slot(args: list[str]) -> tuple[int | None, int | None, str | None]:
@@ -181,7 +174,7 @@ def _slot(args: list[str]) -> tuple[int | None, int | None, str | None]:
         elif "/" in arg or arg.upper() == "UTC":
             timezone = "UTC" if arg.upper() == "UTC" else arg
         else:
-            raise InvalidRequestError(SUBSCRIBE_USAGE)
+            raise UsageError(SUBSCRIBE_USAGE)
     return weekday, hour, timezone
 
 
@@ -191,9 +184,9 @@ def _strength(args: list[str]) -> float | None:
     try:
         strength = float(args[0])
     except ValueError:
-        raise InvalidRequestError("Strength is a number from 0 to 1, like /explore 0.5") from None
+        raise UsageError(STRENGTH_USAGE) from None
     if not math.isfinite(strength):
-        raise InvalidRequestError("Strength is a number from 0 to 1, like /explore 0.5")
+        raise UsageError(STRENGTH_USAGE)
     return strength
 
 

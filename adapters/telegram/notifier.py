@@ -31,7 +31,7 @@ class TelegramNotifier:
 
     async def send_picks(self, user: UserRef, picks: Sequence[Recommendation]) -> Delivery:
         """Send ``picks`` with buttons: ``SENT``, ``GONE`` or ``FAILED``."""
-        reply = render.recommendations_reply(picks, texts.WEEKLY_TITLE, user, self._codec)
+        reply = render.movie_list(texts.WEEKLY_TITLE, picks, user, self._codec)
         try:
             await self._bot.send_message(
                 int(user.user_id), reply.text, parse_mode="HTML", reply_markup=reply.keyboard

@@ -10,31 +10,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
-from core.models import (
-    Movie,
-    ProfileSummary,
-    Recommendation,
-    SearchHit,
-    UserRef,
-)
+from adapters.texts import shorten
+from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
 
 # Five movies of at most ~600 characters each stay under Telegram's 4,096.
 TITLE_CHARS = 200
 OVERVIEW_CHARS = 140
 LABEL_CHARS = 28
 
-COMMANDS = (
-    ("start", "what this bot does, and movies to start with"),
-    ("search", "find movies: /search space adventure"),
-    ("recommend", "movies for your taste"),
-    ("explore", "a step outside your taste: /explore [0-1]"),
-    ("profile", "what I know about your taste"),
-    ("undo", "take back your last pick"),
-    ("forget", "delete everything I know about you"),
-    ("subscribe", "weekly picks: /subscribe [day] [hour] [time zone]"),
-    ("unsubscribe", "stop the weekly picks"),
-    ("help", "this list"),
-)
 WELCOME = (
     "<b>Hi! I recommend movies.</b>\n"
     "Search for movies you like and press 👍 on them: your taste becomes a vector, "
@@ -51,31 +34,42 @@ class Reply:
 
 
 def help_text() -> str:
-    """Every command with its one-line description."""
-    lines = [f"/{name} — {html.escape(description)}" for name, description in COMMANDS]
-    return "\n".join(["<b>Commands</b>", *lines, "Or just send me what you feel like watching."])
+    """Every command with its one-line description and, where it takes arguments, an
+    example (Telegram commands take them as typed text)."""
+    lines = [
+        f"/{command.name} — {escape(command.description)}"
+        + (f": /{command.name} {escape(command.example)}" if command.example else "")
+        for command in texts.COMMANDS
+    ]
+    title = f"<b>{texts.COMMANDS_TITLE}</b>"
+    return "\n".join([title, *lines, "Or just send me what you feel like watching."])
 
 
-def search_reply(hits: Sequence[SearchHit], title: str, user: UserRef, codec: ButtonCodec) -> Reply:
-    """Search results with a pick and a less-like-this button per movie."""
-    return _movie_list(title, [(hit.movie, "") for hit in hits], user, codec)
-
-
-def recommendations_reply(
-    recommendations: Sequence[Recommendation], title: str, user: UserRef, codec: ButtonCodec
+def movie_list(
+    title: str, found: Sequence[SearchHit | Recommendation], user: UserRef, codec: ButtonCodec
 ) -> Reply:
-    """Recommendations, each with its reason and buttons."""
-    return _movie_list(title, [(r.movie, r.reason) for r in recommendations], user, codec)
+    """A titled list of movies, each with why it is there, a pick and a less-like-this
+    button."""
+    if not found:
+        return Reply(f"<b>{escape(title)}</b>\n{texts.EMPTY_LIST}")
+    blocks = [f"<b>{escape(title)}</b>"]
+    rows = []
+    for number, (movie, note) in enumerate(texts.listed(found), start=1):
+        blocks.append(_movie_block(number, movie, note))
+        rows.append(_movie_buttons(number, movie, user, codec))
+    return Reply("\n\n".join(blocks), InlineKeyboardMarkup(rows))
 
 
 def profile_text(summary: ProfileSummary) -> str:
     """``/profile``: picks so far, top genres, last picks."""
     if summary.pick_count == 0:
         return texts.NO_PICKS_YET
-    lines = [f"<b>{summary.pick_count} picks</b>, {summary.dislike_count} less-like-this"]
+    picks = texts.picks(summary.pick_count)
+    lines = [f"<b>{picks}</b>, {texts.less_like_this(summary.dislike_count)}"]
     if summary.top_genres:
-        lines.append("Top genres: " + html.escape(", ".join(summary.top_genres)))
-    lines.append("Last picks: " + html.escape(", ".join(m.label for m in summary.last_picks)))
+        lines.append(f"{texts.TOP_GENRES}: " + escape(", ".join(summary.top_genres)))
+    last = ", ".join(movie.label for movie in summary.last_picks)
+    lines.append(f"{texts.LAST_PICKS}: {escape(last)}")
     return "\n".join(lines)
 
 
@@ -103,12 +97,9 @@ def marked_keyboard(
 def forget_confirmation(user: UserRef, codec: ButtonCodec) -> Reply:
     """The question ``/forget`` asks before deleting anything."""
     button = InlineKeyboardButton(
-        "Yes, forget me", callback_data=codec.write(user, Button(ButtonAction.FORGET))
+        texts.FORGET_BUTTON, callback_data=codec.write(user, Button(ButtonAction.FORGET))
     )
-    return Reply(
-        texts.FORGET_QUESTION,
-        InlineKeyboardMarkup([[button]]),
-    )
+    return Reply(texts.FORGET_QUESTION, InlineKeyboardMarkup([[button]]))
 
 
 def escape(text: str) -> str:
@@ -116,44 +107,23 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _movie_list(
-    title: str, movies: Sequence[tuple[Movie, str]], user: UserRef, codec: ButtonCodec
-) -> Reply:
-    if not movies:
-        return Reply(f"<b>{escape(title)}</b>\n{texts.EMPTY_LIST}")
-    blocks = [f"<b>{escape(title)}</b>"]
-    rows = []
-    for number, (movie, reason) in enumerate(movies, start=1):
-        blocks.append(_movie_block(number, movie, reason))
-        rows.append(_movie_buttons(number, movie, user, codec))
-    return Reply("\n\n".join(blocks), InlineKeyboardMarkup(rows))
-
-
-def _movie_block(number: int, movie: Movie, reason: str) -> str:
-    lines = [f"<b>{number}. {escape(_shortened(movie.label, TITLE_CHARS))}</b>"]
+def _movie_block(number: int, movie: Movie, note: str) -> str:
+    lines = [f"<b>{number}. {escape(shorten(movie.label, TITLE_CHARS))}</b>"]
     if movie.genres:
         lines[0] += f" · {escape(', '.join(movie.genres[:3]))}"
     if movie.overview:
-        lines.append(escape(_shortened(movie.overview, OVERVIEW_CHARS)))
-    if reason:
-        lines.append(f"<i>{escape(_shortened(reason, TITLE_CHARS))}</i>")
+        lines.append(escape(shorten(movie.overview, OVERVIEW_CHARS)))
+    if note:
+        lines.append(f"<i>{escape(shorten(note, TITLE_CHARS))}</i>")
     return "\n".join(lines)
 
 
 def _movie_buttons(
     number: int, movie: Movie, user: UserRef, codec: ButtonCodec
 ) -> list[InlineKeyboardButton]:
-    pick = codec.write(user, Button(ButtonAction.PICK, movie.movie_id))
-    dislike = codec.write(user, Button(ButtonAction.DISLIKE, movie.movie_id))
-    label = _shortened(movie.title, LABEL_CHARS)
+    pick, dislike = codec.movie_payloads(user, movie.movie_id)
+    label = texts.pick_button(number, movie.title, LABEL_CHARS)
     return [
-        InlineKeyboardButton(f"👍 {number}. {label}", callback_data=pick),
-        InlineKeyboardButton("👎 less like this", callback_data=dislike),
+        InlineKeyboardButton(label, callback_data=pick),
+        InlineKeyboardButton(texts.LESS_LIKE_THIS_BUTTON, callback_data=dislike),
     ]
-
-
-def _shortened(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return f"{cut}…"

@@ -16,13 +16,11 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Protocol
 
-import numpy as np
-
 from core.index import MovieIndex
 from core.models import TasteProfile, UndoStep, UserRef
 from core.ports import ProfileStore
-from core.recommender import TasteSettings
-from core.taste import replay_picks
+from core.profiles import fits, in_catalog, rebuilt
+from core.taste import TasteSettings
 
 
 class ReindexableStore(ProfileStore, Protocol):
@@ -120,25 +118,20 @@ def migrated(
     """
     if profile is None or profile.fingerprint == index.fingerprint:
         return None
-    picked = _in_catalog(profile.picked, index)
-    disliked = _in_catalog(profile.disliked, index)
-    if same_embedder and _fits(profile, index.dim):
-        undo = _in_catalog_undo(profile.undo, index)
-        return replace(
-            profile, fingerprint=index.fingerprint, picked=picked, disliked=disliked, undo=undo
-        )
-    vectors = [index.vector(movie_id) for movie_id in picked]
-    vector = replay_picks(vectors, ema_weight) if vectors else None
-    return TasteProfile(index.fingerprint, vector, picked, disliked, profile.last_pick_at)
+    if not same_embedder or not fits(profile, index.dim):
+        return rebuilt(profile, index, ema_weight)
+    return replace(
+        profile,
+        fingerprint=index.fingerprint,
+        picked=in_catalog(profile.picked, index),
+        disliked=in_catalog(profile.disliked, index),
+        undo=_in_catalog_undo(profile.undo, index),
+    )
 
 
 def _kind(new: TasteProfile, old: TasteProfile | None, same_embedder: bool) -> Migration:
     kept = same_embedder and old is not None and new.vector is old.vector
     return Migration.KEPT_VECTOR if kept else Migration.REBUILT_VECTOR
-
-
-def _in_catalog(movie_ids: Sequence[int], index: MovieIndex) -> tuple[int, ...]:
-    return tuple(movie_id for movie_id in movie_ids if index.movie(movie_id) is not None)
 
 
 def _in_catalog_undo(undo: Sequence[UndoStep], index: MovieIndex) -> tuple[UndoStep, ...]:
@@ -147,11 +140,3 @@ def _in_catalog_undo(undo: Sequence[UndoStep], index: MovieIndex) -> tuple[UndoS
     for step in undo:
         kept = [*kept, step] if index.movie(step.movie_id) is not None else []
     return tuple(kept)
-
-
-def _fits(profile: TasteProfile, dim: int) -> bool:
-    vectors = [profile.vector, *(step.previous_vector for step in profile.undo)]
-    return all(
-        vector is None or (vector.shape == (dim,) and bool(np.isfinite(vector).all()))
-        for vector in vectors
-    )

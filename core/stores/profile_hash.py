@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from core.models import TasteProfile, UndoStep, UserRef, Vectors
+from core.models import TasteProfile, UndoAction, UndoStep, UserRef, Vectors
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ def _undo_step(row: list[Any], fields: Mapping[bytes, bytes], vectors: SlottedVe
     action, movie_id, slot, last_pick_at, was_disliked = row
     previous = _slot_vector(fields, slot, vectors)
     at = None if last_pick_at is None else float(last_pick_at)
-    return UndoStep(str(action), int(movie_id), previous, at, bool(was_disliked))
+    return UndoStep(UndoAction(action), int(movie_id), previous, at, bool(was_disliked))
 
 
 def _slot_vector(

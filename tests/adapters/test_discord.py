@@ -23,6 +23,7 @@ from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
 from adapters.discord.notifier import DiscordNotifier
 from adapters.rate_limit import SearchRateLimit
+from adapters.services import ChatServices
 from core.embedders import LocalEmbedder
 from core.errors import MovieBotError
 from core.index import MovieIndex
@@ -32,6 +33,7 @@ from core.push import WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
+from core.subscriptions import Subscriptions
 from tests.core.stores.conftest import local_redis_store
 from tests.core.stores.redis_server import free_port
 from tests.fakes.discord_api import TOKEN, Answer, FakeDiscord
@@ -63,9 +65,9 @@ async def running_bot(
 ) -> AsyncIterator[MovieBot]:
     """The moviebot Discord client connected to the stand-in until the block ends."""
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
-    cog = MovieCommands(
-        recommender, ButtonCodec(SECRET, index.fingerprint), SearchRateLimit(limit=3, window=60)
-    )
+    codec = ButtonCodec(SECRET, index.fingerprint)
+    searches = SearchRateLimit(limit=3, window=60)
+    cog = MovieCommands(ChatServices(recommender, Subscriptions(store), codec, searches))
     bot = MovieBot(cog, guild_id, guild_ready_timeout=0.01)
     async with serving(bot, TOKEN):
         yield bot
@@ -131,7 +133,7 @@ def followup_texts(fake: FakeDiscord, interaction_id: str) -> list[str]:
 
 async def test_slash_commands_are_published_globally(bot: MovieBot, fake: FakeDiscord) -> None:
     names = [command["name"] for command in fake.commands()]
-    assert sorted(names) == sorted(name for name, _ in render.COMMANDS)
+    assert sorted(names) == sorted(command.name for command in render.COMMANDS)
     search = next(command for command in fake.commands() if command["name"] == "search")
     assert search["options"][0]["name"] == "text" and search["options"][0]["required"]
 
@@ -140,7 +142,7 @@ async def test_a_development_guild_gets_the_commands_at_once(
     fake: FakeDiscord, sample_index: MovieIndex, local_embedder: LocalEmbedder
 ) -> None:
     async with running_bot(sample_index, local_embedder, MemoryProfileStore(), guild_id=GUILD):
-        assert {c["name"] for c in fake.commands(GUILD)} == {n for n, _ in render.COMMANDS}
+        assert {c["name"] for c in fake.commands(GUILD)} == {c.name for c in render.COMMANDS}
         assert fake.commands() == []
 
 
@@ -345,7 +347,7 @@ async def test_weekly_picks_by_dm_and_closed_dms(
     notifier = DiscordNotifier(bot, ButtonCodec(SECRET, sample_index.fingerprint))
     alice, bob = UserRef("discord", str(ALICE)), UserRef("discord", str(BOB))
     recommender = Recommender(sample_index, LocalEmbedder(), store)
-    picks = recommender.starters(3)
+    picks = recommender.starters.recommendations(3)
 
     assert await notifier.send_picks(alice, picks) is Delivery.SENT
     fake.close_dms(BOB)
@@ -363,8 +365,9 @@ async def test_weekly_picks_by_dm_and_closed_dms(
 async def test_a_wrong_token_is_a_clear_error(
     fake: FakeDiscord, sample_index: MovieIndex, local_embedder: LocalEmbedder
 ) -> None:
-    recommender = Recommender(sample_index, local_embedder, MemoryProfileStore())
-    cog = MovieCommands(recommender, ButtonCodec(SECRET, "f"), SearchRateLimit())
+    store = MemoryProfileStore()
+    recommender = Recommender(sample_index, local_embedder, store)
+    cog = MovieCommands(ChatServices(recommender, Subscriptions(store), ButtonCodec(SECRET, "f")))
 
     with pytest.raises(MovieBotError, match="MOVIEBOT_DISCORD_TOKEN"):
         async with serving(MovieBot(cog), "not.the.token"):

@@ -9,7 +9,15 @@ from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord import render
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import CUSTOM_ID, PayloadButton
-from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
+from core.models import (
+    Movie,
+    ProfileSummary,
+    Reason,
+    ReasonKind,
+    Recommendation,
+    SearchHit,
+    UserRef,
+)
 
 CODEC = ButtonCodec(b"a render test secret, 32 bytes!!", "f1")
 ALICE = UserRef("discord", "80351110224678912")
@@ -33,7 +41,7 @@ async def test_search_results_have_an_embed_and_two_signed_buttons_per_movie() -
         for n in range(5)
     ]
 
-    reply = render.search_reply(hits, "Search results", ALICE, CODEC)
+    reply = render.movie_list("Search results", hits, ALICE, CODEC)
 
     assert [embed.title for embed in reply.embeds] == [
         f"{n + 1}. Movie {n} ({2000 + n})" for n in range(5)
@@ -48,9 +56,10 @@ async def test_search_results_have_an_embed_and_two_signed_buttons_per_movie() -
 
 
 async def test_catalog_text_cannot_format_or_ping() -> None:
-    recommendation = Recommendation(HOSTILE, 1.0, "because you picked **Heat** @here")
+    heat = Movie(3, "**Heat** @here", 1995)
+    recommendation = Recommendation(HOSTILE, 1.0, Reason(ReasonKind.CLOSE_TO_PICK, heat))
 
-    reply = render.recommendations_reply([recommendation], "For @everyone", ALICE, CODEC)
+    reply = render.movie_list("For @everyone", [recommendation], ALICE, CODEC)
 
     embed = reply.embeds[0]
     assert embed.title is not None and len(embed.title) <= 256
@@ -63,7 +72,7 @@ async def test_catalog_text_cannot_format_or_ping() -> None:
 
 
 async def test_an_empty_list_says_so_without_buttons() -> None:
-    reply = render.search_reply([], "Search results", ALICE, CODEC)
+    reply = render.movie_list("Search results", [], ALICE, CODEC)
 
     assert texts.EMPTY_LIST in reply.content and reply.view is None
     assert "view" not in reply.message()
@@ -94,4 +103,4 @@ async def test_forget_asks_with_one_signed_button() -> None:
 
 def test_help_lists_exactly_the_slash_commands() -> None:
     registered = {command.name for command in MovieCommands.__cog_app_commands__}
-    assert {name for name, _ in render.COMMANDS} == registered
+    assert {command.name for command in render.COMMANDS} == registered

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from adapters.buttons import ButtonCodec
 from adapters.rate_limit import SearchRateLimit
+from adapters.services import ChatServices
 from adapters.telegram.bot import build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
 from core.embedders import LocalEmbedder
@@ -26,6 +27,7 @@ from core.index import MovieIndex
 from core.models import TasteProfile, UserRef
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
+from core.subscriptions import Subscriptions
 from tests.fakes.telegram_api import BOT_USER, COMMAND, FakeTelegram, wait_until_sync
 
 pytestmark = pytest.mark.stress
@@ -52,9 +54,10 @@ class BotThread:
     def __init__(self, fake: FakeTelegram, index: MovieIndex, embedder: LocalEmbedder) -> None:
         self.store = MemoryProfileStore()
         recommender = Recommender(index, embedder, self.store, rng=np.random.default_rng(0))
-        handlers = TelegramHandlers(
-            recommender, ButtonCodec(SECRET, index.fingerprint), SearchRateLimit(limit=10**6)
-        )
+        codec = ButtonCodec(SECRET, index.fingerprint)
+        searches = SearchRateLimit(limit=10**6)
+        services = ChatServices(recommender, Subscriptions(self.store), codec, searches)
+        handlers = TelegramHandlers(services)
         self._application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None

@@ -18,6 +18,7 @@ import pytest
 
 from adapters.buttons import ButtonCodec
 from adapters.rate_limit import SearchRateLimit
+from adapters.services import ChatServices
 from adapters.telegram.bot import Webhook, build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
 from core.embedders import LocalEmbedder
@@ -28,6 +29,7 @@ from core.ports import ProfileStore
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
+from core.subscriptions import Subscriptions
 from tests.core.stores.redis_server import RedisServer, free_port
 from tests.fakes.telegram_api import FakeTelegram, wait_until, wait_until_sync
 
@@ -56,7 +58,8 @@ async def running_bot(
     """The moviebot Application polling the stand-in until the block ends."""
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
     codec = ButtonCodec(SECRET, index.fingerprint)
-    handlers = TelegramHandlers(recommender, codec, SearchRateLimit(limit=5, window=60))
+    searches = SearchRateLimit(limit=5, window=60)
+    handlers = TelegramHandlers(ChatServices(recommender, Subscriptions(store), codec, searches))
     application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")
     async with serving(application, poll_timeout=1):
         yield recommender
@@ -325,10 +328,10 @@ async def test_webhook_mode_accepts_only_telegrams_secret(
 ) -> None:
     port = free_port()
     hook = Webhook(f"http://127.0.0.1:{port}/telegram", "127.0.0.1", port, "sesame_42")
-    recommender = Recommender(sample_index, local_embedder, MemoryProfileStore())
-    handlers = TelegramHandlers(
-        recommender, ButtonCodec(SECRET, sample_index.fingerprint), SearchRateLimit()
-    )
+    store = MemoryProfileStore()
+    recommender = Recommender(sample_index, local_embedder, store)
+    codec = ButtonCodec(SECRET, sample_index.fingerprint)
+    handlers = TelegramHandlers(ChatServices(recommender, Subscriptions(store), codec))
     application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")
     update = {
         "update_id": 1,

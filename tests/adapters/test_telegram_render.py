@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.telegram import render
-from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
+from core.models import (
+    Movie,
+    ProfileSummary,
+    Reason,
+    ReasonKind,
+    Recommendation,
+    SearchHit,
+    UserRef,
+)
 
 CODEC = ButtonCodec(b"a render test secret, 32 bytes!!", "f1")
 ALICE = UserRef("telegram", "42")
@@ -18,7 +27,7 @@ HOSTILE = Movie(
 
 
 def test_titles_and_overviews_are_escaped() -> None:
-    reply = render.search_reply([SearchHit(HOSTILE, 0.5)], "Search results", ALICE, CODEC)
+    reply = render.movie_list("Search results", [SearchHit(HOSTILE, 0.5)], ALICE, CODEC)
     assert "<script>" not in reply.text and "&lt;script&gt;" in reply.text
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp;" in reply.text
     assert reply.text.startswith("<b>Search results</b>")
@@ -26,13 +35,14 @@ def test_titles_and_overviews_are_escaped() -> None:
 
 def test_five_huge_movies_stay_under_the_message_limit() -> None:
     huge = Movie(1, "T" * 10_000, 2000, ("Drama",) * 20, "word " * 5_000)
-    recs = [Recommendation(huge, 1.0, "close to " + "X" * 5_000) for _ in range(5)]
-    assert len(render.recommendations_reply(recs, "For you", ALICE, CODEC).text) < 4096
+    close_to_huge = Reason(ReasonKind.CLOSE_TO_PICK, Movie(2, "X" * 5_000))
+    recs = [Recommendation(huge, 1.0, close_to_huge) for _ in range(5)]
+    assert len(render.movie_list("For you", recs, ALICE, CODEC).text) < 4096
 
 
 def test_every_movie_gets_signed_pick_and_dislike_buttons() -> None:
     movies = [Movie(i, f"Movie {i}") for i in (3, 562, 2**40)]
-    reply = render.search_reply([SearchHit(m, 0.1) for m in movies], "x", ALICE, CODEC)
+    reply = render.movie_list("x", [SearchHit(m, 0.1) for m in movies], ALICE, CODEC)
     assert reply.keyboard is not None
     rows = reply.keyboard.inline_keyboard
     assert [row[0].text for row in rows] == [
@@ -51,7 +61,7 @@ def test_every_movie_gets_signed_pick_and_dislike_buttons() -> None:
 
 
 def test_marking_a_pressed_button_once() -> None:
-    reply = render.search_reply([SearchHit(Movie(5, "Up"), 0.1)], "x", ALICE, CODEC)
+    reply = render.movie_list("x", [SearchHit(Movie(5, "Up"), 0.1)], ALICE, CODEC)
     pressed = str(reply.keyboard.inline_keyboard[0][0].callback_data)  # type: ignore[union-attr]
     marked = render.marked_keyboard(reply.keyboard, pressed, "✓")
     assert marked is not None and marked.inline_keyboard[0][0].text == "✓ 👍 1. Up"
@@ -60,7 +70,7 @@ def test_marking_a_pressed_button_once() -> None:
 
 
 def test_empty_results_and_profiles_say_what_to_do() -> None:
-    assert "Nothing found" in render.search_reply([], "Search results", ALICE, CODEC).text
+    assert "Nothing found" in render.movie_list("Search results", [], ALICE, CODEC).text
     empty = ProfileSummary(0, 0, (), ())
     assert "No picks yet" in render.profile_text(empty)
     full = ProfileSummary(2, 1, ("Drama",), (Movie(1, "A & B", 2001), Movie(2, "C")))
@@ -71,5 +81,5 @@ def test_empty_results_and_profiles_say_what_to_do() -> None:
 
 def test_help_lists_every_command() -> None:
     text = render.help_text()
-    for name, _ in render.COMMANDS:
-        assert f"/{name} — " in text
+    for command in texts.COMMANDS:
+        assert f"/{command.name} — " in text

@@ -20,9 +20,8 @@ from bot.app import telegram_webhook
 from bot.config import Settings
 from core.index import MovieIndex
 from core.models import UserRef
-from core.recommender import TasteSettings
 from core.stores.redis import RedisProfileStore
-from core.taste import replay_picks
+from core.taste import TasteSettings, replay_picks
 from tests.core.stores.conftest import LOCAL_REDIS
 from tests.core.stores.redis_server import free_port
 from tests.fakes.telegram_api import FakeTelegram, wait_until

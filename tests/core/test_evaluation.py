@@ -27,7 +27,7 @@ from core.evaluation import (
 from core.index import MovieIndex
 from core.models import Movie
 from core.ranking import RankingWeights
-from core.recommender import TasteSettings
+from core.taste import TasteSettings
 from core.text import document_text
 from tests.conftest import shared_file
 

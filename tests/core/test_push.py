@@ -20,6 +20,7 @@ from core.ports import ProfileStore, PushLedger
 from core.push import PushSettings, RateLimit, WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore, MemoryPushLedger
+from core.subscriptions import Subscriptions
 from tests.conftest import random_movies
 from tests.core.stores.conftest import local_redis_store
 
@@ -95,13 +96,14 @@ def recommender_on(index: MovieIndex, store: ProfileStore) -> Recommender:
 
 
 async def subscribe(
-    recommender: Recommender, count: int, platform: str = "telegram"
+    recommender: Recommender, store: ProfileStore, count: int, platform: str = "telegram"
 ) -> list[UserRef]:
     """``count`` users subscribed at Friday 18:00 UTC; every other one with three picks."""
     users = [UserRef(platform, str(n)) for n in range(count)]
     movie_ids = itertools.cycle(movie.movie_id for movie in recommender.index.movies)
+    subscriptions = Subscriptions(store)
     for n, user in enumerate(users):
-        await recommender.subscribe(user, SLOT.weekday, SLOT.hour)
+        await subscriptions.subscribe(user, SLOT.weekday, SLOT.hour)
         for _ in range(3 if n % 2 == 0 else 0):
             await recommender.pick(user, next(movie_ids))
     return users
@@ -117,7 +119,7 @@ def pusher(
 
 async def test_every_due_subscriber_gets_one_push(index: MovieIndex, backend: Backend) -> None:
     recommender = recommender_on(index, backend.store)
-    users = await subscribe(recommender, USERS)
+    users = await subscribe(recommender, backend.store, USERS)
     notifier = RecordingNotifier()
 
     report = await pusher(recommender, backend, notifier).run(FRIDAY_18)
@@ -131,7 +133,7 @@ async def test_every_due_subscriber_gets_one_push(index: MovieIndex, backend: Ba
 
 async def test_a_stopped_push_resumes_where_it_stopped(index: MovieIndex, backend: Backend) -> None:
     recommender = recommender_on(index, backend.store)
-    users = await subscribe(recommender, USERS)
+    users = await subscribe(recommender, backend.store, USERS)
     notifier = RecordingNotifier(stop_after=300)
 
     first = await pusher(recommender, backend, notifier).run(FRIDAY_18, stop=notifier.stop)
@@ -147,7 +149,7 @@ async def test_two_pushers_started_together_send_each_week_once(
     index: MovieIndex, backend: Backend
 ) -> None:
     recommender = recommender_on(index, backend.store)
-    users = await subscribe(recommender, USERS)
+    users = await subscribe(recommender, backend.store, USERS)
     notifier = RecordingNotifier()
 
     reports = await asyncio.gather(
@@ -173,7 +175,7 @@ class EveryoneLeads:
 
 async def test_even_a_split_brain_sends_each_week_once(index: MovieIndex, backend: Backend) -> None:
     recommender = recommender_on(index, backend.store)
-    users = await subscribe(recommender, USERS)
+    users = await subscribe(recommender, backend.store, USERS)
     notifier = RecordingNotifier()
     split = Backend(backend.store, EveryoneLeads(backend.ledger))  # type: ignore[arg-type]
 
@@ -190,7 +192,7 @@ async def test_users_who_blocked_the_bot_are_unsubscribed(
     index: MovieIndex, backend: Backend
 ) -> None:
     recommender = recommender_on(index, backend.store)
-    users = await subscribe(recommender, 200)
+    users = await subscribe(recommender, backend.store, 200)
     notifier = RecordingNotifier(gone=set(users[::7]))
 
     report = await pusher(recommender, backend, notifier).run(FRIDAY_18)
@@ -204,7 +206,7 @@ async def test_failed_sends_are_tried_again_by_the_next_run(
     index: MovieIndex, backend: Backend
 ) -> None:
     recommender = recommender_on(index, backend.store)
-    users = await subscribe(recommender, 100)
+    users = await subscribe(recommender, backend.store, 100)
     notifier = RecordingNotifier(failing=set(users[:10]))
 
     first = await pusher(recommender, backend, notifier).run(FRIDAY_18)
@@ -241,7 +243,7 @@ async def test_picks_leave_out_picks_dislikes_and_last_weeks_pushes(index: Movie
     store, ledger = MemoryProfileStore(), MemoryPushLedger()
     recommender = recommender_on(index, store)
     alice = UserRef("telegram", "alice")
-    await recommender.subscribe(alice, SLOT.weekday, SLOT.hour)
+    await Subscriptions(store).subscribe(alice, SLOT.weekday, SLOT.hour)
     movies = [movie.movie_id for movie in index.movies]
     for movie_id in movies[:5]:
         await recommender.pick(alice, movie_id)
@@ -262,13 +264,14 @@ async def test_picks_leave_out_picks_dislikes_and_last_weeks_pushes(index: Movie
 async def test_a_user_without_picks_gets_popular_starters(index: MovieIndex) -> None:
     store, ledger = MemoryProfileStore(), MemoryPushLedger()
     recommender = recommender_on(index, store)
-    await recommender.subscribe(UserRef("telegram", "new"), SLOT.weekday, SLOT.hour)
+    await Subscriptions(store).subscribe(UserRef("telegram", "new"), SLOT.weekday, SLOT.hour)
     notifier = RecordingNotifier()
 
     await WeeklyPush(recommender, store, ledger, [notifier], FAST).run(FRIDAY_18)
 
     ((_, movie_ids),) = notifier.sent
-    assert list(movie_ids) == [r.movie.movie_id for r in recommender.starters(FAST.picks)]
+    starters = recommender.starters.recommendations(FAST.picks)
+    assert list(movie_ids) == [starter.movie.movie_id for starter in starters]
 
 
 async def test_one_faiss_search_per_batch(
@@ -276,7 +279,7 @@ async def test_one_faiss_search_per_batch(
 ) -> None:
     store, ledger = MemoryProfileStore(), MemoryPushLedger()
     recommender = recommender_on(index, store)
-    await subscribe(recommender, USERS)
+    await subscribe(recommender, store, USERS)
     searches: list[int] = []
     search = index.nearest_positions
 
@@ -294,8 +297,8 @@ async def test_one_faiss_search_per_batch(
 async def test_users_of_a_platform_without_a_notifier_wait(index: MovieIndex) -> None:
     store, ledger = MemoryProfileStore(), MemoryPushLedger()
     recommender = recommender_on(index, store)
-    await subscribe(recommender, 10, platform="discord")
-    await subscribe(recommender, 10, platform="telegram")
+    await subscribe(recommender, store, 10, platform="discord")
+    await subscribe(recommender, store, 10, platform="telegram")
     telegram = RecordingNotifier()
 
     await WeeklyPush(recommender, store, ledger, [telegram], FAST).run(FRIDAY_18)
@@ -323,7 +326,7 @@ class LosesTheLease:
 async def test_a_lost_lease_stops_the_push(index: MovieIndex) -> None:
     store = MemoryProfileStore()
     recommender = recommender_on(index, store)
-    await subscribe(recommender, 300)
+    await subscribe(recommender, store, 300)
     notifier = RecordingNotifier()
     ledger = LosesTheLease(MemoryPushLedger(), notifier)
     settings = replace(FAST, lease_seconds=0.03, per_second={"telegram": 500.0})

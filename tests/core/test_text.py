@@ -33,7 +33,7 @@ def test_document_text_with_title_only() -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t", "\x00\x07", "\u200f\u202e"])
 def test_nothing_to_search_is_refused(text: str) -> None:
-    with pytest.raises(InvalidQueryError, match="Type a few words"):
+    with pytest.raises(InvalidQueryError):
         clean_query(text)
 
 

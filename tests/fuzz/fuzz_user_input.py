@@ -19,7 +19,7 @@ with atheris.instrument_imports():
     from adapters.buttons import ButtonCodec
     from adapters.telegram import render
     from core.errors import InvalidRequestError
-    from core.models import Movie, Recommendation, SearchHit, UserRef
+    from core.models import Movie, Reason, ReasonKind, Recommendation, SearchHit, UserRef
     from core.text import MAX_QUERY_CHARS, clean_query
     from tests.fakes.telegram_api import check_text
 
@@ -60,9 +60,10 @@ def check_rendering(user: UserRef, text: str) -> None:
     """Any text as a movie's title, genres and overview, or as a list's title, gives a
     message Telegram accepts: well-formed HTML, at most 4,096 characters."""
     movie = Movie(1, text or "?", 1999, (text[:40], text[40:80]), overview=text)
+    close_to_it = Reason(ReasonKind.CLOSE_TO_PICK, movie)
     replies = [
-        render.search_reply([SearchHit(movie, 0.5)] * 5, text, user, CODEC),
-        render.recommendations_reply([Recommendation(movie, 0.5, text)] * 5, text, user, CODEC),
+        render.movie_list(text, [SearchHit(movie, 0.5)] * 5, user, CODEC),
+        render.movie_list(text, [Recommendation(movie, 0.5, close_to_it)] * 5, user, CODEC),
     ]
     for reply in replies:
         check_text(reply.text, "HTML")

@@ -9,9 +9,8 @@ import numpy as np
 
 from core.index import MovieIndex
 from core.models import UserRef
-from core.recommender import TasteSettings
 from core.stores.redis import RedisProfileStore
-from core.taste import replay_picks
+from core.taste import TasteSettings, replay_picks
 from tests.stress.crowd import Crowd
 
 

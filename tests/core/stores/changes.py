@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from core.models import TasteProfile, UndoStep, Vectors
+from core.models import TasteProfile, UndoAction, UndoStep, Vectors
 from core.ports import ProfileChange
 from core.taste import ema_step
 
@@ -22,7 +22,7 @@ def pick(movie_id: int, movie: Vectors, now: float = 1_700_000_000.0) -> Profile
         profile = stored or TasteProfile(FINGERPRINT)
         if movie_id in profile.picked:
             return None
-        step = UndoStep("pick", movie_id, profile.vector, profile.last_pick_at)
+        step = UndoStep(UndoAction.PICK, movie_id, profile.vector, profile.last_pick_at)
         return replace(
             profile,
             vector=ema_step(profile.vector, movie, EMA_WEIGHT),

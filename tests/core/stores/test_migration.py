@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.index import MovieIndex
-from core.models import TasteProfile, UndoStep, UserRef
+from core.models import TasteProfile, UndoAction, UndoStep, UserRef
 from core.stores.migration import ReindexReport, migrated, reindex_profiles
 from core.stores.redis import RedisProfileStore
 from core.taste import replay_picks
@@ -26,7 +26,7 @@ def profile_of(
     vector = None
     undo = []
     for movie_id in picked:
-        undo.append(UndoStep("pick", movie_id, vector, None))
+        undo.append(UndoStep(UndoAction.PICK, movie_id, vector, None))
         vector = replay_picks([index.vector(movie_id)], 0.5, start=vector)
     return TasteProfile(
         index.fingerprint, vector, tuple(picked), disliked, 1_700_000_000.0, tuple(undo)

@@ -172,6 +172,22 @@ async def test_a_bad_undo_vector_drops_that_step_and_older_ones(
     assert "rejected an undo step" in caplog.text
 
 
+async def test_an_unknown_undo_action_drops_that_step_and_older_ones(
+    redis_store: RedisProfileStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    await picks(redis_store, ALICE, range(5))
+    steps = json.loads((await raw_profile(redis_store, ALICE))[b"undo"])
+    assert [step[0] for step in steps] == ["pick"] * 5
+    steps[2][0] = "unpick"
+    await set_fields(redis_store, ALICE, {b"undo": json.dumps(steps).encode()})
+
+    with caplog.at_level(logging.WARNING, logger="core.stores.profile_hash"):
+        profile = await redis_store.load(ALICE)
+
+    assert profile is not None and [step.movie_id for step in profile.undo] == [3, 4]
+    assert "rejected an undo step" in caplog.text
+
+
 async def test_the_next_update_replaces_a_rejected_vector(redis_store: RedisProfileStore) -> None:
     await picks(redis_store, ALICE, range(2))
     fields = await raw_profile(redis_store, ALICE)

@@ -9,7 +9,15 @@ import random
 import numpy as np
 import pytest
 
-from core.models import Delivery, PushHistory, Subscription, TasteProfile, UndoStep, UserRef
+from core.models import (
+    Delivery,
+    PushHistory,
+    Subscription,
+    TasteProfile,
+    UndoAction,
+    UndoStep,
+    UserRef,
+)
 from core.ports import ProfileStore, StoredProfile
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
@@ -44,9 +52,9 @@ def full_profile() -> TasteProfile:
         disliked=(5, 9),
         last_pick_at=1_700_000_123.25,
         undo=(
-            UndoStep("pick", 3, None, None),
-            UndoStep("pick", 1, MOVIES[3], 1_700_000_000.5, was_disliked=True),
-            UndoStep("dislike", 9, MOVIES[2], 1_700_000_100.0),
+            UndoStep(UndoAction.PICK, 3, None, None),
+            UndoStep(UndoAction.PICK, 1, MOVIES[3], 1_700_000_000.5, was_disliked=True),
+            UndoStep(UndoAction.DISLIKE, 9, MOVIES[2], 1_700_000_100.0),
         ),
     )
 

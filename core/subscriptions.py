@@ -1,0 +1,60 @@
+"""Who wants the weekly exploratory picks, and when, in their own time zone."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.errors import InvalidSlotError, UnknownTimeZoneError
+from core.models import Subscription, UserRef
+from core.ports import ProfileStore
+
+DEFAULT_WEEKLY_SLOT = Subscription(weekday=4, hour=18)  # Friday, 18:00 UTC
+
+
+class Subscriptions:
+    """Subscribing to the weekly picks and leaving them, over the profile store."""
+
+    def __init__(
+        self, store: ProfileStore, default_slot: Subscription = DEFAULT_WEEKLY_SLOT
+    ) -> None:
+        self._store = store
+        self._default_slot = default_slot
+
+    async def subscribe(
+        self,
+        user: UserRef,
+        weekday: int | None = None,
+        hour: int | None = None,
+        timezone: str | None = None,
+    ) -> Subscription:
+        """Subscribe to the weekly exploratory picks; parts not given keep the user's
+        current slot, or the default one.
+
+        Raises:
+            InvalidSlotError: a weekday outside 0-6 or an hour outside 0-23.
+            UnknownTimeZoneError: the time zone is not an IANA name this machine knows.
+        """
+        current = await self._store.subscription(user) or self._default_slot
+        slot = Subscription(
+            current.weekday if weekday is None else weekday,
+            current.hour if hour is None else hour,
+            timezone or current.timezone,
+        )
+        _check_slot(slot)
+        await self._store.set_subscription(user, slot)
+        return slot
+
+    async def unsubscribe(self, user: UserRef) -> bool:
+        """Stop the weekly picks; ``False`` if the user was not subscribed."""
+        was_subscribed = await self._store.subscription(user) is not None
+        await self._store.set_subscription(user, None)
+        return was_subscribed
+
+
+def _check_slot(slot: Subscription) -> None:
+    if not 0 <= slot.weekday <= 6 or not 0 <= slot.hour <= 23:
+        raise InvalidSlotError(slot.weekday, slot.hour)
+    try:
+        ZoneInfo(slot.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UnknownTimeZoneError(slot.timezone) from None

@@ -1,0 +1,29 @@
+"""Subscribing to the weekly picks, on a memory store."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import InvalidRequestError
+from core.models import Subscription, UserRef
+from core.stores.memory import MemoryProfileStore
+from core.subscriptions import Subscriptions
+
+ALICE = UserRef("telegram", "1")
+
+
+async def test_subscribe_fills_in_the_slot_and_refuses_bad_ones() -> None:
+    store = MemoryProfileStore()
+    subscriptions = Subscriptions(store)
+    assert await subscriptions.subscribe(ALICE) == Subscription(4, 18, "UTC")
+    assert await subscriptions.subscribe(ALICE, hour=7) == Subscription(4, 7, "UTC")
+    assert await subscriptions.subscribe(ALICE, 0, None, "Asia/Tokyo") == Subscription(
+        0, 7, "Asia/Tokyo"
+    )
+    for weekday, hour, zone in ((7, None, None), (None, 24, None), (None, None, "Mars/Base")):
+        with pytest.raises(InvalidRequestError):
+            await subscriptions.subscribe(ALICE, weekday, hour, zone)
+    assert await store.subscription(ALICE) == Subscription(0, 7, "Asia/Tokyo")
+    assert await subscriptions.unsubscribe(ALICE) is True
+    assert await subscriptions.unsubscribe(ALICE) is False
+    assert await store.subscription(ALICE) is None
