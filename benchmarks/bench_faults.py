@@ -26,8 +26,8 @@ from bench_load import DEFAULT_CATALOG, p99
 from core.catalog import load_catalog
 from core.embedders import OllamaEmbedder
 from core.index import build_index
-from tests.fakes.ollama_server import FakeOllama
-from tests.fakes.telegram_api import FakeTelegram
+from testing.ollama_api import FakeOllama
+from testing.telegram_api import FakeTelegram
 from tests.stress.audit import Audit
 from tests.stress.crowd import JOURNEY, Crowd
 from tests.stress.faults import FAULTS, Rig, run_with_fault

@@ -7,7 +7,7 @@ of them against a random 5,000-movie 384-d index, as ``moviebot run`` would at t
 The walk of the subscriber set alone is timed too.
 
 Sending: the real notifiers send to the local stand-ins of the Telegram Bot API and of
-Discord (tests/fakes), at the push's configured rates, with python-telegram-bot's and
+Discord (testing/), at the push's configured rates, with python-telegram-bot's and
 discord.py's own rate limiting on. Run from the repository root; the report (markdown)
 goes to stdout, progress to stderr::
 
@@ -47,9 +47,9 @@ from core.ports import Notifier
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.stores.redis import RedisProfileStore
-from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
-from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.telegram_api import FakeTelegram
+from testing.discord_api import TOKEN as DISCORD_TOKEN
+from testing.discord_api import FakeDiscord
+from testing.telegram_api import FakeTelegram
 
 REDIS = "redis://127.0.0.1:6379/0"
 CATALOG_SIZE = 5_000

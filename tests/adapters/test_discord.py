@@ -32,10 +32,10 @@ from core.push import WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
+from testing.discord_api import TOKEN, Answer, FakeDiscord
+from testing.waiting import wait_until
 from tests.core.stores.conftest import local_redis_store
 from tests.core.stores.redis_server import free_port
-from tests.fakes.discord_api import TOKEN, Answer, FakeDiscord
-from tests.fakes.telegram_api import wait_until
 
 SECRET = b"discord scenario secret, 32 b!!!"
 ALICE, BOB = 80351110224678912, 80351110224678913

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
+from testing.ollama_api import FakeOllama
+from testing.telegram_api import FakeTelegram
 from tests.core.stores.redis_server import RedisServer
 from tests.core.stores.test_redis import DEPLOY_CONFIG
-from tests.fakes.ollama_server import FakeOllama
-from tests.fakes.telegram_api import FakeTelegram
 from tests.stress.audit import Audit, audit
 from tests.stress.bot_process import BotProcess
 from tests.stress.crowd import Crowd
