@@ -35,7 +35,7 @@ from bench_store import (
 
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
-from tests.core.stores.redis_server import RedisCluster
+from testing.redis_servers import RedisCluster
 
 
 async def run(url: str, index: MovieIndex, users: int, picks: int) -> str:

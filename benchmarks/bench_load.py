@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
+from testing.local_redis import LOCAL_REDIS, delete_prefix
 from testing.telegram_api import FakeTelegram
-from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix
 from tests.stress.audit import Audit, audit
 from tests.stress.bot_process import MOVIEBOT, BotProcess
 from tests.stress.crowd import JOURNEY, Crowd, Exchange

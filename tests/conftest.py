@@ -15,8 +15,8 @@ from core.embedders import LocalEmbedder
 from core.embedding_cache import EmbeddingCache
 from core.index import MovieIndex, build_index
 from core.models import Movie
-from tests.core.stores.conftest import delete_prefix
-from tests.core.stores.redis_server import RedisCluster
+from testing.local_redis import delete_prefix
+from testing.redis_servers import RedisCluster
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

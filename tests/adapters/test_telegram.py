@@ -28,9 +28,9 @@ from core.ports import ProfileStore
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
+from testing.redis_servers import RedisServer, free_port
 from testing.telegram_api import FakeTelegram
 from testing.waiting import wait_until, wait_until_sync
-from tests.core.stores.redis_server import RedisServer, free_port
 
 TOKEN = "123456:TEST-token"
 MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))

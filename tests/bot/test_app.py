@@ -16,9 +16,9 @@ from core.errors import MovieBotError
 from core.models import Subscription, UserRef
 from testing.discord_api import TOKEN as DISCORD_TOKEN
 from testing.discord_api import FakeDiscord
+from testing.redis_servers import RedisCluster
 from testing.telegram_api import FakeTelegram
 from testing.waiting import wait_until
-from tests.core.stores.redis_server import RedisCluster
 
 TELEGRAM_TOKEN = "123456:TEST-token"
 

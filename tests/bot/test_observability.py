@@ -17,10 +17,10 @@ from adapters.observe import CommandEvent, Outcome
 from bot.app import serve
 from bot.config import Platform, Settings
 from bot.observability import Metrics
+from testing.local_redis import LOCAL_REDIS, delete_prefix
+from testing.redis_servers import free_port
 from testing.telegram_api import FakeTelegram
 from testing.waiting import wait_until
-from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix
-from tests.core.stores.redis_server import free_port
 
 TOKEN = "123456:TEST-token"
 ALICE = 1001

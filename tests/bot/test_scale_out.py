@@ -23,10 +23,10 @@ from core.models import UserRef
 from core.recommender import TasteSettings
 from core.stores.redis import RedisProfileStore
 from core.taste import replay_picks
+from testing.local_redis import LOCAL_REDIS
+from testing.redis_servers import free_port
 from testing.telegram_api import FakeTelegram
 from testing.waiting import wait_until
-from tests.core.stores.conftest import LOCAL_REDIS
-from tests.core.stores.redis_server import free_port
 
 MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))
 TOKEN = "123456:TEST-token"

@@ -20,8 +20,8 @@ from core.ports import ProfileStore, PushLedger
 from core.push import PushSettings, RateLimit, WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore, MemoryPushLedger
+from testing.local_redis import local_redis_store
 from tests.conftest import random_movies
-from tests.core.stores.conftest import local_redis_store
 
 FRIDAY_18 = datetime(2026, 11, 27, 18, 5, tzinfo=UTC)  # ISO week 2026-W48
 SLOT = Subscription(weekday=4, hour=18)

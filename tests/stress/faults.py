@@ -11,9 +11,8 @@ from pathlib import Path
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
 from testing.ollama_api import FakeOllama
+from testing.redis_servers import DEPLOY_CONFIG, RedisServer
 from testing.telegram_api import FakeTelegram
-from tests.core.stores.redis_server import RedisServer
-from tests.core.stores.test_redis import DEPLOY_CONFIG
 from tests.stress.audit import Audit, audit
 from tests.stress.bot_process import BotProcess
 from tests.stress.crowd import Crowd

@@ -12,8 +12,8 @@ import pytest
 
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
+from testing.local_redis import LOCAL_REDIS
 from testing.telegram_api import FakeTelegram
-from tests.core.stores.conftest import LOCAL_REDIS
 from tests.stress.audit import Audit, audit
 from tests.stress.bot_process import BotProcess
 from tests.stress.crowd import JOURNEY, Crowd

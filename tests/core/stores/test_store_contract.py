@@ -12,7 +12,7 @@ import pytest
 from core.models import Subscription, TasteProfile, UndoStep, UserRef
 from core.ports import ProfileStore, StoredProfile
 from core.taste import replay_picks
-from tests.core.stores.changes import (
+from testing.profile_changes import (
     EMA_WEIGHT,
     FINGERPRINT,
     assert_same_profile,
