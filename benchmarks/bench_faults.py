@@ -1,7 +1,7 @@
 """Benchmark faults under the full load: what users get, and what is lost (nothing).
 
-For each fault of tests/stress/faults.py (and a run without one), ``--users`` simulated
-users (tests/stress/crowd.py) talk to a `moviebot run` process through the Telegram
+For each fault of testing/faults.py (and a run without one), ``--users`` simulated
+users (testing/crowd.py) talk to a `moviebot run` process through the Telegram
 stand-in, arriving so that the crowd sends ``--rate`` updates per second; ``--at``
 seconds in, the fault strikes. Each run has a redis-server of its own with
 deploy/redis.conf, and the Ollama stand-in as embedder (so that it can fail or hang),
@@ -26,11 +26,11 @@ from bench_load import DEFAULT_CATALOG, p99
 from core.catalog import load_catalog
 from core.embedders import OllamaEmbedder
 from core.index import build_index
+from testing.audit import Audit
+from testing.crowd import JOURNEY, Crowd
+from testing.faults import FAULTS, Rig, run_with_fault
 from testing.ollama_api import FakeOllama
 from testing.telegram_api import FakeTelegram
-from tests.stress.audit import Audit
-from tests.stress.crowd import JOURNEY, Crowd
-from tests.stress.faults import FAULTS, Rig, run_with_fault
 
 PATIENCE = 15.0  # seconds a user waits for an answer before trying again
 

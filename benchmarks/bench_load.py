@@ -1,6 +1,6 @@
 """Benchmark the running bot under load: simulated Telegram users, one bot process.
 
-``--users`` simulated users (tests/stress/crowd.py) each search, pick the five movies
+``--users`` simulated users (testing/crowd.py) each search, pick the five movies
 found, ask for /recommend, then /explore, through the local stand-in of the Telegram
 Bot API. They arrive one after another so that, once under way, the crowd sends
 ``--rate`` updates per second, a steady mix of every step; ``--ramp`` makes them all
@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
+from testing.audit import Audit, audit
+from testing.bot_process import MOVIEBOT, BotProcess
+from testing.crowd import JOURNEY, Crowd, Exchange
 from testing.local_redis import LOCAL_REDIS, delete_prefix
 from testing.telegram_api import FakeTelegram
-from tests.stress.audit import Audit, audit
-from tests.stress.bot_process import MOVIEBOT, BotProcess
-from tests.stress.crowd import JOURNEY, Crowd, Exchange
 
 FULL_CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "movies.parquet"
 DEFAULT_CATALOG = str(FULL_CATALOG) if FULL_CATALOG.exists() else "sample"

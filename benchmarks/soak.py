@@ -1,6 +1,6 @@
 """Soak the running bot: moderate load for a long while, its memory sampled each minute.
 
-New simulated users (tests/stress/crowd.py) keep arriving for ``--minutes`` minutes, so
+New simulated users (testing/crowd.py) keep arriving for ``--minutes`` minutes, so
 that the crowd sends ``--rate`` updates per second; each searches, picks five movies,
 asks for /recommend and /explore. The bot is a `moviebot run` process of its own with
 the local embedder and real Redis (127.0.0.1:6379, under a key prefix of the soak's
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_load import DEFAULT_CATALOG, MemorySampler, audited, local_bot, workspace
 
-from tests.stress.crowd import JOURNEY, Crowd
+from testing.crowd import JOURNEY, Crowd
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from core.models import UserRef
 from core.recommender import TasteSettings
 from core.stores.redis import RedisProfileStore
 from core.taste import replay_picks
-from tests.stress.crowd import Crowd
+from testing.crowd import Crowd
 
 
 @dataclass

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
+from testing.audit import Audit, audit
+from testing.bot_process import BotProcess
+from testing.crowd import Crowd
 from testing.ollama_api import FakeOllama
 from testing.redis_servers import DEPLOY_CONFIG, RedisServer
 from testing.telegram_api import FakeTelegram
-from tests.stress.audit import Audit, audit
-from tests.stress.bot_process import BotProcess
-from tests.stress.crowd import Crowd
 
 OUTAGE = 10.0  # seconds
 
