@@ -15,9 +15,9 @@ from bot.cli import app
 from core.index import MovieIndex
 from core.models import Subscription, UserRef
 from core.stores.redis import RedisProfileStore
+from testing.data import shared_file
 from testing.local_redis import LOCAL_REDIS, delete_prefix
 from testing.telegram_api import FakeTelegram
-from tests.conftest import shared_file
 
 runner = CliRunner()
 

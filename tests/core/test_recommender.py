@@ -12,7 +12,7 @@ from core.models import Subscription, TasteProfile, UserRef
 from core.recommender import MAX_RESULTS, Recommender, TasteSettings
 from core.stores.memory import MemoryProfileStore
 from core.taste import replay_picks
-from tests.conftest import random_movies
+from testing.data import random_movies
 
 ALICE = UserRef("telegram", "1")
 BOB = UserRef("discord", "1")
