@@ -49,3 +49,10 @@ def test_each_door_imports_only_its_own_chat_library() -> None:
         for path in (ROOT / "adapters" / door).rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_benchmarks_import_no_test_module_conftest_or_other_benchmark() -> None:
+    benchmarks = sorted((ROOT / "benchmarks").glob("*.py"))
+    forbidden = {"tests", "conftest"} | {path.stem for path in benchmarks}
+    offenders = {path.name: sorted(imported_roots(path) & forbidden) for path in benchmarks}
+    assert {name: roots for name, roots in offenders.items() if roots} == {}
