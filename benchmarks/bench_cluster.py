@@ -15,51 +15,38 @@ import asyncio
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_store import (
-    CATALOG_SIZE,
+from testing.benchmarking import (
     CONCURRENT_USERS,
-    DIM,
     SOLO_PICKS,
-    doubled_picks,
-    lost_picks,
-    pick_plan,
+    RunResult,
     random_index,
-    recommender_on,
-    timed_picks,
+    run_picks,
+    table,
 )
-
-from core.index import MovieIndex
-from core.stores.redis import RedisProfileStore
-from tests.core.stores.redis_server import RedisCluster
+from testing.redis_servers import RedisCluster
 
 
-async def run(url: str, index: MovieIndex, users: int, picks: int) -> str:
-    store = RedisProfileStore.from_url(url, prefix=f"bench-{users}", cluster=True)
-    plan = pick_plan(index, users, picks, f"cluster-{users}")
-    started = time.perf_counter()
-    latencies, cpu = await timed_picks(recommender_on(store, index), plan)
-    seconds = time.perf_counter() - started
-    lost = await lost_picks(store, index, plan)
-    doubled = await doubled_picks(store, recommender_on(store, index), plan)
-    await store.close()
-    latencies.sort()
-    p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
-    return (
-        f"| {users} | {len(latencies):,} | {len(latencies) / seconds:,.0f} | {p50:.2f} "
-        f"| {p99:.2f} | {lost} | {doubled} | {cpu / len(latencies) * 1e6:.0f} |"
-    )
+def cells(run: RunResult) -> list[object]:
+    """A throughput run as a row of the table."""
+    return [
+        run.users,
+        f"{run.picks:,}",
+        f"{run.picks_per_second:,.0f}",
+        f"{run.percentile(50):.2f}",
+        f"{run.percentile(99):.2f}",
+        run.lost,
+        run.doubled,
+        f"{run.client_cpu_us:.0f}",
+    ]
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--picks-per-user", type=int, default=50)
     args = parser.parse_args()
-    index = random_index(CATALOG_SIZE, DIM)
+    index = random_index()
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         cluster = RedisCluster(Path(directory))
@@ -68,15 +55,18 @@ async def main() -> None:
             for users in CONCURRENT_USERS:
                 picks = SOLO_PICKS if users == 1 else args.picks_per_user
                 print(f"{users} users x {picks} picks ...", file=sys.stderr)
-                rows.append(await run(cluster.url, index, users, picks))
+                run = await run_picks(cluster.url, "bench", index, users, picks, cluster=True)
+                rows.append(cells(run))
         finally:
             cluster.stop()
     print(
         f"Machine: {os.cpu_count()} cores, 1-minute load average {os.getloadavg()[0]:.1f}; "
-        "a 3-node cluster on this machine, one bot process.\n\n"
-        "| concurrent users | picks | picks/s | p50 ms | p99 ms | lost | doubled "
-        "| bot CPU us/pick |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
+        "a 3-node cluster on this machine, one bot process.\n"
     )
+    columns = (
+        "concurrent users | picks | picks/s | p50 ms | p99 ms | lost | doubled | bot CPU us/pick"
+    )
+    print("\n".join(table(columns, rows)))
 
 
 if __name__ == "__main__":

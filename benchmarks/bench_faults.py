@@ -1,7 +1,7 @@
 """Benchmark faults under the full load: what users get, and what is lost (nothing).
 
-For each fault of tests/stress/faults.py (and a run without one), ``--users`` simulated
-users (tests/stress/crowd.py) talk to a `moviebot run` process through the Telegram
+For each fault of testing/faults.py (and a run without one), ``--users`` simulated
+users (testing/crowd.py) talk to a `moviebot run` process through the Telegram
 stand-in, arriving so that the crowd sends ``--rate`` updates per second; ``--at``
 seconds in, the fault strikes. Each run has a redis-server of its own with
 deploy/redis.conf, and the Ollama stand-in as embedder (so that it can fail or hang),
@@ -19,18 +19,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_load import DEFAULT_CATALOG, p99
-
 from core.catalog import load_catalog
 from core.embedders import OllamaEmbedder
 from core.index import build_index
-from tests.fakes.ollama_server import FakeOllama
-from tests.fakes.telegram_api import FakeTelegram
-from tests.stress.audit import Audit
-from tests.stress.crowd import JOURNEY, Crowd
-from tests.stress.faults import FAULTS, Rig, run_with_fault
+from testing.audit import Audit
+from testing.benchmarking import DEFAULT_CATALOG, p99, table
+from testing.crowd import JOURNEY, Crowd
+from testing.faults import FAULTS, Rig, run_with_fault
+from testing.ollama_api import FakeOllama
+from testing.telegram_api import FakeTelegram
 
 PATIENCE = 15.0  # seconds a user waits for an answer before trying again
 
@@ -51,11 +48,7 @@ def main() -> None:
     parser.add_argument("--catalog", default=DEFAULT_CATALOG)
     args = parser.parse_args()
 
-    rows = [
-        "| fault | updates | ok | try again | no answer | p99 s | slowest s | users finished"
-        " | bot ran on | lost | stored, not told | counted twice | vectors off |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
-    ]
+    rows = []
     with FakeOllama() as ollama, tempfile.TemporaryDirectory() as scratch:
         index_dir = Path(scratch) / "index"
         print(f"indexing {args.catalog} with the Ollama stand-in ...", file=sys.stderr)
@@ -70,23 +63,34 @@ def main() -> None:
                     RUNS[name], crowd, ollama, index_dir, Path(scratch) / name, args.at
                 )
                 report, survived = asyncio.run(run)
-            rows.append(row(name, crowd, report, survived))
+            rows.append(cells(name, crowd, report, survived))
     print(f"## Faults: {args.users} users at {args.rate:g} updates/s, fault at {args.at:g} s\n")
-    print("\n".join(rows))
+    columns = (
+        "fault | updates | ok | try again | no answer | p99 s | slowest s | users finished"
+        " | bot ran on | lost | stored, not told | counted twice | vectors off"
+    )
+    print("\n".join(table(columns, rows, left=1)))
 
 
-def row(name: str, crowd: Crowd, report: Audit, survived: bool) -> str:
+def cells(name: str, crowd: Crowd, report: Audit, survived: bool) -> list[object]:
+    """A run with the fault ``name`` as a row of the table."""
     outcomes = crowd.outcomes()
-    waits = sorted(
-        e.seconds for e in crowd.exchanges if e.outcome == "ok" and e.seconds is not None
-    )
-    return (
-        f"| {name} | {sum(outcomes.values()):,} | {outcomes['ok']:,} | {outcomes['try again']}"
-        f" | {outcomes['no answer']} | {p99(waits):.2f} | {max(waits, default=0):.1f}"
-        f" | {len(crowd.finished)}/{len(crowd.users)} | {'yes' if survived else 'no'}"
-        f" | {len(report.lost)} | {len(report.unannounced)} | {len(report.doubled)}"
-        f" | {len(report.wrong_vectors)} |"
-    )
+    waits = [e.seconds for e in crowd.exchanges if e.outcome == "ok" and e.seconds is not None]
+    return [
+        name,
+        f"{sum(outcomes.values()):,}",
+        f"{outcomes['ok']:,}",
+        outcomes["try again"],
+        outcomes["no answer"],
+        f"{p99(waits):.2f}",
+        f"{max(waits, default=0):.1f}",
+        f"{len(crowd.finished)}/{len(crowd.users)}",
+        "yes" if survived else "no",
+        len(report.lost),
+        len(report.unannounced),
+        len(report.doubled),
+        len(report.wrong_vectors),
+    ]
 
 
 if __name__ == "__main__":

@@ -30,9 +30,8 @@ from core.embedders import LocalEmbedder
 from core.embedding_cache import embed_documents_cached
 from core.index import IndexParams, index_kind, new_faiss_index
 from core.text import document_text
+from testing.benchmarking import FULL_CATALOG, p50, p99, table
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CATALOG = REPO_ROOT.parent / "shared" / "data" / "movies.parquet"
 K = 10
 SEED = 1234
 ALL_THREADS = faiss.omp_get_max_threads()
@@ -263,10 +262,10 @@ def measure(
         dim=index.d,
         recall=recall_at_k(found, data.truth),
         text_recall=text_recall,
-        p50_ms=float(np.percentile(wall, 50)),
-        p99_ms=float(np.percentile(wall, 99)),
-        p50_cpu_ms=float(np.percentile(cpu, 50)),
-        p99_cpu_ms=float(np.percentile(cpu, 99)),
+        p50_ms=p50(wall),
+        p99_ms=p99(wall),
+        p50_cpu_ms=p50(cpu),
+        p99_cpu_ms=p99(cpu),
         timed_queries=len(wall),
         m=m,
         ef_construction=ef_construction,
@@ -396,34 +395,35 @@ def cell(value: float | int | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
-def table(rows: list[Row]) -> list[str]:
+def results_table(rows: list[Row]) -> list[str]:
     """The markdown table, one line per row."""
-    header = (
-        "| dataset | variant | build s | index bytes | bytes/vector | recall@10 "
-        "| recall@10 text | p50 ms | p99 ms | p50 CPU ms | p99 CPU ms | timed queries "
-        "| M | efConstruction | efSearch |"
+    columns = (
+        "dataset | variant | build s | index bytes | bytes/vector | recall@10 | recall@10 text"
+        " | p50 ms | p99 ms | p50 CPU ms | p99 CPU ms | timed queries | M | efConstruction"
+        " | efSearch"
     )
-    lines = [header, "|" + "---|" * header.count(" | ") + "---|"]
-    for row in rows:
-        cells = [
-            row.dataset,
-            row.variant,
-            cell(row.build_s, 2),
-            cell(row.index_bytes),
-            cell(row.bytes_per_vector, 1),
-            cell(row.recall, 4),
-            cell(row.text_recall, 4),
-            cell(row.p50_ms),
-            cell(row.p99_ms),
-            cell(row.p50_cpu_ms),
-            cell(row.p99_cpu_ms),
-            cell(row.timed_queries),
-            cell(row.m),
-            cell(row.ef_construction),
-            cell(row.ef_search),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+    return table(columns, [cells(row) for row in rows], left=2)
+
+
+def cells(row: Row) -> list[str]:
+    """One (dataset, variant) as a row of the table."""
+    return [
+        row.dataset,
+        row.variant,
+        cell(row.build_s, 2),
+        cell(row.index_bytes),
+        cell(row.bytes_per_vector, 1),
+        cell(row.recall, 4),
+        cell(row.text_recall, 4),
+        cell(row.p50_ms),
+        cell(row.p99_ms),
+        cell(row.p50_cpu_ms),
+        cell(row.p99_cpu_ms),
+        cell(row.timed_queries),
+        cell(row.m),
+        cell(row.ef_construction),
+        cell(row.ef_search),
+    ]
 
 
 def memory_checks(rows: list[Row]) -> list[str]:
@@ -460,8 +460,8 @@ def synthetic_check(rows: list[Row]) -> list[str]:
     if not hnsw:
         return []
     lines = []
-    for clock, p99 in (("wall-clock", "p99_ms"), ("CPU-time", "p99_cpu_ms")):
-        good = [r for r in hnsw if r.recall >= TARGET_RECALL and getattr(r, p99) <= TARGET_P99_MS]
+    for clock, tail in (("wall-clock", "p99_ms"), ("CPU-time", "p99_cpu_ms")):
+        good = [r for r in hnsw if r.recall >= TARGET_RECALL and getattr(r, tail) <= TARGET_P99_MS]
         found = ", ".join(f"efSearch={r.ef_search}" for r in good) or "none"
         lines.append(
             f"- Synthetic recall@10 >= {TARGET_RECALL} with single-query {clock} p99 <= "
@@ -488,7 +488,7 @@ def environment(load_at_start: str) -> list[str]:
 def parse_args() -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
+    parser.add_argument("--catalog", type=Path, default=FULL_CATALOG)
     parser.add_argument("--synthetic-n", type=int, default=1_000_000)
     parser.add_argument("--synthetic-dim", type=int, default=384)
     parser.add_argument("--synthetic-ef-construction", type=int, default=200)
@@ -522,7 +522,7 @@ def main() -> None:
         "",
         *environment(load_at_start),
         "",
-        *table(rows),
+        *results_table(rows),
         "",
         *(f"- {note}" for note in notes),
         "",

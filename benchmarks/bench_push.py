@@ -7,7 +7,7 @@ of them against a random 5,000-movie 384-d index, as ``moviebot run`` would at t
 The walk of the subscriber set alone is timed too.
 
 Sending: the real notifiers send to the local stand-ins of the Telegram Bot API and of
-Discord (tests/fakes), at the push's configured rates, with python-telegram-bot's and
+Discord (testing/), at the push's configured rates, with python-telegram-bot's and
 discord.py's own rate limiting on. Run from the repository root; the report (markdown)
 goes to stdout, progress to stderr::
 
@@ -26,15 +26,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import discord
 import numpy as np
 from redis.asyncio import Redis
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_store import FixedEmbedder, delete_prefix, random_index
 
 from adapters.buttons import ButtonCodec
 from adapters.discord.bot import rest_client
@@ -47,13 +42,13 @@ from core.ports import Notifier
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.stores.redis import RedisProfileStore
-from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
-from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.telegram_api import FakeTelegram
+from testing.benchmarking import CATALOG_SIZE, DIM, random_index, redis_cpu_seconds, table
+from testing.discord_api import TOKEN as DISCORD_TOKEN
+from testing.discord_api import FakeDiscord
+from testing.doubles import FixedEmbedder
+from testing.local_redis import LOCAL_REDIS, delete_prefix
+from testing.telegram_api import FakeTelegram
 
-REDIS = "redis://127.0.0.1:6379/0"
-CATALOG_SIZE = 5_000
-DIM = 384
 PICKS_PER_USER = 5
 COLD_SHARE = 0.1  # users subscribed before their first pick
 SLOT = Subscription(weekday=4, hour=18)
@@ -119,15 +114,10 @@ async def timed(action: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-async def redis_cpu(client: Redis) -> float:
-    info = await client.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-
-
 async def planning(users_count: int, index: MovieIndex) -> PlanResult:
     prefix = f"bench-push-{uuid.uuid4().hex[:8]}"
-    store = RedisProfileStore.from_url(REDIS, prefix=prefix)
-    client = Redis.from_url(REDIS)
+    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
+    client = Redis.from_url(LOCAL_REDIS)
     try:
         users = [UserRef("telegram", str(10_000_000 + n)) for n in range(users_count)]
         print(f"writing {users_count:,} subscribers ...", file=sys.stderr)
@@ -148,17 +138,17 @@ async def planning(users_count: int, index: MovieIndex) -> PlanResult:
         print("walking the subscribers ...", file=sys.stderr)
         walk_seconds, _ = await timed(walk)
         print("planning ...", file=sys.stderr)
-        before = await redis_cpu(client)
+        before = await redis_cpu_seconds(client)
         plan_seconds, plan_cpu = await timed(plan)
-        redis_seconds = await redis_cpu(client) - before
+        redis_seconds = await redis_cpu_seconds(client) - before
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return PlanResult(
             users_count, planned, walk_seconds, plan_seconds, plan_cpu, redis_seconds, peak
         )
     finally:
         await store.close()
-        await delete_prefix(client, prefix)
         await client.aclose()
+        await delete_prefix(prefix)
 
 
 async def send_rate(
@@ -168,8 +158,8 @@ async def send_rate(
     memory of a subscriber once pushed (subscription, its share of the subscriber set,
     push history)."""
     prefix = f"bench-push-{uuid.uuid4().hex[:8]}"
-    store = RedisProfileStore.from_url(REDIS, prefix=prefix)
-    client = Redis.from_url(REDIS)
+    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
+    client = Redis.from_url(LOCAL_REDIS)
     try:
         for n in range(sends):
             await store.set_subscription(UserRef(platform, str(20_000_000 + n)), SLOT)
@@ -188,8 +178,8 @@ async def send_rate(
         return seconds, total / sends
     finally:
         await store.close()
-        await delete_prefix(client, prefix)
         await client.aclose()
+        await delete_prefix(prefix)
 
 
 async def sending(index: MovieIndex, sends: int) -> list[SendResult]:
@@ -218,29 +208,49 @@ def report(plan: PlanResult, sends: list[SendResult], load_before: float) -> str
         f"{os.getloadavg()[0]:.1f} after. Index: {CATALOG_SIZE:,} random {DIM}-d movies "
         f"(exact search); {PICKS_PER_USER} picks per user, {COLD_SHARE:.0%} without picks.",
         "",
-        "| subscribers | planned | walk s | plan s | plan CPU s | Redis CPU s | ms/user "
-        "| peak RSS MiB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {plan.users:,} | {plan.planned:,} | {plan.walk_seconds:.1f} "
-        f"| {plan.plan_seconds:.1f} | {plan.plan_cpu_seconds:.1f} | {plan.redis_cpu_seconds:.1f} "
-        f"| {per_user_ms:.3f} | {plan.peak_rss_mib:,.0f} |",
+        *table(
+            "subscribers | planned | walk s | plan s | plan CPU s | Redis CPU s | ms/user"
+            " | peak RSS MiB",
+            [
+                [
+                    f"{plan.users:,}",
+                    f"{plan.planned:,}",
+                    f"{plan.walk_seconds:.1f}",
+                    f"{plan.plan_seconds:.1f}",
+                    f"{plan.plan_cpu_seconds:.1f}",
+                    f"{plan.redis_cpu_seconds:.1f}",
+                    f"{per_user_ms:.3f}",
+                    f"{plan.peak_rss_mib:,.0f}",
+                ]
+            ],
+        ),
         "",
         f"Target: planning {plan.users:,} users <= {TARGET_PLAN_SECONDS:.0f} s: {verdict}. "
         f"At the same rate 1M users plan in {per_user_ms * 1e6 / 1000 / 60:.1f} min.",
         "",
-        "| platform | configured sends/s | sent | seconds | measured sends/s | 1M users take "
-        "| Redis bytes per subscriber | 1M subscribers |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *table(
+            "platform | configured sends/s | sent | seconds | measured sends/s | 1M users take"
+            " | Redis bytes per subscriber | 1M subscribers",
+            [send_cells(result) for result in sends],
+            left=1,
+        ),
     ]
-    for result in sends:
-        rate = result.sent / result.seconds
-        size = result.bytes_per_subscriber
-        lines.append(
-            f"| {result.platform} | {result.configured:.0f} | {result.sent} "
-            f"| {result.seconds:.1f} | {rate:.1f} | {1e6 / result.configured / 3600:.1f} h "
-            f"| {size:,.0f} | {size * 1e6 / 2**20:,.0f} MiB |"
-        )
     return "\n".join(lines)
+
+
+def send_cells(result: SendResult) -> list[object]:
+    """A send run as a row of the table."""
+    size = result.bytes_per_subscriber
+    return [
+        result.platform,
+        f"{result.configured:.0f}",
+        result.sent,
+        f"{result.seconds:.1f}",
+        f"{result.sent / result.seconds:.1f}",
+        f"{1e6 / result.configured / 3600:.1f} h",
+        f"{size:,.0f}",
+        f"{size * 1e6 / 2**20:,.0f} MiB",
+    ]
 
 
 async def main() -> None:

@@ -1,6 +1,6 @@
 """Soak the running bot: moderate load for a long while, its memory sampled each minute.
 
-New simulated users (tests/stress/crowd.py) keep arriving for ``--minutes`` minutes, so
+New simulated users (testing/crowd.py) keep arriving for ``--minutes`` minutes, so
 that the crowd sends ``--rate`` updates per second; each searches, picks five movies,
 asks for /recommend and /explore. The bot is a `moviebot run` process of its own with
 the local embedder and real Redis (127.0.0.1:6379, under a key prefix of the soak's
@@ -22,11 +22,15 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_load import DEFAULT_CATALOG, MemorySampler, audited, local_bot, workspace
-
-from tests.stress.crowd import JOURNEY, Crowd
+from testing.benchmarking import (
+    DEFAULT_CATALOG,
+    MemorySampler,
+    audited,
+    local_bot,
+    table,
+    workspace,
+)
+from testing.crowd import JOURNEY, Crowd
 
 
 def main() -> None:
@@ -61,9 +65,11 @@ async def soak(args: argparse.Namespace, index_dir: Path, prefix: str, scratch: 
     lines = [
         f"## Soak: {users:,} users over {minutes:.1f} min at {args.rate:g} updates/s",
         "",
-        "| minute | " + " | ".join(str(m) for m in range(len(memory))) + " |",
-        "|---|" + "---:|" * len(memory),
-        "| RSS MiB | " + " | ".join(f"{m:.0f}" for m in memory) + " |",
+        *table(
+            " | ".join(["minute", *map(str, range(len(memory)))]),
+            [["RSS MiB", *(f"{m:.0f}" for m in memory)]],
+            left=1,
+        ),
         "",
         f"- peak RSS {peak:.0f} MiB; trend over the second half {trend:+.1f} MiB per hour",
         f"- answers: {outcomes['ok']:,} ok, {outcomes['try again']} try again,"

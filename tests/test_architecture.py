@@ -64,3 +64,10 @@ def test_no_store_imports_the_recommender() -> None:
             if any(name.split(".")[:2] == ["core", "recommender"] for name in names):
                 offenders.add(str(path.relative_to(ROOT)))
     assert offenders == set()
+
+
+def test_benchmarks_import_no_test_module_conftest_or_other_benchmark() -> None:
+    benchmarks = sorted((ROOT / "benchmarks").glob("*.py"))
+    forbidden = {"tests", "conftest"} | {path.stem for path in benchmarks}
+    offenders = {path.name: sorted(imported_roots(path) & forbidden) for path in benchmarks}
+    assert {name: roots for name, roots in offenders.items() if roots} == {}

@@ -34,10 +34,10 @@ from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
 from core.subscriptions import Subscriptions
-from tests.core.stores.conftest import local_redis_store
-from tests.core.stores.redis_server import free_port
-from tests.fakes.discord_api import TOKEN, Answer, FakeDiscord
-from tests.fakes.telegram_api import wait_until
+from testing.discord_api import TOKEN, Answer, FakeDiscord
+from testing.local_redis import local_redis_store
+from testing.redis_servers import free_port
+from testing.waiting import wait_until
 
 SECRET = b"discord scenario secret, 32 b!!!"
 ALICE, BOB = 80351110224678912, 80351110224678913

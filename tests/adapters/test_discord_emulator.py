@@ -18,8 +18,8 @@ from discord import app_commands
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
-from tests.fakes.discord_api import APPLICATION_ID, BOT_USER_ID, TOKEN, FakeDiscord
-from tests.fakes.telegram_api import wait_until
+from testing.discord_api import APPLICATION_ID, BOT_USER_ID, TOKEN, FakeDiscord
+from testing.waiting import wait_until
 
 ALICE = 1100000000000001001
 BOB = 1100000000000001002

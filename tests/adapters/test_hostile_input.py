@@ -28,7 +28,8 @@ from core.models import TasteProfile, UserRef
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.subscriptions import Subscriptions
-from tests.fakes.telegram_api import BOT_USER, COMMAND, FakeTelegram, wait_until_sync
+from testing.telegram_api import BOT_USER, COMMAND, FakeTelegram
+from testing.waiting import wait_until_sync
 
 pytestmark = pytest.mark.stress
 

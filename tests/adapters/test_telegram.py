@@ -30,8 +30,9 @@ from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
 from core.subscriptions import Subscriptions
-from tests.core.stores.redis_server import RedisServer, free_port
-from tests.fakes.telegram_api import FakeTelegram, wait_until, wait_until_sync
+from testing.redis_servers import RedisServer, free_port
+from testing.telegram_api import FakeTelegram
+from testing.waiting import wait_until, wait_until_sync
 
 TOKEN = "123456:TEST-token"
 MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))

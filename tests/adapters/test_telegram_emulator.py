@@ -18,7 +18,8 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from tests.fakes.telegram_api import BOT_ID, BOT_USERNAME, FakeTelegram, wait_until
+from testing.telegram_api import BOT_ID, BOT_USERNAME, FakeTelegram
+from testing.waiting import wait_until
 
 TOKEN = "123456:TEST-token"
 ALICE = 1001

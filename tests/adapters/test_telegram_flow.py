@@ -14,7 +14,7 @@ from telegram.error import NetworkError
 from adapters.telegram import flow
 from adapters.telegram.bot import sending_bot
 from adapters.telegram.flow import OneUpdatePerUser
-from tests.fakes.telegram_api import FakeTelegram
+from testing.telegram_api import FakeTelegram
 
 TOKEN = "123456:TEST-token"
 

@@ -21,8 +21,9 @@ from core.models import Subscription, UserRef
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.stores.redis import RedisProfileStore
-from tests.core.stores.conftest import LOCAL_REDIS
-from tests.fakes.telegram_api import FakeTelegram, wait_until
+from testing.local_redis import LOCAL_REDIS
+from testing.telegram_api import FakeTelegram
+from testing.waiting import wait_until
 
 TOKEN = "123456:TEST-token"
 SECRET = b"telegram push test secret, 32 b!"

@@ -14,10 +14,11 @@ from bot.app import configured_platforms, make_redis_backend, serve, telegram_we
 from bot.config import Platform, Settings
 from core.errors import MovieBotError
 from core.models import Subscription, UserRef
-from tests.core.stores.redis_server import RedisCluster
-from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
-from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.telegram_api import FakeTelegram, wait_until
+from testing.discord_api import TOKEN as DISCORD_TOKEN
+from testing.discord_api import FakeDiscord
+from testing.redis_servers import RedisCluster
+from testing.telegram_api import FakeTelegram
+from testing.waiting import wait_until
 
 TELEGRAM_TOKEN = "123456:TEST-token"
 

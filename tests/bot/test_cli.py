@@ -15,9 +15,9 @@ from bot.cli import app
 from core.index import MovieIndex
 from core.models import Subscription, UserRef
 from core.stores.redis import RedisProfileStore
-from tests.conftest import shared_file
-from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix
-from tests.fakes.telegram_api import FakeTelegram
+from testing.data import shared_file
+from testing.local_redis import LOCAL_REDIS, delete_prefix
+from testing.telegram_api import FakeTelegram
 
 runner = CliRunner()
 

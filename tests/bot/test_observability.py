@@ -17,9 +17,10 @@ from adapters.observe import CommandEvent, Outcome
 from bot.app import serve
 from bot.config import Platform, Settings
 from bot.observability import Metrics
-from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix
-from tests.core.stores.redis_server import free_port
-from tests.fakes.telegram_api import FakeTelegram, wait_until
+from testing.local_redis import LOCAL_REDIS, delete_prefix
+from testing.redis_servers import free_port
+from testing.telegram_api import FakeTelegram
+from testing.waiting import wait_until
 
 TOKEN = "123456:TEST-token"
 ALICE = 1001

@@ -22,9 +22,10 @@ from core.index import MovieIndex
 from core.models import UserRef
 from core.stores.redis import RedisProfileStore
 from core.taste import TasteSettings, replay_picks
-from tests.core.stores.conftest import LOCAL_REDIS
-from tests.core.stores.redis_server import free_port
-from tests.fakes.telegram_api import FakeTelegram, wait_until
+from testing.local_redis import LOCAL_REDIS
+from testing.redis_servers import free_port
+from testing.telegram_api import FakeTelegram
+from testing.waiting import wait_until
 
 MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))
 TOKEN = "123456:TEST-token"

@@ -15,9 +15,9 @@ from core.models import Subscription, UserRef
 from core.push import PushReport, PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore, MemoryPushLedger
-from tests.conftest import random_movies
-from tests.core.test_push import FixedEmbedder, RecordingNotifier
-from tests.fakes.telegram_api import wait_until
+from testing.data import random_movies
+from testing.doubles import FixedEmbedder, RecordingNotifier
+from testing.waiting import wait_until
 
 
 def recommender_on(store: MemoryProfileStore) -> Recommender:

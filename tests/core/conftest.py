@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fakes.ollama_server import FakeOllama
+from testing.ollama_api import FakeOllama
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from core.catalog import COHERE_MOVIES, SAMPLE, load_catalog
 from core.errors import CatalogError
-from tests.conftest import shared_file
+from testing.data import shared_file
 
 
 def test_sample_is_a_broad_offline_catalog() -> None:

@@ -23,7 +23,7 @@ from core.embedders import (
 )
 from core.embedding_cache import EmbeddingCache, embed_documents_cached
 from core.errors import EmbedderError
-from tests.fakes.ollama_server import FakeOllama, embed_text
+from testing.ollama_api import FakeOllama, embed_text
 
 MODEL = "nomic-embed-text"
 

@@ -29,7 +29,7 @@ from core.models import Movie
 from core.ranking import RankingWeights
 from core.taste import TasteSettings
 from core.text import document_text
-from tests.conftest import shared_file
+from testing.data import shared_file
 
 
 def arc_catalog(count: int = 60) -> tuple[list[Movie], np.ndarray]:

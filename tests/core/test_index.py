@@ -11,7 +11,7 @@ import pytest
 import core.index
 from core.errors import IndexFileError
 from core.index import IndexParams, MovieIndex, fingerprint, read_manifest
-from tests.conftest import random_movies
+from testing.data import random_movies
 
 EXACT = IndexParams()
 HNSW = IndexParams(hnsw_m=16, ef_construction=64, ef_search=64, exact_max_vectors=0)

@@ -6,8 +6,8 @@ import asyncio
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,58 +15,20 @@ import numpy as np
 import pytest
 
 from core.index import MovieIndex
-from core.models import Delivery, Recommendation, Subscription, UserRef
+from core.models import Subscription, UserRef
 from core.ports import ProfileStore, PushLedger
 from core.push import PushSettings, RateLimit, WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore, MemoryPushLedger
 from core.subscriptions import Subscriptions
-from tests.conftest import random_movies
-from tests.core.stores.conftest import local_redis_store
+from testing.data import random_movies
+from testing.doubles import FixedEmbedder, RecordingNotifier
+from testing.local_redis import local_redis_store
 
 FRIDAY_18 = datetime(2026, 11, 27, 18, 5, tzinfo=UTC)  # ISO week 2026-W48
 SLOT = Subscription(weekday=4, hour=18)
 FAST = PushSettings(per_second={"telegram": 1e6, "discord": 1e6}, batch_size=250)
 USERS = 1_000
-
-
-class FixedEmbedder:
-    """Stands in for the model: the push never embeds text."""
-
-    def __init__(self, name: str, dim: int) -> None:
-        self.name, self.dim = name, dim
-
-    def embed_documents(self, texts: Any) -> Any:
-        raise NotImplementedError
-
-    def embed_query(self, text: str) -> Any:
-        raise NotImplementedError
-
-
-@dataclass
-class RecordingNotifier:
-    """Records every push; answers GONE or FAILED for chosen users."""
-
-    platform: str = "telegram"
-    gone: set[UserRef] = field(default_factory=set)
-    failing: set[UserRef] = field(default_factory=set)
-    stop_after: int | None = None
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    sent: list[tuple[UserRef, tuple[int, ...]]] = field(default_factory=list)
-
-    async def send_picks(self, user: UserRef, picks: Sequence[Recommendation]) -> Delivery:
-        await asyncio.sleep(0)
-        if user in self.gone:
-            return Delivery.GONE
-        if user in self.failing:
-            return Delivery.FAILED
-        self.sent.append((user, tuple(pick.movie.movie_id for pick in picks)))
-        if self.stop_after is not None and len(self.sent) >= self.stop_after:
-            self.stop.set()
-        return Delivery.SENT
-
-    def users(self) -> Counter[UserRef]:
-        return Counter(user for user, _ in self.sent)
 
 
 @pytest.fixture(scope="module")

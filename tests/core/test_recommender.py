@@ -30,7 +30,7 @@ from core.models import (
 from core.recommender import MAX_RESULTS, Recommender
 from core.stores.memory import MemoryProfileStore
 from core.taste import TasteSettings, replay_picks
-from tests.conftest import random_movies
+from testing.data import random_movies
 
 ALICE = UserRef("telegram", "1")
 BOB = UserRef("discord", "1")

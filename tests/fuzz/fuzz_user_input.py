@@ -21,7 +21,7 @@ with atheris.instrument_imports():
     from core.errors import InvalidRequestError
     from core.models import Movie, Reason, ReasonKind, Recommendation, SearchHit, UserRef
     from core.text import MAX_QUERY_CHARS, clean_query
-    from tests.fakes.telegram_api import check_text
+    from testing.telegram_api import check_text
 
 CODEC = ButtonCodec(b"fuzzing secret, sixteen bytes or more", "fingerprint")
 

@@ -10,10 +10,10 @@ import pytest
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import OllamaEmbedder
 from core.index import build_index
-from tests.fakes.ollama_server import FakeOllama
-from tests.fakes.telegram_api import FakeTelegram
-from tests.stress.audit import Audit
-from tests.stress.crowd import Crowd
+from testing.audit import Audit
+from testing.crowd import Crowd
+from testing.ollama_api import FakeOllama
+from testing.telegram_api import FakeTelegram
 
 
 @pytest.fixture

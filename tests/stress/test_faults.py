@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.ollama_server import FakeOllama
-from tests.fakes.telegram_api import FakeTelegram
-from tests.stress.audit import Audit
-from tests.stress.crowd import Crowd
-from tests.stress.faults import FAULTS, Rig, run_with_fault
+from testing.audit import Audit
+from testing.crowd import Crowd
+from testing.faults import FAULTS, Rig, run_with_fault
+from testing.ollama_api import FakeOllama
+from testing.telegram_api import FakeTelegram
 
 pytestmark = pytest.mark.stress
 USERS = 60

@@ -12,11 +12,11 @@ import pytest
 
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
-from tests.core.stores.conftest import LOCAL_REDIS
-from tests.fakes.telegram_api import FakeTelegram
-from tests.stress.audit import Audit, audit
-from tests.stress.bot_process import BotProcess
-from tests.stress.crowd import JOURNEY, Crowd
+from testing.audit import Audit, audit
+from testing.bot_process import BotProcess
+from testing.crowd import JOURNEY, Crowd
+from testing.local_redis import LOCAL_REDIS
+from testing.telegram_api import FakeTelegram
 
 pytestmark = pytest.mark.stress
 USERS = 100

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 from redis.asyncio import Redis
@@ -14,27 +13,7 @@ from redis.asyncio import RedisCluster as ClusterClient
 from core.ports import ProfileStore
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
-
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
-
-
-@asynccontextmanager
-async def local_redis_store(prefix: str) -> AsyncIterator[RedisProfileStore]:
-    """A RedisProfileStore on the local server; its keys are deleted when it closes."""
-    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
-    try:
-        yield store
-    finally:
-        await store.close()
-        await delete_prefix(prefix)
-
-
-async def delete_prefix(prefix: str) -> None:
-    """Delete every key of the local server that starts with ``prefix:``."""
-    client = Redis.from_url(LOCAL_REDIS)
-    async for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-        await client.delete(key)
-    await client.aclose()
+from testing.local_redis import LOCAL_REDIS, delete_prefix, local_redis_store
 
 
 @pytest.fixture

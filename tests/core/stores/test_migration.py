@@ -9,8 +9,8 @@ from core.models import TasteProfile, UndoAction, UndoStep, UserRef
 from core.stores.migration import ReindexReport, migrated, reindex_profiles
 from core.stores.redis import RedisProfileStore
 from core.taste import replay_picks
-from tests.conftest import random_movies
-from tests.core.stores.changes import assert_same_profile, assert_same_vector
+from testing.data import random_movies
+from testing.profile_changes import assert_same_profile, assert_same_vector
 
 ALICE = UserRef("telegram", "1")
 BOB = UserRef("discord", "2")

@@ -11,7 +11,7 @@ from core.models import Delivery, PushHistory, UserRef
 from core.ports import PushLedger
 from core.stores.memory import MemoryPushLedger
 from core.stores.redis import RedisProfileStore
-from tests.core.stores.conftest import local_redis_store
+from testing.local_redis import local_redis_store
 
 ALICE = UserRef("telegram", "1")
 BOB = UserRef("discord", "1")

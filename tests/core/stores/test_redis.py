@@ -21,17 +21,10 @@ from core.stores.profile_hash import UNUSABLE_FINGERPRINT, encode_vector
 from core.stores.redis import RedisKeys, RedisProfileStore
 from core.stores.retention import IDEMPOTENCY_TTL_SECONDS
 from core.taste import replay_picks
-from tests.core.stores.changes import (
-    EMA_WEIGHT,
-    FINGERPRINT,
-    assert_same_profile,
-    pick,
-    unit_vectors,
-)
-from tests.core.stores.conftest import LOCAL_REDIS, delete_prefix, local_redis_store
-from tests.core.stores.redis_server import RedisServer, free_port
+from testing.local_redis import LOCAL_REDIS, delete_prefix, local_redis_store
+from testing.profile_changes import EMA_WEIGHT, FINGERPRINT, assert_same_profile, pick, unit_vectors
+from testing.redis_servers import DEPLOY_CONFIG, RedisServer, free_port
 
-DEPLOY_CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "redis.conf"
 ALICE = UserRef("telegram", "123")
 MOVIES = unit_vectors(1000, dim=24)
 FAILURE_DEADLINE = 10.0  # a hang guard, far above the store's own timeouts

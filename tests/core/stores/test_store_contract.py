@@ -23,7 +23,7 @@ from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
 from core.stores.retention import IDEMPOTENCY_TTL_SECONDS
 from core.taste import replay_picks
-from tests.core.stores.changes import (
+from testing.profile_changes import (
     EMA_WEIGHT,
     FINGERPRINT,
     assert_same_profile,

@@ -13,7 +13,7 @@ from types import TracebackType
 
 import httpx
 
-from tests.core.stores.redis_server import free_port
+from testing.redis_servers import free_port
 
 MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))
 TOKEN = "123456:TEST-token"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters import texts
-from tests.fakes.telegram_api import Call, FakeTelegram
+from testing.telegram_api import Call, FakeTelegram
 
 PICKS = 5
 JOURNEY = ("search", *["pick"] * PICKS, "recommend", "explore")

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.background_server import BackgroundServer
+from testing.background_server import BackgroundServer
 
 Embeddings = list[list[float]]
 

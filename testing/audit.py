@@ -11,7 +11,7 @@ from core.index import MovieIndex
 from core.models import UserRef
 from core.stores.redis import RedisProfileStore
 from core.taste import TasteSettings, replay_picks
-from tests.stress.crowd import Crowd
+from testing.crowd import Crowd
 
 
 @dataclass

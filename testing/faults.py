@@ -10,13 +10,12 @@ from pathlib import Path
 
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
-from tests.core.stores.redis_server import RedisServer
-from tests.core.stores.test_redis import DEPLOY_CONFIG
-from tests.fakes.ollama_server import FakeOllama
-from tests.fakes.telegram_api import FakeTelegram
-from tests.stress.audit import Audit, audit
-from tests.stress.bot_process import BotProcess
-from tests.stress.crowd import Crowd
+from testing.audit import Audit, audit
+from testing.bot_process import BotProcess
+from testing.crowd import Crowd
+from testing.ollama_api import FakeOllama
+from testing.redis_servers import DEPLOY_CONFIG, RedisServer
+from testing.telegram_api import FakeTelegram
 
 OUTAGE = 10.0  # seconds
 

@@ -51,8 +51,8 @@ from typing import Any, ClassVar
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from tests.fakes.background_server import BackgroundServer
-from tests.fakes.telegram_api import wait_until
+from testing.background_server import BackgroundServer
+from testing.waiting import wait_until
 
 JSON = dict[str, Any]
 

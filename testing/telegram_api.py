@@ -29,16 +29,15 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.background_server import BackgroundServer
+from testing.background_server import BackgroundServer
 
-T = TypeVar("T")
 JSON = dict[str, Any]
 
 BOT_ID = 7000
@@ -86,7 +85,6 @@ STRING_PARAMS = frozenset(
     }
 )
 
-POLL_SECONDS = 0.02
 MAX_TEXT = 4096  # characters of a message once its entities are parsed
 MAX_CALLBACK_ANSWER = 200
 HTML_TAGS = frozenset(
@@ -205,60 +203,6 @@ def _chat_key(chat_id: Any) -> int | str:
     if isinstance(chat_id, str) and re.fullmatch(r"-?\d+", chat_id):
         return int(chat_id)
     return str(chat_id)
-
-
-async def wait_until(
-    predicate: Callable[[], T],
-    timeout: float = 10.0,
-    *,
-    message: str | Callable[[], str] | None = None,
-) -> T:
-    """Poll ``predicate`` every 20 ms until it returns something truthy, and return that.
-
-    Raises AssertionError naming the condition (and ``message``) when ``timeout`` passes.
-    """
-    for value in _polls(predicate, timeout, message):
-        if value:
-            return value
-        await asyncio.sleep(POLL_SECONDS)
-    raise AssertionError("unreachable: polling ends by returning or raising")
-
-
-def wait_until_sync(
-    predicate: Callable[[], T],
-    timeout: float = 10.0,
-    *,
-    message: str | Callable[[], str] | None = None,
-) -> T:
-    """The blocking twin of :func:`wait_until`, for code outside an event loop."""
-    for value in _polls(predicate, timeout, message):
-        if value:
-            return value
-        time.sleep(POLL_SECONDS)
-    raise AssertionError("unreachable: polling ends by returning or raising")
-
-
-def _polls(
-    predicate: Callable[[], T], timeout: float, message: str | Callable[[], str] | None
-) -> Iterator[T]:
-    """``predicate()`` once per poll, for ever; AssertionError once ``timeout`` has passed
-    with a falsy value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if not value and time.monotonic() >= deadline:
-            raise AssertionError(_timeout_message(predicate, timeout, message))
-        yield value
-
-
-def _timeout_message(
-    predicate: Callable[[], Any], timeout: float, message: str | Callable[[], str] | None
-) -> str:
-    name = getattr(predicate, "__qualname__", repr(predicate))
-    text = f"condition {name} still false after {timeout:g} s"
-    if message is not None:
-        text += f": {message() if callable(message) else message}"
-    return text
 
 
 class FakeTelegram(BackgroundServer):

@@ -1,4 +1,5 @@
-"""A redis-server of a test's own: a free port on 127.0.0.1 and a directory of its own.
+"""A redis-server of a test's own: a free port on 127.0.0.1 and a directory of its own;
+three of them joined in a Redis Cluster.
 
 with RedisServer(tmp_path, config=DEPLOY_CONFIG) as server:
     store = RedisProfileStore.from_url(server.url)
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+DEPLOY_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "redis.conf"
 STARTUP_SECONDS = 10.0
 
 
