@@ -18,7 +18,6 @@ from adapters.discord.bot import MovieBot, rest_client
 from adapters.discord.bot import serving as discord_serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.notifier import DiscordNotifier
-from adapters.observe import CommandObserver
 from adapters.services import ChatServices
 from adapters.telegram.bot import Webhook, build_application, sending_bot
 from adapters.telegram.bot import serving as telegram_serving
@@ -186,7 +185,8 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
             notifiers = [
                 await serving.enter_async_context(
                     PLATFORMS[platform](
-                        settings, recommender, subscriptions, codec, metrics.command
+                        settings,
+                        ChatServices(recommender, subscriptions, codec, observer=metrics.command),
                     )
                 )
                 for platform in platforms
@@ -211,37 +211,23 @@ async def warm_up(recommender: Recommender) -> None:
 
 
 @asynccontextmanager
-async def telegram(
-    settings: Settings,
-    recommender: Recommender,
-    subscriptions: Subscriptions,
-    codec: ButtonCodec,
-    observer: CommandObserver,
-) -> AsyncIterator[Notifier]:
+async def telegram(settings: Settings, services: ChatServices) -> AsyncIterator[Notifier]:
     """Telegram, by webhook or long polling, while the context is open; it yields the
     notifier of the weekly picks."""
     token = _token(settings.telegram.token, "MOVIEBOT_TELEGRAM_TOKEN")
-    handlers = TelegramHandlers(ChatServices(recommender, subscriptions, codec, observer=observer))
-    application = build_application(token, handlers, settings.telegram.base_url)
+    application = build_application(token, TelegramHandlers(services), settings.telegram.base_url)
     async with telegram_serving(application, telegram_webhook(settings)):
-        yield TelegramNotifier(application.bot, codec)
+        yield TelegramNotifier(application.bot, services.codec)
 
 
 @asynccontextmanager
-async def discord(
-    settings: Settings,
-    recommender: Recommender,
-    subscriptions: Subscriptions,
-    codec: ButtonCodec,
-    observer: CommandObserver,
-) -> AsyncIterator[Notifier]:
+async def discord(settings: Settings, services: ChatServices) -> AsyncIterator[Notifier]:
     """Discord, on the gateway, while the context is open; it yields the notifier of the
     weekly picks."""
     token = _token(settings.discord.token, "MOVIEBOT_DISCORD_TOKEN")
-    cog = MovieCommands(ChatServices(recommender, subscriptions, codec, observer=observer))
-    bot = MovieBot(cog, settings.discord.guild_id)
+    bot = MovieBot(MovieCommands(services), settings.discord.guild_id)
     async with discord_serving(bot, token):
-        yield DiscordNotifier(bot, codec)
+        yield DiscordNotifier(bot, services.codec)
 
 
 @asynccontextmanager
