@@ -98,14 +98,16 @@ def test_angle_strategy_lands_on_its_angle(taste: np.ndarray, seed: int, strengt
 def test_bucket_noise_replaces_distinct_dimensions_within_bounds(
     seed: int, strength: float
 ) -> None:
-    taste = unit(np.linspace(1.0, 2.0, DIM))  # no zero, no repeated value
-    explored = STRATEGIES["bucket"](taste, np.random.default_rng(seed), strength)
+    taste = unit(np.linspace(1.0, 2.0, DIM))  # positive, no repeated value
+    # Bounds below every value of the taste: a replaced dimension never looks rescaled.
+    lower, upper = np.full(DIM, -0.4, np.float32), np.full(DIM, -0.2, np.float32)
+    explored = bucket_noise(lower, upper)(taste, np.random.default_rng(seed), strength)
     scale = float(np.median(explored / taste))  # most dimensions are only rescaled
     replaced = np.abs(explored - scale * taste) > 1e-5
     assert int(replaced.sum()) == round(strength * DIM)
     originals = explored[replaced] / scale
-    assert np.all(originals >= LOWER[replaced] - 1e-5) and np.all(
-        originals <= UPPER[replaced] + 1e-5
+    assert np.all(originals >= lower[replaced] - 1e-5) and np.all(
+        originals <= upper[replaced] + 1e-5
     )
 
 
