@@ -76,10 +76,12 @@ def server_binary() -> Path:
 
 
 class EmbeddedRedis:
-    """The server of one data directory, started and stopped by this process."""
+    """The server of one data directory, started and stopped by this process;
+    ``options`` are server options after the defaults (a later option wins)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *options: str) -> None:
         self.data_dir = data_dir
+        self.options = options
         self.directory = data_dir / SERVER_DIR
         self.socket = self.directory / SOCKET_FILE
         self._lock: int | None = None
@@ -142,6 +144,7 @@ class EmbeddedRedis:
             str(server_binary()),
             *("--unixsocket", str(self.socket), "--dir", str(self.directory)),
             *SERVER_OPTIONS,
+            *self.options,
         ]
         with (self.directory / LOG_FILE).open("ab") as server_log:
             return subprocess.Popen(

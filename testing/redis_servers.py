@@ -205,13 +205,13 @@ class RedisCluster:
         """What ``redis-cli --cluster create`` does: an epoch and an even share of the
         slots for each node, then every node meets the first."""
         for n, node in enumerate(nodes):
-            node.execute_command("CLUSTER", "SET-CONFIG-EPOCH", n + 1)
+            node.cluster("SET-CONFIG-EPOCH", n + 1)
             first, end = n * CLUSTER_SLOTS // len(nodes), (n + 1) * CLUSTER_SLOTS // len(nodes)
-            node.execute_command("CLUSTER", "ADDSLOTS", *range(first, end))
+            node.cluster("ADDSLOTS", *range(first, end))
         for server in self.servers[1:]:
-            nodes[0].execute_command("CLUSTER", "MEET", "127.0.0.1", server.port)
+            nodes[0].cluster("MEET", "127.0.0.1", server.port)
         deadline = time.monotonic() + STARTUP_SECONDS
-        while not all(b"cluster_state:ok" in _cluster_info(node) for node in nodes):
+        while not all(_cluster_state(node) == "ok" for node in nodes):
             if time.monotonic() > deadline:
                 raise RuntimeError("the Redis Cluster did not come up")
             time.sleep(0.1)
@@ -221,6 +221,6 @@ class RedisCluster:
             server.kill()
 
 
-def _cluster_info(node: Redis) -> bytes:
-    info: bytes = node.execute_command("CLUSTER", "INFO")
-    return info
+def _cluster_state(node: Redis) -> str:
+    info: dict[str, str] = node.cluster("INFO")
+    return info["cluster_state"]
