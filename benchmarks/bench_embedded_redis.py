@@ -88,7 +88,10 @@ async def main() -> None:
     index = random_index()
     fsync = await fsync_cost(index)
     starts = await start_times(index)
-    print(f"Machine: {os.cpu_count()} cores; embedded valkey-server over a Unix socket.\n")
+    print(
+        f"Machine: {os.cpu_count()} cores, 1-minute load average {os.getloadavg()[0]:.1f}; "
+        "the embedded valkey-server over a Unix socket.\n"
+    )
     print(
         "\n".join(
             table(

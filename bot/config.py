@@ -29,7 +29,8 @@ def _default_cache_dir() -> Path:
 
 
 def _default_data_dir() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "moviebot"
+    """``$XDG_DATA_HOME/moviebot``, or ``~/.local/share/moviebot`` when that is unset or empty."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "moviebot"
 
 
 class Platform(StrEnum):

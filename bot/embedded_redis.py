@@ -80,9 +80,10 @@ class EmbeddedRedis:
     ``options`` are server options after the defaults (a later option wins)."""
 
     def __init__(self, data_dir: Path, *options: str) -> None:
-        self.data_dir = data_dir
+        # absolute: the server changes to its directory before it opens the socket
+        self.data_dir = data_dir.expanduser().absolute()
         self.options = options
-        self.directory = data_dir / SERVER_DIR
+        self.directory = self.data_dir / SERVER_DIR
         self.socket = self.directory / SOCKET_FILE
         self._lock: int | None = None
         self._process: subprocess.Popen[bytes] | None = None

@@ -50,3 +50,13 @@ def test_empty_environment_variables_count_as_unset(monkeypatch: pytest.MonkeyPa
     settings = Settings()
     assert configured_platforms(settings) == [] and settings.buttons.secret is None
     assert settings.redis.url is None
+
+
+def test_the_data_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MOVIEBOT_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert Settings().redis.data_dir == tmp_path / "moviebot"
+    monkeypatch.setenv("XDG_DATA_HOME", "")
+    assert Settings().redis.data_dir == Path.home() / ".local" / "share" / "moviebot"
+    monkeypatch.setenv("MOVIEBOT_DATA_DIR", str(tmp_path / "profiles"))
+    assert Settings().redis.data_dir == tmp_path / "profiles"

@@ -88,6 +88,23 @@ async def test_a_pick_is_kept_across_a_stop_and_a_start(data_dir: Path) -> None:
     assert profile is not None and profile.picked == (movie_id,)
 
 
+async def test_push_and_reindex_work_on_the_data_directory(data_dir: Path) -> None:
+    settings = Settings()
+    backend = make_backend(settings)
+    await backend.store.set_subscription(ALICE, Subscription(4, 18))
+    await open_recommender(settings, store=backend.store).pick(ALICE, die_hard(settings))
+    await backend.close()
+
+    at = ["--at", "2026-11-27T18:30:00"]
+    planned = await asyncio.to_thread(runner.invoke, app, ["push", "--dry-run", *at])
+    reindexed = await asyncio.to_thread(runner.invoke, app, ["reindex-profiles"])
+
+    assert planned.exit_code == 0, planned.output
+    assert "telegram:1001" in planned.output and "1 users would get" in planned.output
+    assert reindexed.exit_code == 0, reindexed.output
+    assert unwrapped(reindexed.output).startswith("1 profiles: 1 already on index")
+
+
 async def test_a_second_bot_on_the_same_data_directory_refuses(data_dir: Path) -> None:
     first = make_backend(Settings())
     try:
@@ -174,6 +191,18 @@ async def test_a_bot_that_fails_at_start_stops_its_server(
         await serve(Settings(), [Platform.telegram], asyncio.Event())
     assert embedded_server_pids(data_dir) == []
     os.close(hold_lock(data_dir / LOCK_FILE, wait=0))
+
+
+async def test_a_relative_data_directory_is_taken_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    backend = open_embedded_backend(Path("profiles"), store_at)
+    try:
+        assert await backend.readiness() is None
+    finally:
+        await backend.close()
+    assert (tmp_path / "profiles" / LOCK_FILE).is_file()
 
 
 def test_memory_url_keeps_profiles_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
