@@ -4,9 +4,10 @@ For each fault of testing/faults.py (and a run without one), ``--users`` simulat
 users (testing/crowd.py) talk to a `moviebot run` process through the Telegram
 stand-in, arriving so that the crowd sends ``--rate`` updates per second; ``--at``
 seconds in, the fault strikes. Each run has a redis-server of its own with
-deploy/redis.conf, and the Ollama stand-in as embedder (so that it can fail or hang),
-on the full catalog when ../shared is there. Afterwards every user's profile is
-audited against what they were told. The table (markdown) goes to stdout::
+deploy/redis.conf (``bot_killed_with_embedded_redis``: the bot's embedded Redis, in a
+data directory of its own), and the Ollama stand-in as embedder (so that it can fail
+or hang), on the full catalog when ../shared is there. Afterwards every user's profile
+is audited against what they were told. The table (markdown) goes to stdout::
 
     python benchmarks/bench_faults.py [--users 500] [--rate 50] [--at 20] [--fault NAME ...]
 """
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from core.catalog import load_catalog
@@ -25,7 +27,7 @@ from core.index import build_index
 from testing.audit import Audit
 from testing.benchmarking import DEFAULT_CATALOG, p99, table
 from testing.crowd import JOURNEY, Crowd
-from testing.faults import FAULTS, Rig, run_with_fault
+from testing.faults import FAULTS, Rig, run_with_bot_killed_on_embedded_redis, run_with_fault
 from testing.ollama_api import FakeOllama
 from testing.telegram_api import FakeTelegram
 
@@ -36,7 +38,10 @@ def no_fault(rig: Rig) -> None:
     """The baseline: nothing breaks."""
 
 
-RUNS = {"none": no_fault, **FAULTS}
+RUNS = {
+    name: partial(run_with_fault, fault) for name, fault in {"none": no_fault, **FAULTS}.items()
+}
+RUNS["bot_killed_with_embedded_redis"] = run_with_bot_killed_on_embedded_redis
 
 
 def main() -> None:
@@ -59,9 +64,7 @@ def main() -> None:
                 ramp = args.users * len(JOURNEY) / args.rate
                 users = list(range(20_000, 20_000 + args.users))
                 crowd = Crowd(fake, users=users, ramp=ramp, patience=PATIENCE)
-                run = run_with_fault(
-                    RUNS[name], crowd, ollama, index_dir, Path(scratch) / name, args.at
-                )
+                run = RUNS[name](crowd, ollama, index_dir, Path(scratch) / name, args.at)
                 report, survived = asyncio.run(run)
             rows.append(cells(name, crowd, report, survived))
     print(f"## Faults: {args.users} users at {args.rate:g} updates/s, fault at {args.at:g} s\n")

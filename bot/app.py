@@ -23,13 +23,14 @@ from adapters.telegram.bot import Webhook, build_application, sending_bot
 from adapters.telegram.bot import serving as telegram_serving
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.notifier import TelegramNotifier
-from bot.config import EmbedderKind, Platform, RedisSettings, Settings
+from bot.config import MEMORY_URL, EmbedderKind, Platform, RedisSettings, Settings
+from bot.embedded_redis import open_embedded_backend
 from bot.observability import Metrics, TimedStore, health_server
 from bot.scheduler import scheduled_push
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import LocalEmbedder, OllamaEmbedder
 from core.embedding_cache import EmbeddingCache, ProgressCallback
-from core.errors import EmbedderError, IndexFileError, MovieBotError, StoreUnavailableError
+from core.errors import EmbedderError, IndexFileError, MovieBotError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, build_index, read_manifest
 from core.models import Subscription
 from core.ports import Backend, Embedder, Notifier, ProfileStore, PushLedger, Telemetry
@@ -73,29 +74,52 @@ def index_params(settings: Settings) -> IndexParams:
 
 
 def make_backend(settings: Settings) -> Backend:
-    """Profiles in Redis when ``MOVIEBOT_REDIS_URL`` is set, else in memory."""
-    if settings.redis.url is None:
+    """Profiles in memory with ``MOVIEBOT_REDIS_URL=memory://``, else in Redis (see
+    :func:`make_redis_backend`)."""
+    if settings.redis.in_memory:
         return MemoryBackend()
     return make_redis_backend(settings.redis)
 
 
+def make_demo_backend(settings: Settings) -> Backend:
+    """The demo's profiles: in memory, as befits a try-out, unless ``MOVIEBOT_REDIS_URL``
+    names a store."""
+    if settings.redis.url is None:
+        return MemoryBackend()
+    return make_backend(settings)
+
+
 def make_redis_backend(redis: RedisSettings) -> RedisBackend:
-    """The Redis store and push ledger of ``MOVIEBOT_REDIS_*``; no connection is opened yet.
+    """The Redis store and push ledger of ``MOVIEBOT_REDIS_*``: on the server of the URL
+    (no connection is opened yet), or, when it is unset, on the embedded server of
+    ``MOVIEBOT_DATA_DIR``, started here and stopped by the backend's ``close()``.
 
     Raises:
-        StoreUnavailableError: ``MOVIEBOT_REDIS_URL`` is not set.
+        MovieBotError: ``MOVIEBOT_REDIS_URL`` is ``memory://``; or the embedded server
+            cannot start (another bot uses the data directory).
     """
+    if redis.in_memory:
+        raise MovieBotError(
+            f"MOVIEBOT_REDIS_URL={MEMORY_URL} keeps no profiles on disk to work on: unset it "
+            "to use the embedded Redis of MOVIEBOT_DATA_DIR, or set a redis:// URL"
+        )
     if redis.url is None:
-        raise StoreUnavailableError("MOVIEBOT_REDIS_URL is not set: profiles live in memory")
-    store = RedisProfileStore.from_url(
-        redis.url.get_secret_value(),
+        return open_embedded_backend(
+            redis.data_dir, lambda url: redis_store(url, redis, cluster=False)
+        )
+    return RedisBackend(redis_store(redis.url.get_secret_value(), redis, redis.cluster))
+
+
+def redis_store(url: str, redis: RedisSettings, cluster: bool) -> RedisProfileStore:
+    """A store on the server of ``url`` with the pool, timeouts and prefix of settings."""
+    return RedisProfileStore.from_url(
+        url,
         pool_size=redis.pool_size,
         timeout=redis.timeout,
         connect_timeout=redis.connect_timeout,
         prefix=redis.prefix,
-        cluster=redis.cluster,
+        cluster=cluster,
     )
-    return RedisBackend(store)
 
 
 def open_recommender(

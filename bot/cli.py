@@ -35,7 +35,7 @@ from bot.app import (
     embedding_cache,
     has_index,
     index_params,
-    make_backend,
+    make_demo_backend,
     make_embedder,
     make_redis_backend,
     open_recommender,
@@ -163,7 +163,7 @@ def demo() -> None:
     with _friendly_errors():
         if not has_index(settings.index.dir):
             _build_sample_index_once(settings)
-        backend = make_backend(settings)
+        backend = make_demo_backend(settings)
         recommender = open_recommender(settings, store=backend.store)
     ConsoleChat(recommender, console_user(), console).run_until_exit(backend.close)
 

@@ -14,13 +14,23 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.catalog import COHERE_MOVIES
 
+MEMORY_URL = "memory://"
+
 
 def _section(prefix: str) -> SettingsConfigDict:
-    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore")
+    """An empty value (``MOVIEBOT_TELEGRAM_TOKEN=`` in ``.env``) counts as unset."""
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
 
 def _default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "moviebot"
+
+
+def _default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/moviebot``, or ``~/.local/share/moviebot`` when that is unset or empty."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "moviebot"
 
 
 class Platform(StrEnum):
@@ -70,12 +80,15 @@ class IndexSettings(BaseSettings):
 
 
 class RedisSettings(BaseSettings):
-    """``MOVIEBOT_REDIS_*``: where taste profiles live; without a URL they stay in memory.
-    With ``MOVIEBOT_REDIS_CLUSTER=true`` the URL names one node of a Redis Cluster."""
+    """``MOVIEBOT_REDIS_*``: where taste profiles live. Without a URL they live in an
+    embedded Redis server with its files in ``MOVIEBOT_DATA_DIR``; ``memory://`` keeps
+    them in memory. With ``MOVIEBOT_REDIS_CLUSTER=true`` the URL names one node of a
+    Redis Cluster."""
 
     model_config = _section("MOVIEBOT_REDIS_")
 
     url: SecretStr | None = None
+    data_dir: Path = Field(default_factory=_default_data_dir, validation_alias="MOVIEBOT_DATA_DIR")
     cluster: bool = False
     prefix: str = Field(default="moviebot", min_length=1)
     pool_size: int = Field(default=50, ge=1)
@@ -85,13 +98,21 @@ class RedisSettings(BaseSettings):
     @field_validator("url", mode="before")
     @classmethod
     def _redis_url(cls, url: object) -> object:
-        """Unset or empty means no Redis; anything else must be redis:// or rediss://."""
+        """Unset or empty means the embedded server; else ``memory://``, or a URL that
+        starts with redis:// or rediss://."""
         text = url.get_secret_value() if isinstance(url, SecretStr) else url
         if text in (None, ""):
             return None
-        if not str(text).startswith(("redis://", "rediss://")):
-            raise ValueError("MOVIEBOT_REDIS_URL must start with redis:// or rediss://")
+        if text != MEMORY_URL and not str(text).startswith(("redis://", "rediss://")):
+            raise ValueError(
+                f"MOVIEBOT_REDIS_URL must start with redis:// or rediss://, or be {MEMORY_URL}"
+            )
         return url
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether ``MOVIEBOT_REDIS_URL=memory://`` keeps the profiles in memory."""
+        return self.url is not None and self.url.get_secret_value() == MEMORY_URL
 
 
 class TelegramSettings(BaseSettings):

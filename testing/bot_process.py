@@ -22,7 +22,9 @@ READY_SECONDS = 120.0
 
 
 class BotProcess:
-    """One bot process; ``settings`` are extra ``MOVIEBOT_*`` variables."""
+    """One bot process; ``settings`` are extra ``MOVIEBOT_*`` variables. Without
+    ``MOVIEBOT_REDIS_URL`` among them, its profiles live in the embedded Redis of a
+    ``data`` folder beside ``log``."""
 
     def __init__(self, telegram_url: str, log: Path, **settings: str) -> None:
         self.metrics_port = free_port()
@@ -34,6 +36,7 @@ class BotProcess:
             "MOVIEBOT_SECRET": SECRET,
             "MOVIEBOT_METRICS_PORT": str(self.metrics_port),
             "MOVIEBOT_PUSH_ENABLED": "false",
+            "MOVIEBOT_DATA_DIR": str(log.parent / "data"),
             "HF_HUB_OFFLINE": "1",
             **settings,
         }
@@ -67,6 +70,11 @@ class BotProcess:
         except httpx.HTTPError:
             return False
         return answer.status_code == 200
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
 
     @property
     def running(self) -> bool:

@@ -6,16 +6,19 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from bot.embedded_redis import open_embedded_backend
 from core.index import MovieIndex
 from core.stores.redis import RedisProfileStore
 from testing.audit import Audit, audit
 from testing.bot_process import BotProcess
 from testing.crowd import Crowd
 from testing.ollama_api import FakeOllama
-from testing.redis_servers import DEPLOY_CONFIG, RedisServer
+from testing.redis_servers import DEPLOY_CONFIG, RedisServer, embedded_server_pids
 from testing.telegram_api import FakeTelegram
+from testing.waiting import wait_until_sync
 
 OUTAGE = 10.0  # seconds
 
@@ -77,10 +80,10 @@ FAULTS: dict[str, Callable[[Rig], None]] = {
 }
 
 
-async def inject(fault: Callable[[Rig], None], rig: Rig, after: float) -> None:
-    """Break ``rig`` with ``fault`` ``after`` seconds from now."""
-    await asyncio.sleep(after)
-    await asyncio.to_thread(fault, rig)
+async def later(seconds: float, action: Callable[[], None]) -> None:
+    """Run ``action`` in a thread ``seconds`` from now (a fault, while users talk)."""
+    await asyncio.sleep(seconds)
+    await asyncio.to_thread(action)
 
 
 async def run_with_fault(
@@ -103,13 +106,50 @@ async def run_with_fault(
             "MOVIEBOT_REDIS_URL": redis.url,
         }
         with BotProcess(crowd.fake.url, scratch / "bot.log", **settings) as bot:
-            injected = asyncio.create_task(
-                inject(fault, Rig(redis, ollama, crowd.fake, bot), after)
-            )
+            rig = Rig(redis, ollama, crowd.fake, bot)
+            injected = asyncio.create_task(later(after, partial(fault, rig)))
             await crowd.run()
             await injected
             survived = bot.running
         store = RedisProfileStore.from_url(redis.url)
         report = await audit(crowd, store, MovieIndex.load(index_dir))
         await store.close()
+    return report, survived
+
+
+def bot_and_its_redis_killed(bot: BotProcess, data_dir: Path) -> None:
+    """SIGKILL the bot, check that its embedded Redis stops by itself, and start the
+    bot again on the same data directory."""
+    assert embedded_server_pids(data_dir), "the bot runs no embedded Redis"
+    bot.kill()
+    wait_until_sync(lambda: not embedded_server_pids(data_dir), message="its Redis still runs")
+    bot.start()
+
+
+async def run_with_bot_killed_on_embedded_redis(
+    crowd: Crowd, ollama: FakeOllama, index_dir: Path, scratch: Path, after: float
+) -> tuple[Audit, bool]:
+    """Run ``crowd`` against a bot that keeps its profiles in the embedded Redis of its
+    own data directory, with the Ollama stand-in as embedder; ``after`` seconds in, kill
+    the bot with SIGKILL and start it again (:func:`bot_and_its_redis_killed`). Returns
+    the audit of the data directory, read once the bot has stopped, and whether the bot
+    was running at the end."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    data_dir = scratch / "data"
+    settings = {
+        "MOVIEBOT_INDEX_DIR": str(index_dir),
+        "MOVIEBOT_EMBEDDER": "ollama",
+        "MOVIEBOT_OLLAMA_URL": ollama.url,
+        "MOVIEBOT_DATA_DIR": str(data_dir),
+    }
+    with BotProcess(crowd.fake.url, scratch / "bot.log", **settings) as bot:
+        killed = asyncio.create_task(later(after, partial(bot_and_its_redis_killed, bot, data_dir)))
+        await crowd.run()
+        await killed
+        survived = bot.running
+    backend = open_embedded_backend(data_dir, lambda url: RedisProfileStore.from_url(url))
+    try:
+        report = await audit(crowd, backend.store, MovieIndex.load(index_dir))
+    finally:
+        await backend.close()
     return report, survived

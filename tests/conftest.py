@@ -1,8 +1,11 @@
 """Fixtures shared by every test: the bundled sample index, a local Redis Cluster and a
-key prefix of the test's own on the local Redis."""
+key prefix of the test's own on the local Redis, which the session starts when nothing
+answers at ``MOVIEBOT_TEST_REDIS_URL``."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,8 +16,33 @@ from core.catalog import SAMPLE, load_catalog
 from core.embedders import LocalEmbedder
 from core.embedding_cache import EmbeddingCache
 from core.index import MovieIndex, build_index
-from testing.local_redis import delete_prefix
-from testing.redis_servers import RedisCluster
+from testing.local_redis import LOCAL_REDIS, delete_prefix, local_redis_answers, start_local_redis
+from testing.redis_servers import RedisCluster, RedisServer
+
+SESSION_REDIS = pytest.StashKey[RedisServer | None]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start a Redis server at the test URL for the session when nothing answers there,
+    so that the suite needs no Redis service."""
+    config.stash[SESSION_REDIS] = None
+    if not local_redis_answers():
+        directory = Path(tempfile.mkdtemp(prefix="moviebot-test-redis-"))
+        config.stash[SESSION_REDIS] = start_local_redis(directory)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(SESSION_REDIS, None)
+    if server is not None:
+        server.kill()
+        shutil.rmtree(server.directory, ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    server = config.stash.get(SESSION_REDIS, None)
+    if server is None:
+        return f"redis: {LOCAL_REDIS} (already running)"
+    return f"redis: {LOCAL_REDIS} started for this session: {server.binary}"
 
 
 @pytest.fixture(scope="session")

@@ -51,9 +51,9 @@ from core.models import (
 )
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
+from testing.local_redis import LOCAL_REDIS
 
 USER = UserRef("console", "tester")
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 runner = CliRunner()
 
 

@@ -239,6 +239,7 @@ def test_moviebot_run_serves_telegram(fake: FakeTelegram, tmp_path: Path) -> Non
         "MOVIEBOT_TELEGRAM_BASE_URL": f"{fake.url}/bot",
         "MOVIEBOT_INDEX_DIR": str(tmp_path / "index"),
         "MOVIEBOT_CACHE_DIR": str(tmp_path / "cache"),
+        "MOVIEBOT_DATA_DIR": str(tmp_path / "data"),
     }
     process = subprocess.Popen(
         [MOVIEBOT, "run", "--platform", "telegram"],
@@ -258,6 +259,7 @@ def test_moviebot_run_serves_telegram(fake: FakeTelegram, tmp_path: Path) -> Non
     assert process.returncode == 0, output
     assert TOKEN.split(":")[1] not in output
     assert "200 movies indexed" in output
+    assert f"profiles are kept in {tmp_path / 'data'} by an embedded Redis server" in output
 
 
 def test_moviebot_run_without_a_token_says_what_to_set() -> None:

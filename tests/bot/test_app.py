@@ -82,7 +82,7 @@ async def test_both_platforms_answer_from_one_process(
         }
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
-        monkeypatch.delenv("MOVIEBOT_REDIS_URL", raising=False)
+        monkeypatch.setenv("MOVIEBOT_REDIS_URL", "memory://")
         stop = asyncio.Event()
         serving = asyncio.create_task(
             serve(Settings(), [Platform.telegram, Platform.discord], stop)

@@ -157,7 +157,8 @@ async def test_push_now_sends_what_is_due(
         assert message["text"].startswith("<b>Your weekly picks")
 
 
-def test_push_without_redis_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MOVIEBOT_REDIS_URL", raising=False)
+def test_push_with_profiles_in_memory_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOVIEBOT_REDIS_URL", "memory://")
     result = runner.invoke(app, ["push", "--dry-run"])
-    assert result.exit_code == 1 and "MOVIEBOT_REDIS_URL is not set" in result.output
+    assert result.exit_code == 1
+    assert "MOVIEBOT_REDIS_URL=memory:// keeps no profiles" in result.output

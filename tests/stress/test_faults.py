@@ -3,19 +3,21 @@
 Afterwards every user has finished (each answer was the one wanted, or a "try again"
 or silence after which they tried again), every acknowledged pick is stored exactly
 once, every taste vector is the replay of its picks, and the bot recovered by itself:
-only a killed bot is started again, as a supervisor would.
+only a killed bot is started again, as a supervisor would. The last run kills a bot
+that keeps its profiles in its embedded Redis: the server must stop with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from testing.audit import Audit
 from testing.crowd import Crowd
-from testing.faults import FAULTS, Rig, run_with_fault
+from testing.faults import FAULTS, run_with_bot_killed_on_embedded_redis, run_with_fault
 from testing.ollama_api import FakeOllama
 from testing.telegram_api import FakeTelegram
 
@@ -26,9 +28,13 @@ PATIENCE = 15.0  # seconds a user waits for an answer before trying again
 FAULT_AT = 5.0  # seconds into the run
 
 
-@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
+RUNS = {name: partial(run_with_fault, fault) for name, fault in FAULTS.items()}
+RUNS["bot_killed_with_embedded_redis"] = run_with_bot_killed_on_embedded_redis
+
+
+@pytest.mark.parametrize("run", RUNS.values(), ids=RUNS.keys())
 async def test_nothing_is_lost_when(
-    fault: Callable[[Rig], None],
+    run: Callable[[Crowd, FakeOllama, Path, Path, float], Awaitable[tuple[Audit, bool]]],
     fake: FakeTelegram,
     ollama: FakeOllama,
     ollama_index_dir: Path,
@@ -36,9 +42,7 @@ async def test_nothing_is_lost_when(
     record_run: Callable[[Crowd, Audit], None],
 ) -> None:
     crowd = Crowd(fake, users=list(range(7000, 7000 + USERS)), ramp=RAMP, patience=PATIENCE)
-    report, survived = await run_with_fault(
-        fault, crowd, ollama, ollama_index_dir, tmp_path, FAULT_AT
-    )
+    report, survived = await run(crowd, ollama, ollama_index_dir, tmp_path, FAULT_AT)
 
     record_run(crowd, report)
     assert survived
