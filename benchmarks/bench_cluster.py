@@ -30,16 +30,7 @@ from testing.redis_servers import RedisCluster
 
 def cells(run: RunResult) -> list[object]:
     """A throughput run as a row of the table."""
-    return [
-        run.users,
-        f"{run.picks:,}",
-        f"{run.picks_per_second:,.0f}",
-        f"{run.percentile(50):.2f}",
-        f"{run.percentile(99):.2f}",
-        run.lost,
-        run.doubled,
-        f"{run.client_cpu_us:.0f}",
-    ]
+    return [run.users, *run.cells(), f"{run.client_cpu_us:.0f}"]
 
 
 async def main() -> None:

@@ -98,16 +98,7 @@ async def main() -> None:
                 f"appendfsync (best of {ROUNDS}) | concurrent users | picks | picks/s"
                 " | p50 ms | p99 ms | lost | doubled",
                 [
-                    (
-                        policy,
-                        users,
-                        f"{run.picks:,}",
-                        f"{run.picks_per_second:,.0f}",
-                        f"{run.percentile(50):.2f}",
-                        f"{run.percentile(99):.2f}",
-                        run.lost,
-                        run.doubled,
-                    )
+                    (policy, users, *run.cells())
                     for (policy, users), run in sorted(fsync.items(), key=lambda i: i[0][::-1])
                 ],
                 left=1,

@@ -102,6 +102,18 @@ class RunResult:
     def percentile(self, q: int) -> float:
         return percentile(self.latencies_ms, q)
 
+    def cells(self) -> list[object]:
+        """Picks, picks/s, p50 and p99 ms, lost and doubled: the columns every
+        throughput table shows."""
+        return [
+            f"{self.picks:,}",
+            f"{self.picks_per_second:,.0f}",
+            f"{self.percentile(50):.2f}",
+            f"{self.percentile(99):.2f}",
+            self.lost,
+            self.doubled,
+        ]
+
 
 async def run_picks(
     url: str,
