@@ -26,7 +26,7 @@ import numpy as np
 from bot.app import embedding_cache
 from bot.config import Settings
 from core.catalog import load_catalog
-from core.embedders import LocalEmbedder
+from core.embedders import OnnxEmbedder
 from core.embedding_cache import embed_documents_cached
 from core.index import IndexParams, index_kind, new_faiss_index
 from core.text import document_text
@@ -279,10 +279,10 @@ def build_and_measure(data: Dataset, variant: str, index: faiss.Index) -> Row:
     return measure(data, variant, index, timed_add(index, data.base))
 
 
-def catalog_vectors(path: Path) -> tuple[np.ndarray, LocalEmbedder]:
+def catalog_vectors(path: Path) -> tuple[np.ndarray, OnnxEmbedder]:
     """The catalog's document vectors, through the app's on-disk embedding cache."""
     catalog = load_catalog(str(path))
-    embedder = LocalEmbedder()
+    embedder = OnnxEmbedder()
     texts = [document_text(movie) for movie in catalog.movies]
     log(f"catalog: {len(texts)} movies; embedding those not in the cache")
     vectors = embed_documents_cached(embedder, texts, embedding_cache(Settings()))

@@ -28,17 +28,19 @@ from bot.embedded_redis import open_embedded_backend
 from bot.observability import Metrics, TimedStore, health_server
 from bot.scheduler import scheduled_push
 from core.catalog import SAMPLE, load_catalog
-from core.embedders import LocalEmbedder, OllamaEmbedder
-from core.embedding_cache import EmbeddingCache, ProgressCallback
+from core.embedders import OllamaEmbedder, OnnxEmbedder, TorchEmbedder
+from core.embedding_cache import EmbeddingCache, ProgressCallback, embed_documents_cached
 from core.errors import EmbedderError, IndexFileError, MovieBotError
-from core.index import MANIFEST_FILE, IndexParams, MovieIndex, build_index, read_manifest
+from core.index import MANIFEST_FILE, IndexParams, MovieIndex, read_manifest
 from core.models import Subscription
 from core.ports import Backend, Embedder, Notifier, ProfileStore, PushLedger, Telemetry
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
+from core.sample import shipped_vectors
 from core.stores.memory import MemoryBackend, MemoryProfileStore
 from core.stores.redis import RedisBackend, RedisProfileStore
 from core.subscriptions import Subscriptions
+from core.text import document_text
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +53,20 @@ def make_embedder(kind: EmbedderKind, settings: Settings, dim: int | None = None
         return OllamaEmbedder(
             ollama.url, ollama.model, timeout=ollama.timeout, retries=ollama.retries, dim=dim
         )
-    return LocalEmbedder()
+    if kind is EmbedderKind.torch:
+        return TorchEmbedder()
+    return OnnxEmbedder()
 
 
 def embedder_kind_of(embedder_name: str) -> EmbedderKind:
     """The kind of embedder that produced vectors named ``embedder_name``."""
-    try:
-        return EmbedderKind(embedder_name.split(":", 1)[0])
-    except ValueError:
-        raise IndexFileError(f"the index names an unknown embedder: {embedder_name}") from None
+    if embedder_name == OnnxEmbedder.NAME:
+        return EmbedderKind.local
+    if embedder_name == TorchEmbedder.NAME:
+        return EmbedderKind.torch
+    if embedder_name.startswith("ollama:"):
+        return EmbedderKind.ollama
+    raise IndexFileError(f"the index names an unknown embedder: {embedder_name}")
 
 
 def embedding_cache(settings: Settings) -> EmbeddingCache:
@@ -149,7 +156,8 @@ def has_index(directory: Path) -> bool:
 def build_sample_index(
     settings: Settings, on_progress: ProgressCallback | None = None
 ) -> MovieIndex:
-    """Embed the bundled sample catalog with the local model into the index directory.
+    """Index the bundled sample catalog with the default local model into the index
+    directory, taking the shipped vectors when they are the model's and embedding otherwise.
 
     Raises:
         IndexFileError: the directory holds other files; they are never overwritten.
@@ -159,12 +167,14 @@ def build_sample_index(
         raise IndexFileError(
             f"{directory} holds no index but is not empty: set MOVIEBOT_INDEX_DIR elsewhere"
         )
-    index = build_index(
-        load_catalog(SAMPLE),
-        LocalEmbedder(),
-        index_params(settings),
-        embedding_cache(settings),
-        on_progress,
+    catalog = load_catalog(SAMPLE)
+    embedder = OnnxEmbedder()
+    texts = [document_text(movie) for movie in catalog.movies]
+    vectors = shipped_vectors(embedder.name, texts)
+    if vectors is None:
+        vectors = embed_documents_cached(embedder, texts, embedding_cache(settings), on_progress)
+    index = MovieIndex.from_vectors(
+        catalog.movies, vectors, embedder.name, index_params(settings), catalog.source
     )
     index.save(directory)
     return index

@@ -45,7 +45,8 @@ from bot.app import (
 )
 from bot.config import EmbedderKind, Platform, Settings
 from bot.logs import configure_logging
-from core.catalog import load_catalog
+from core.catalog import SAMPLE, load_catalog
+from core.embedders import OnnxEmbedder
 from core.embedding_cache import ProgressCallback, embed_documents_cached
 from core.errors import InvalidRequestError, MovieBotError
 from core.evaluation import EvaluationReport, evaluate, load_picks, standard_strategies
@@ -54,6 +55,7 @@ from core.models import Movie, Vectors
 from core.ports import Backend
 from core.ranking import RankingWeights
 from core.recommender import Recommender
+from core.sample import write_shipped_vectors
 from core.stores.migration import ReindexReport, reindex_profiles
 from core.stores.redis import RedisBackend
 from core.taste import TasteSettings
@@ -173,6 +175,17 @@ def _build_sample_index_once(settings: Settings) -> None:
     with _embedding_progress() as on_progress:
         index = build_sample_index(settings, on_progress)
     console.print(f"{len(index)} movies indexed; later runs reuse this index.")
+
+
+@app.command("ship-sample-vectors", hidden=True)
+def ship_sample_vectors() -> None:
+    """Embed the bundled sample catalog with the default model and write the vectors that
+    ship beside it (after the catalog, the document template or the model changed)."""
+    with _friendly_errors():
+        embedder = OnnxEmbedder()
+        texts = [document_text(movie) for movie in load_catalog(SAMPLE).movies]
+        written = write_shipped_vectors(embedder.name, texts, embedder.embed_documents(texts))
+    console.print(f"wrote {written}: {len(texts)} vectors of {embedder.name}")
 
 
 @app.command("eval")

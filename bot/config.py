@@ -41,9 +41,12 @@ class Platform(StrEnum):
 
 
 class EmbedderKind(StrEnum):
-    """Which embedding model to use."""
+    """Which embedding model to use: ``local`` is all-MiniLM-L6-v2 with int8 weights on
+    onnxruntime, ``torch`` the same model in fp32 on PyTorch (the ``torch`` extra),
+    ``ollama`` a model on an Ollama server."""
 
     local = "local"
+    torch = "torch"
     ollama = "ollama"
 
 

@@ -4,6 +4,9 @@ Every source is read into a table and normalized into :class:`Movie` values. Onl
 ``title`` column is required; ``overview``, ``genres``, ``cast``, ``producer``, a year
 (``year`` or ``release_date``), a popularity (``vote_count``, else ``popularity``) and
 an id (``movie_id``, ``tmdb_id`` or ``id``) are used when present.
+
+pandas (and fsspec) are imported when a catalog is read, not with this module: the
+running bot reads its index, never a catalog, and does without their memory.
 """
 
 from __future__ import annotations
@@ -16,19 +19,19 @@ from dataclasses import dataclass
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any, Literal
-
-import fsspec
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from core.errors import CatalogError
 from core.models import Movie
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COHERE_MOVIES = "hf://datasets/Cohere/movies/movies.parquet"
 SAMPLE = "sample"
 ID_COLUMNS = ("movie_id", "tmdb_id", "id")
 
-TableReader = Callable[[Any], pd.DataFrame]
+TableReader = Callable[[Any], "pd.DataFrame"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ def _read_table(source: str) -> pd.DataFrame:
 
 
 def _read_remote(url: str) -> pd.DataFrame:
+    import fsspec
+
     reader = _reader_for(url)
     try:
         with fsspec.open(url, "rb") as stream:
@@ -113,6 +118,8 @@ def _parse(stream: IO[bytes], reader: TableReader, source: str) -> pd.DataFrame:
 
 
 def _reader_for(name: str) -> TableReader:
+    import pandas as pd
+
     lowered = name.lower().split("?")[0]
     if lowered.endswith(".parquet"):
         return pd.read_parquet
@@ -124,11 +131,15 @@ def _reader_for(name: str) -> TableReader:
 
 
 def _read_csv(stream: IO[bytes], compression: Literal["gzip"] | None = None) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_csv(stream, dtype=str, keep_default_na=False, compression=compression)
 
 
 def _movie_ids(table: pd.DataFrame) -> list[int]:
     """Ids from the first usable id column, else the row positions of the source."""
+    import pandas as pd
+
     for column in ID_COLUMNS:
         if column in table.columns:
             ids = pd.to_numeric(table[column], errors="coerce")

@@ -18,9 +18,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from core.errors import CatalogError
 from core.models import Movie, Vectors
@@ -34,6 +34,9 @@ from core.taste import (
     rotate_by_angle,
     unit,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TOP_K = 10
 MIN_LIKES = 3
@@ -127,6 +130,8 @@ def load_picks(ratings: Path, links: Path, catalog_ids: Iterable[int]) -> list[P
     for path in (ratings, links):
         if not path.is_file():
             raise CatalogError(f"file not found: {path}")
+    import pandas as pd  # only the replay reads tables; the bot never does
+
     return liked_picks(pd.read_csv(ratings), pd.read_csv(links), catalog_ids)
 
 

@@ -22,19 +22,18 @@ from typing import Any
 
 import faiss
 import numpy as np
-import pandas as pd
 
-from core.catalog import Catalog, catalog_from_table
+from core.catalog import Catalog
 from core.embedding_cache import EmbeddingCache, ProgressCallback, embed_documents_cached
 from core.errors import IndexFileError
 from core.models import Movie, SearchHit, Vectors
 from core.ports import Embedder
 from core.text import DOCUMENT_TEMPLATE_VERSION, document_text
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 EXACT_SEARCH_MAX_VECTORS = 5_000
 INDEX_FILE = "index.faiss"
-MOVIES_FILE = "movies.parquet"
+MOVIES_FILE = "movies.jsonl"
 MANIFEST_FILE = "manifest.json"
 _NO_EXCLUSIONS = np.array([], "int64")
 
@@ -213,7 +212,7 @@ class MovieIndex:
         staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
         try:
             faiss.write_index(self._index, str(staging / INDEX_FILE))
-            _movies_table(self._movies).to_parquet(staging / MOVIES_FILE, index=False)
+            (staging / MOVIES_FILE).write_text(_movies_json(self._movies), encoding="utf-8")
             files = {name: _sha256(staging / name) for name in (INDEX_FILE, MOVIES_FILE)}
             manifest = {**asdict(self.manifest), "files_sha256": files}
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
@@ -247,7 +246,7 @@ class MovieIndex:
                     f"{directory / name} is corrupt or truncated: rebuild the index"
                 )
         index = faiss.read_index(str(directory / INDEX_FILE))
-        movies = catalog_from_table(pd.read_parquet(directory / MOVIES_FILE), str(directory)).movies
+        movies = _movies_from_json(directory / MOVIES_FILE)
         if index.d != manifest.dim or len(movies) != manifest.count:
             raise IndexFileError(f"{directory} does not match its manifest: rebuild the index")
         return cls(index, movies, manifest)
@@ -305,12 +304,20 @@ def _checked_matrix(vectors: Any, rows: int, dim: int | None = None) -> Vectors:
     return array
 
 
-def _movies_table(movies: Sequence[Movie]) -> pd.DataFrame:
-    rows = [
-        {**asdict(movie), "genres": list(movie.genres), "cast": list(movie.cast)}
-        for movie in movies
-    ]
-    return pd.DataFrame(rows, columns=list(Movie.__dataclass_fields__))
+def _movies_json(movies: Sequence[Movie]) -> str:
+    """The catalog snapshot: one JSON object per movie, one per line."""
+    return "".join(json.dumps(asdict(movie), ensure_ascii=False) + "\n" for movie in movies)
+
+
+def _movies_from_json(path: Path) -> tuple[Movie, ...]:
+    try:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return tuple(
+            Movie(**{**row, "genres": tuple(row["genres"]), "cast": tuple(row["cast"])})
+            for row in rows
+        )
+    except (ValueError, TypeError, KeyError) as error:
+        raise IndexFileError(f"{path} is corrupt ({error}): rebuild the index") from error
 
 
 def _sha256(path: Path) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.catalog import SAMPLE, load_catalog
-from core.embedders import LocalEmbedder
+from core.embedders import OnnxEmbedder, TorchEmbedder
 from core.embedding_cache import EmbeddingCache
 from core.index import MovieIndex, build_index
 from testing.local_redis import LOCAL_REDIS, delete_prefix, local_redis_answers, start_local_redis
@@ -46,14 +46,21 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def local_embedder() -> LocalEmbedder:
-    """The packaged MiniLM model, loaded once for the whole run."""
-    return LocalEmbedder()
+def local_embedder() -> OnnxEmbedder:
+    """The default local model (int8 MiniLM on onnxruntime), loaded once for the run."""
+    return OnnxEmbedder()
+
+
+@pytest.fixture(scope="session")
+def torch_embedder() -> TorchEmbedder:
+    """The fp32 MiniLM model on PyTorch, loaded once for the run; the ``torch`` extra."""
+    pytest.importorskip("sentence_transformers", reason="the fp32 model needs the torch extra")
+    return TorchEmbedder()
 
 
 @pytest.fixture(scope="session")
 def sample_index_dir(
-    tmp_path_factory: pytest.TempPathFactory, local_embedder: LocalEmbedder
+    tmp_path_factory: pytest.TempPathFactory, local_embedder: OnnxEmbedder
 ) -> Path:
     """The bundled sample catalog embedded for real and saved once per run."""
     root = tmp_path_factory.mktemp("sample")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,3 +73,23 @@ def test_benchmarks_import_no_test_module_conftest_or_other_benchmark() -> None:
     forbidden = {"tests", "conftest"} | {path.stem for path in benchmarks}
     offenders = {path.name: sorted(imported_roots(path) & forbidden) for path in benchmarks}
     assert {name: roots for name, roots in offenders.items() if roots} == {}
+
+
+def test_the_serving_bot_loads_no_table_or_model_training_library(sample_index_dir: Path) -> None:
+    """pandas, pyarrow and PyTorch cost the running bot memory and serve it nothing: the
+    catalog snapshot of an index is JSON, and the default model runs on onnxruntime."""
+    program = (
+        "import sys, asyncio\n"
+        "import bot.cli\n"
+        "from bot.app import open_recommender\n"
+        "from bot.config import Settings\n"
+        f"recommender = open_recommender(Settings(), {str(sample_index_dir)!r})\n"
+        "asyncio.run(recommender.search('die hard', 5))\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules}))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    modules = set(ast.literal_eval(loaded.stdout.strip().splitlines()[-1]))
+    assert "onnxruntime" in modules
+    assert modules & {"pandas", "pyarrow", "fsspec", "torch", "sentence_transformers"} == set()

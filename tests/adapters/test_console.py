@@ -36,7 +36,7 @@ from adapters.console import (
     render_recommendations,
 )
 from bot.cli import app
-from core.embedders import LocalEmbedder
+from core.embedders import OnnxEmbedder
 from core.errors import InvalidRequestError
 from core.index import MovieIndex
 from core.models import (
@@ -107,7 +107,7 @@ def store() -> MemoryProfileStore:
 
 @pytest.fixture
 def talk(
-    sample_index: MovieIndex, local_embedder: LocalEmbedder, store: MemoryProfileStore
+    sample_index: MovieIndex, local_embedder: OnnxEmbedder, store: MemoryProfileStore
 ) -> Conversation:
     recommender = Recommender(sample_index, local_embedder, store, rng=np.random.default_rng(0))
     return Conversation(recommender)

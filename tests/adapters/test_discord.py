@@ -24,7 +24,7 @@ from adapters.discord.components import PayloadButton
 from adapters.discord.notifier import DiscordNotifier
 from adapters.rate_limit import SearchRateLimit
 from adapters.services import ChatServices
-from core.embedders import LocalEmbedder
+from core.embedders import OnnxEmbedder
 from core.errors import MovieBotError
 from core.index import MovieIndex
 from core.models import Delivery, Subscription, UserRef
@@ -77,7 +77,7 @@ async def running_bot(
 async def bot(
     fake: FakeDiscord,
     sample_index: MovieIndex,
-    local_embedder: LocalEmbedder,
+    local_embedder: OnnxEmbedder,
     store: RedisProfileStore,
 ) -> AsyncIterator[MovieBot]:
     async with running_bot(sample_index, local_embedder, store) as client:
@@ -139,7 +139,7 @@ async def test_slash_commands_are_published_globally(bot: MovieBot, fake: FakeDi
 
 
 async def test_a_development_guild_gets_the_commands_at_once(
-    fake: FakeDiscord, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeDiscord, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> None:
     async with running_bot(sample_index, local_embedder, MemoryProfileStore(), guild_id=GUILD):
         assert {c["name"] for c in fake.commands(GUILD)} == {c.name for c in render.COMMANDS}
@@ -232,7 +232,7 @@ async def test_a_replayed_press_is_applied_once(
 class SlowEmbedder:
     """The local model, one second slower per query."""
 
-    def __init__(self, embedder: LocalEmbedder) -> None:
+    def __init__(self, embedder: OnnxEmbedder) -> None:
         self._embedder = embedder
         self.name, self.dim = embedder.name, embedder.dim
 
@@ -245,7 +245,7 @@ class SlowEmbedder:
 
 
 async def test_a_slow_search_is_deferred_first_then_answered(
-    fake: FakeDiscord, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeDiscord, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> None:
     async with running_bot(sample_index, SlowEmbedder(local_embedder), MemoryProfileStore()):
         interaction_id = fake.slash(ALICE, "search", {"text": "haunted house"}, guild_id=GUILD)
@@ -257,7 +257,7 @@ async def test_a_slow_search_is_deferred_first_then_answered(
 
 
 async def test_redis_down_gets_a_clear_answer(
-    fake: FakeDiscord, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeDiscord, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> None:
     dead = RedisProfileStore.from_url(
         f"redis://127.0.0.1:{free_port()}/0", timeout=0.3, connect_timeout=0.3
@@ -346,7 +346,7 @@ async def test_weekly_picks_by_dm_and_closed_dms(
 ) -> None:
     notifier = DiscordNotifier(bot, ButtonCodec(SECRET, sample_index.fingerprint))
     alice, bob = UserRef("discord", str(ALICE)), UserRef("discord", str(BOB))
-    recommender = Recommender(sample_index, LocalEmbedder(), store)
+    recommender = Recommender(sample_index, OnnxEmbedder(), store)
     picks = recommender.starters.recommendations(3)
 
     assert await notifier.send_picks(alice, picks) is Delivery.SENT
@@ -363,7 +363,7 @@ async def test_weekly_picks_by_dm_and_closed_dms(
 
 
 async def test_a_wrong_token_is_a_clear_error(
-    fake: FakeDiscord, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeDiscord, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> None:
     store = MemoryProfileStore()
     recommender = Recommender(sample_index, local_embedder, store)
@@ -377,7 +377,7 @@ async def test_a_wrong_token_is_a_clear_error(
 async def test_the_token_never_reaches_the_log(
     fake: FakeDiscord,
     sample_index: MovieIndex,
-    local_embedder: LocalEmbedder,
+    local_embedder: OnnxEmbedder,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -394,7 +394,7 @@ async def test_the_weekly_push_dms_subscribers_and_drops_closed_dms(
     for user in (alice, bob):
         await store.set_subscription(user, Subscription(4, 18))
     fake.close_dms(BOB)
-    recommender = Recommender(sample_index, LocalEmbedder(), store)
+    recommender = Recommender(sample_index, OnnxEmbedder(), store)
     notifier = DiscordNotifier(bot, ButtonCodec(SECRET, sample_index.fingerprint))
     push = WeeklyPush(recommender, store, store.push_ledger(), [notifier])
 

@@ -22,7 +22,7 @@ from adapters.rate_limit import SearchRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
-from core.embedders import LocalEmbedder
+from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
 from core.models import TasteProfile, UserRef
 from core.recommender import Recommender
@@ -52,7 +52,7 @@ INJECTIONS = [
 class BotThread:
     """The moviebot Telegram application polling the stand-in from its own event loop."""
 
-    def __init__(self, fake: FakeTelegram, index: MovieIndex, embedder: LocalEmbedder) -> None:
+    def __init__(self, fake: FakeTelegram, index: MovieIndex, embedder: OnnxEmbedder) -> None:
         self.store = MemoryProfileStore()
         recommender = Recommender(index, embedder, self.store, rng=np.random.default_rng(0))
         codec = ButtonCodec(SECRET, index.fingerprint)
@@ -93,7 +93,7 @@ def fake() -> Iterator[FakeTelegram]:
 
 @pytest.fixture(scope="module")
 def bot(
-    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> Iterator[BotThread]:
     with BotThread(fake, sample_index, local_embedder) as running:
         settle(fake, BOB, "/search space adventure")

@@ -21,7 +21,7 @@ from adapters.rate_limit import SearchRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import Webhook, build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
-from core.embedders import LocalEmbedder
+from core.embedders import OnnxEmbedder
 from core.errors import EmbedderError
 from core.index import MovieIndex
 from core.models import Subscription, UserRef
@@ -54,7 +54,7 @@ def store() -> MemoryProfileStore:
 
 @asynccontextmanager
 async def running_bot(
-    fake: FakeTelegram, index: MovieIndex, embedder: LocalEmbedder, store: ProfileStore
+    fake: FakeTelegram, index: MovieIndex, embedder: OnnxEmbedder, store: ProfileStore
 ) -> AsyncIterator[Recommender]:
     """The moviebot Application polling the stand-in until the block ends."""
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
@@ -70,7 +70,7 @@ async def running_bot(
 async def bot(
     fake: FakeTelegram,
     sample_index: MovieIndex,
-    local_embedder: LocalEmbedder,
+    local_embedder: OnnxEmbedder,
     store: MemoryProfileStore,
 ) -> AsyncIterator[Recommender]:
     async with running_bot(fake, sample_index, local_embedder, store) as recommender:
@@ -208,7 +208,7 @@ async def test_a_flood_of_searches_is_slowed_down(bot: Recommender, fake: FakeTe
 
 
 async def test_redis_stopped_mid_conversation_gets_a_clear_answer(
-    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: LocalEmbedder, tmp_path: Path
+    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: OnnxEmbedder, tmp_path: Path
 ) -> None:
     with RedisServer(tmp_path, config=DEPLOY_CONFIG) as server:
         store = RedisProfileStore.from_url(server.url, timeout=0.5, connect_timeout=0.5)
@@ -327,7 +327,7 @@ async def test_subscribe_and_unsubscribe(
 
 
 async def test_webhook_mode_accepts_only_telegrams_secret(
-    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> None:
     port = free_port()
     hook = Webhook(f"http://127.0.0.1:{port}/telegram", "127.0.0.1", port, "sesame_42")

@@ -15,7 +15,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from adapters.buttons import ButtonCodec
 from adapters.telegram.notifier import TelegramNotifier
-from core.embedders import LocalEmbedder
+from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
 from core.models import Subscription, UserRef
 from core.push import PushSettings, WeeklyPush
@@ -41,7 +41,7 @@ def fake() -> Iterator[FakeTelegram]:
 
 @asynccontextmanager
 async def pusher(
-    fake: FakeTelegram, prefix: str, index: MovieIndex, embedder: LocalEmbedder
+    fake: FakeTelegram, prefix: str, index: MovieIndex, embedder: OnnxEmbedder
 ) -> AsyncIterator[WeeklyPush]:
     """A push as one bot process runs it: its own Redis connections and its own bot.
 
@@ -77,7 +77,7 @@ def delivered(fake: FakeTelegram) -> Counter[int]:
 
 
 async def test_a_push_to_1000_users_sends_1000_messages(
-    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> None:
     chats = await subscribed(redis_prefix, USERS)
 
@@ -92,7 +92,7 @@ async def test_a_push_to_1000_users_sends_1000_messages(
 
 
 async def test_a_push_stopped_after_300_sends_the_other_700_on_restart(
-    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> None:
     chats = await subscribed(redis_prefix, USERS)
     stop = asyncio.Event()
@@ -114,7 +114,7 @@ async def test_a_push_stopped_after_300_sends_the_other_700_on_restart(
 
 
 async def test_two_pushers_started_together_send_1000_in_total(
-    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> None:
     chats = await subscribed(redis_prefix, USERS)
 
@@ -129,7 +129,7 @@ async def test_two_pushers_started_together_send_1000_in_total(
 
 
 async def test_users_who_blocked_the_bot_are_unsubscribed(
-    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> None:
     chats = await subscribed(redis_prefix, 100)
     blocked = set(chats[::9])
@@ -148,7 +148,7 @@ async def test_users_who_blocked_the_bot_are_unsubscribed(
 
 
 async def test_flood_control_slows_the_push_and_loses_no_one(
-    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: LocalEmbedder
+    fake: FakeTelegram, redis_prefix: str, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> None:
     chats = await subscribed(redis_prefix, 60)
     fake.fail_next("sendMessage", count=5, status=429, retry_after=1)

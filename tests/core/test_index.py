@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 import core.index
 from core.errors import IndexFileError
 from core.index import IndexParams, MovieIndex, fingerprint, read_manifest
+from core.models import Movie
 from testing.data import random_movies
 
 EXACT = IndexParams()
@@ -83,6 +85,29 @@ def test_round_trip_keeps_movies_results_and_manifest(tmp_path: Path) -> None:
     assert loaded.search(query, k=5, exclude={1007}) == index.search(query, k=5, exclude={1007})
 
 
+def test_the_catalog_snapshot_keeps_every_field(tmp_path: Path) -> None:
+    amelie = Movie(1, "Amélie", 2001, ("Comedy", "Romance"), "Paris, «un» rêve.\nLine two")
+    movies = [
+        Movie(
+            **{**asdict(amelie), "cast": ("Audrey Tautou",), "producer": "UGC", "popularity": 9.0}
+        ),
+        Movie(2, 'Untitled "draft"'),
+    ]
+    vectors = np.eye(2, 4, dtype=np.float32)
+    MovieIndex.from_vectors(movies, vectors, "test:random").save(tmp_path / "index")
+
+    assert MovieIndex.load(tmp_path / "index").movies == tuple(movies)
+
+
+def test_a_damaged_catalog_snapshot_is_refused(tmp_path: Path) -> None:
+    make_index().save(tmp_path / "index")
+    snapshot = tmp_path / "index" / core.index.MOVIES_FILE
+    snapshot.write_text(snapshot.read_text().replace("Movie", "Film", 1))
+
+    with pytest.raises(IndexFileError, match="corrupt"):
+        MovieIndex.load(tmp_path / "index")
+
+
 def test_fingerprint_tracks_model_dim_and_catalog() -> None:
     base = fingerprint("local:a", 384, [1, 2, 3])
     assert base == fingerprint("local:a", 384, [1, 2, 3])
@@ -144,7 +169,7 @@ def test_failed_save_leaves_the_previous_index(
     def broken_snapshot(*_: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(core.index, "_movies_table", broken_snapshot)
+    monkeypatch.setattr(core.index, "_movies_json", broken_snapshot)
     with pytest.raises(OSError, match="disk full"):
         make_index(count=80).save(target)
     assert {path.name: path.read_bytes() for path in target.iterdir()} == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.embedders import LocalEmbedder
+from core.embedders import OnnxEmbedder
 from core.errors import (
     AlreadyPickedError,
     IndexFileError,
@@ -59,7 +59,7 @@ def store() -> MemoryProfileStore:
 
 @pytest.fixture
 def recommender(
-    sample_index: MovieIndex, local_embedder: LocalEmbedder, store: MemoryProfileStore, clock: Clock
+    sample_index: MovieIndex, local_embedder: OnnxEmbedder, store: MemoryProfileStore, clock: Clock
 ) -> Recommender:
     return Recommender(
         sample_index, local_embedder, store, rng=np.random.default_rng(0), clock=clock
@@ -115,7 +115,7 @@ async def test_k_is_clamped(recommender: Recommender, k: int, expected: int) -> 
     assert len(await recommender.search("western", k)) == expected
 
 
-def test_an_index_of_another_embedder_is_refused(local_embedder: LocalEmbedder) -> None:
+def test_an_index_of_another_embedder_is_refused(local_embedder: OnnxEmbedder) -> None:
     movies, vectors = random_movies(10, dim=384)
     index = MovieIndex.from_vectors(movies, vectors, "ollama:nomic-embed-text")
     with pytest.raises(IndexFileError, match="ollama:nomic-embed-text"):
@@ -214,7 +214,7 @@ async def test_undo_restores_the_previous_profile_exactly(
 
 
 async def test_a_pick_after_a_long_gap_counts_more(
-    sample_index: MovieIndex, local_embedder: LocalEmbedder, clock: Clock
+    sample_index: MovieIndex, local_embedder: OnnxEmbedder, clock: Clock
 ) -> None:
     alien, up = movie_id(sample_index, "Alien"), movie_id(sample_index, "Up")
 

