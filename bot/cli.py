@@ -369,10 +369,11 @@ def _progress() -> Progress:
 
 @contextmanager
 def _embedding_progress() -> Iterator[ProgressCallback]:
-    """A progress bar on stderr, fed by the (done, total) callback it yields."""
+    """A progress bar on stderr, fed by the (done, total) callback it yields; it shows
+    once the callback is called (nothing is embedded when every vector is at hand)."""
     with _progress() as progress:
-        task = progress.add_task("embedding", total=None)
-        yield lambda done, total: progress.update(task, completed=done, total=total)
+        task = progress.add_task("embedding", total=None, visible=False)
+        yield lambda done, total: progress.update(task, completed=done, total=total, visible=True)
 
 
 @contextmanager
