@@ -18,8 +18,9 @@ COPY bot bot
 # hadolint ignore=DL3013
 RUN pip install .
 # Index the bundled sample catalog with the packaged model (no network needed).
+# The model prepared for serving goes into the cache, which the image keeps.
 ENV HF_HUB_OFFLINE=1 \
-    MOVIEBOT_CACHE_DIR=/tmp/embedding-cache
+    MOVIEBOT_CACHE_DIR=/opt/moviebot/cache
 RUN moviebot build-index --source sample --embedder local --out /opt/moviebot/index
 
 FROM python:3.11-slim
@@ -33,7 +34,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 \
     MOVIEBOT_INDEX_DIR=/opt/moviebot/index \
-    MOVIEBOT_CACHE_DIR=/home/moviebot/.cache/moviebot \
+    MOVIEBOT_CACHE_DIR=/opt/moviebot/cache \
     MOVIEBOT_METRICS_PORT=9100
 USER 10001
 WORKDIR /home/moviebot

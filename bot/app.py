@@ -55,7 +55,7 @@ def make_embedder(kind: EmbedderKind, settings: Settings, dim: int | None = None
         )
     if kind is EmbedderKind.torch:
         return TorchEmbedder()
-    return OnnxEmbedder()
+    return OnnxEmbedder(prepared_dir=settings.embedding.cache_dir / "models")
 
 
 def embedder_kind_of(embedder_name: str) -> EmbedderKind:
@@ -168,7 +168,7 @@ def build_sample_index(
             f"{directory} holds no index but is not empty: set MOVIEBOT_INDEX_DIR elsewhere"
         )
     catalog = load_catalog(SAMPLE)
-    embedder = OnnxEmbedder()
+    embedder = make_embedder(EmbedderKind.local, settings)
     texts = [document_text(movie) for movie in catalog.movies]
     vectors = shipped_vectors(embedder.name, texts)
     if vectors is None:

@@ -32,7 +32,8 @@ class Movie:
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
-    """A movie found by a search, with its cosine similarity to the query."""
+    """A movie found by a search, with its cosine similarity to the query (in a text
+    search, plus a small bonus when the text names its title)."""
 
     movie: Movie
     score: float

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from core.errors import InvalidQueryError
@@ -46,3 +47,17 @@ def clean_query(text: str) -> str:
 
 def _is_noise(char: str) -> bool:
     return unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"} and char != "\u200d"
+
+
+def names_title(query: str, title: str) -> bool:
+    """Whether the query's words stand together, in order, among the title's words, case
+    and accents aside: "die hard" names "Live Free or Die Hard", not "Live and Let Die"."""
+    asked, words = _words(query), _words(title)
+    return bool(asked) and any(
+        words[start : start + len(asked)] == asked for start in range(len(words) - len(asked) + 1)
+    )
+
+
+def _words(text: str) -> list[str]:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return re.findall(r"\w+", "".join(c for c in decomposed if not unicodedata.combining(c)))

@@ -46,9 +46,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def local_embedder() -> OnnxEmbedder:
-    """The default local model (int8 MiniLM on onnxruntime), loaded once for the run."""
-    return OnnxEmbedder()
+def local_embedder(tmp_path_factory: pytest.TempPathFactory) -> OnnxEmbedder:
+    """The default local model (int8 MiniLM on onnxruntime), prepared for serving as the
+    bot runs it, and loaded once for the run."""
+    return OnnxEmbedder(prepared_dir=tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.embedders.packaged import LoadedOnce, package_dir, verify_sha256
+from core.embedders.prepared import prepared_model
 from core.embedders.vectors import MINILM_DIM, normalized
 from core.models import Vectors
 
@@ -66,11 +67,19 @@ class OnnxEmbedder:
     NAME = "local:all-MiniLM-L6-v2-int8"
 
     def __init__(
-        self, files: OnnxFiles | None = None, *, batch_size: int = 4, threads: int | None = None
+        self,
+        files: OnnxFiles | None = None,
+        *,
+        prepared_dir: Path | None = None,
+        batch_size: int = 4,
+        threads: int | None = None,
     ) -> None:
+        """The model of ``files`` (the packaged one by default), run as prepared in
+        ``prepared_dir`` (see :mod:`core.embedders.prepared`) when one is given."""
         self._files = files
+        self._prepared_dir = prepared_dir
         self._batch_size = batch_size
-        self._threads = threads or len(os.sched_getaffinity(0))
+        self._threads = threads or _usable_cpus()
         self._model = LoadedOnce(self._load)
 
     @property
@@ -127,11 +136,20 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.enable_cpu_mem_arena = False
         options.log_severity_level = 3  # errors only
+        model = files.model
+        if self._prepared_dir is not None:
+            model = prepared_model(files.model, MODEL_SHA256, self._prepared_dir)
         session = onnxruntime.InferenceSession(
-            str(files.model), options, providers=["CPUExecutionProvider"]
+            str(model), options, providers=["CPUExecutionProvider"]
         )
         _return_freed_memory()
         return _Loaded(session, tokenizer)
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _return_freed_memory() -> None:

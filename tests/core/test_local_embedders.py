@@ -13,7 +13,9 @@ import pytest
 
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import MINILM_DIM, OnnxEmbedder, OnnxFiles, TorchEmbedder, verify_sha256
+from core.embedders.onnx import MODEL_SHA256
 from core.embedders.packaged import package_dir
+from core.embedders.prepared import WEIGHTS_FILE, prepared_model
 from core.embedders.torch import MINILM_SHA256, packaged_minilm_dir
 from core.errors import EmbedderError
 from core.text import document_text
@@ -76,6 +78,42 @@ def test_a_text_longer_than_the_model_reads_is_cut(local_embedder: OnnxEmbedder)
     assert local_embedder.embed_documents([long_text + "more words"]) == pytest.approx(
         local_embedder.embed_documents([long_text + "other words"]), abs=1e-6
     )
+
+
+def test_the_prepared_model_embeds_as_the_shipped_one(
+    local_embedder: OnnxEmbedder, catalog_texts: list[str]
+) -> None:
+    as_shipped = OnnxEmbedder()
+
+    np.testing.assert_allclose(
+        local_embedder.embed_documents(catalog_texts[:20]),
+        as_shipped.embed_documents(catalog_texts[:20]),
+        atol=1e-5,
+    )
+
+
+def test_a_damaged_prepared_model_is_prepared_again(tmp_path: Path) -> None:
+    source = OnnxFiles.packaged().model
+    graph = prepared_model(source, MODEL_SHA256, tmp_path)
+    weights = graph.parent / WEIGHTS_FILE
+    intact = hashlib.sha256(weights.read_bytes()).hexdigest()
+    _tampered_copy(weights, graph.parent)
+
+    again = prepared_model(source, MODEL_SHA256, tmp_path)
+
+    assert again == graph
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() == intact
+    assert [path.name for path in tmp_path.iterdir()] == [graph.parent.name]
+
+
+def test_a_model_that_cannot_be_prepared_is_named(tmp_path: Path) -> None:
+    not_a_model = tmp_path / "model.onnx"
+    not_a_model.write_bytes(b"not a model")
+
+    with pytest.raises(EmbedderError, match="cannot prepare the model"):
+        prepared_model(not_a_model, "0" * 64, tmp_path / "prepared")
+
+    assert [path.name for path in (tmp_path / "prepared").iterdir()] == []
 
 
 def test_onnx_agrees_with_the_fp32_model(

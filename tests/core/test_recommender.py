@@ -20,6 +20,7 @@ from core.errors import (
 from core.index import MovieIndex
 from core.models import (
     Exploration,
+    Movie,
     PickOutcome,
     PickResult,
     Reason,
@@ -306,3 +307,41 @@ async def test_profile_of_another_index_is_rebuilt_from_its_picks(
     expected = replay_picks([sample_index.vector(i) for i in picks], weight)
     near = sample_index.search(expected, k=3, exclude=set(picks))
     assert [rec.movie for rec in recommended] == [hit.movie for hit in near]
+
+
+class TowardsFirstAxis:
+    """Embeds every query as the first axis, so a movie's score is its first coordinate."""
+
+    name, dim = "test:axis", 3
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.array([1.0, 0.0, 0.0], np.float32)
+
+
+def movies_at(scores: dict[str, float]) -> MovieIndex:
+    """An index whose movies score as given against :class:`TowardsFirstAxis`."""
+    movies = [Movie(number, title) for number, title in enumerate(scores)]
+    vectors = np.array([[score, np.sqrt(1 - score**2), 0.0] for score in scores.values()])
+    return MovieIndex.from_vectors(movies, vectors.astype(np.float32), "test:axis")
+
+
+async def test_a_named_title_comes_first_among_near_ties() -> None:
+    index = movies_at({"Live and Let Die": 0.446, "Die Hard 2": 0.444, "Heat": 0.2})
+    recommender = Recommender(index, TowardsFirstAxis(), MemoryProfileStore())
+
+    hits = await recommender.search("Die Hard", 3)
+
+    assert [hit.movie.title for hit in hits] == ["Die Hard 2", "Live and Let Die", "Heat"]
+    assert [round(hit.score, 3) for hit in hits] == [0.494, 0.446, 0.2]
+
+
+async def test_a_named_title_does_not_jump_far_closer_movies() -> None:
+    index = movies_at({"Skyscraper": 0.6, "Tower": 0.55, "Die Hard": 0.3})
+    recommender = Recommender(index, TowardsFirstAxis(), MemoryProfileStore())
+
+    hits = await recommender.search("die hard", 2)
+
+    assert [hit.movie.title for hit in hits] == ["Skyscraper", "Tower"]

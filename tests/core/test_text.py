@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from core.errors import InvalidQueryError
 from core.models import Movie
-from core.text import MAX_QUERY_CHARS, clean_query, document_text
+from core.text import MAX_QUERY_CHARS, clean_query, document_text, names_title
 
 
 def test_document_text_is_a_deliberate_template() -> None:
@@ -63,3 +63,19 @@ def test_any_text_gives_a_clean_query_or_a_clear_refusal(text: str) -> None:
         return
     assert query and query == query.strip() and len(query) <= MAX_QUERY_CHARS
     assert "\x00" not in query and "\n" not in query
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "named"),
+    [
+        ("die hard", "Live Free or Die Hard", True),
+        ("DIE  Hard", "Die Hard: With a Vengeance", True),
+        ("die hard", "Live and Let Die", False),
+        ("hard die", "Die Hard", False),
+        ("die har", "Die Hard", False),
+        ("amelie", "Amélie", True),
+        ("...", "Die Hard", False),
+    ],
+)
+def test_names_title(query: str, title: str, named: bool) -> None:
+    assert names_title(query, title) is named
