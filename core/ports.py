@@ -121,6 +121,17 @@ class ProfileStore(Protocol):
         """How many users currently have each movie among their picks, in input order."""
         ...
 
+    async def co_picks(self, movie_ids: Sequence[int]) -> list[dict[int, int]]:
+        """Each movie's strongest co-pick neighbours with their counts, in input order
+        (see :mod:`core.community`; the store moves them as profiles change)."""
+        ...
+
+    async def seed_community(self, source: str, histories: Sequence[Sequence[int]]) -> bool:
+        """Add anonymous pick histories to the pick and co-pick counts, once per
+        ``source`` (a digest of where they came from); ``False`` when it was added before.
+        No profile is created, and no ``forget`` takes them back."""
+        ...
+
 
 class Telemetry(Protocol):
     """Where the core reports what operators watch."""

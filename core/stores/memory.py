@@ -7,6 +7,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 
+from core.community import CommunitySettings, CoPickCounts, co_pick_changes, seeded_changes
 from core.models import Delivery, PushHistory, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.retention import (
@@ -31,8 +32,11 @@ class MemoryProfileStore:
         *,
         idempotency_ttl: float = IDEMPOTENCY_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
+        community: CommunitySettings | None = None,
     ) -> None:
         self._profiles: dict[UserRef, TasteProfile] = {}
+        self._co_picks = CoPickCounts(community or CommunitySettings())
+        self._seeded: set[str] = set()
         self._seen_keys: dict[UserRef, dict[str, int]] = {}
         self._pick_counts: Counter[int] = Counter()
         self._subscriptions: dict[UserRef, Subscription] = {}
@@ -75,13 +79,26 @@ class MemoryProfileStore:
         async with self._lock:
             profile = self._profiles.pop(user, None)
             if profile is not None:
-                self._pick_counts.subtract(profile.picked)
+                self._count_picks(profile, None)
             self._seen_keys.pop(user, None)
             self._subscriptions.pop(user, None)
             self._ledger.forget(user)
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         return tuple(max(self._pick_counts[movie_id], 0) for movie_id in movie_ids)
+
+    async def co_picks(self, movie_ids: Sequence[int]) -> list[dict[int, int]]:
+        return [self._co_picks.neighbours(movie_id) for movie_id in movie_ids]
+
+    async def seed_community(self, source: str, histories: Sequence[Sequence[int]]) -> bool:
+        async with self._lock:
+            if source in self._seeded:
+                return False
+            pairs, picks = seeded_changes(histories, self._co_picks.settings.window)
+            self._co_picks.apply(pairs)
+            self._pick_counts.update(picks)
+            self._seeded.add(source)
+            return True
 
     async def subscription(self, user: UserRef) -> Subscription | None:
         return self._subscriptions.get(user)
@@ -96,11 +113,12 @@ class MemoryProfileStore:
         for user, subscription in list(self._subscriptions.items()):
             yield user, subscription
 
-    def _count_picks(self, old: TasteProfile | None, new: TasteProfile) -> None:
-        before = set(old.picked) if old else set()
-        after = set(new.picked)
-        self._pick_counts.update(after - before)
-        self._pick_counts.subtract(before - after)
+    def _count_picks(self, old: TasteProfile | None, new: TasteProfile | None) -> None:
+        """Move the pick and co-pick counts by the change of one user's picks."""
+        before, after = old.picked if old else (), new.picked if new else ()
+        self._pick_counts.update(set(after) - set(before))
+        self._pick_counts.subtract(set(before) - set(after))
+        self._co_picks.apply(co_pick_changes(before, after, self._co_picks.settings.window))
 
 
 class MemoryPushLedger:

@@ -16,6 +16,7 @@ class RedisKeys:
         self.embedders = f"{prefix}:embedders"
         self.subscribers = f"{prefix}:subscribers"
         self.push_leader = f"{prefix}:push:leader"
+        self.community_sources = f"{prefix}:community:sources"
         self.profile_pattern = f"{_glob_escaped(prefix)}:{{*}}:profile"
 
     def profile(self, user: UserRef) -> str:
@@ -26,6 +27,10 @@ class RedisKeys:
 
     def pushes(self, user: UserRef) -> str:
         return f"{self._user_part(user)}:pushes"
+
+    def co_picks(self, movie_id: int) -> str:
+        """One movie's co-pick counts; its own hash tag, so a cluster spreads them."""
+        return f"{self.prefix}:{{movie:{movie_id}}}:co_picks"
 
     def user_of(self, key_name: bytes | str, kind: str = "profile") -> UserRef | None:
         """The user a key of this ``kind`` (profile, subscription) belongs to, or

@@ -16,6 +16,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import WatchError
 from redis.typing import EncodableT, FieldT
 
+from core.community import CommunitySettings, co_pick_changes, seeded_changes
 from core.errors import StoreUnavailableError
 from core.models import Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
@@ -30,6 +31,7 @@ from core.stores.redis.availability import (
 from core.stores.redis.client import PIPELINE_CHUNK, Client, as_bytes, bytes_hash, read_hashes
 from core.stores.redis.global_keys import (
     commit_with_global_keys,
+    move_co_picks,
     move_pick_counts,
     pick_count_changes,
 )
@@ -54,13 +56,15 @@ class RedisProfileStore:
         prefix: str = "moviebot",
         idempotency_ttl: float = IDEMPOTENCY_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
+        community: CommunitySettings | None = None,
     ) -> None:
         self._client = client
         self._gate = start_gate(client)
         self._keys = RedisKeys(prefix)
         self._recent = RecentProfiles()
+        self._community = community or CommunitySettings()
         self._writer = BatchWriter(
-            client, self._gate, self._keys, self._recent, idempotency_ttl, clock
+            client, self._gate, self._keys, self._recent, idempotency_ttl, clock, self._community
         )
 
     @classmethod
@@ -73,6 +77,7 @@ class RedisProfileStore:
         connect_timeout: float = 2.0,
         prefix: str = "moviebot",
         cluster: bool = False,
+        community: CommunitySettings | None = None,
     ) -> RedisProfileStore:
         """A store on the server of a ``redis://`` or ``rediss://`` URL.
 
@@ -85,6 +90,7 @@ class RedisProfileStore:
             connect_timeout: seconds to open a connection.
             prefix: the first part of every key, so that stores can share a server.
             cluster: the URL names one node of a Redis Cluster.
+            community: how co-pick counts are kept.
         """
         if cluster:
             nodes = RedisCluster.from_url(
@@ -93,7 +99,7 @@ class RedisProfileStore:
                 socket_timeout=timeout,
                 socket_connect_timeout=connect_timeout,
             )
-            return cls(nodes, prefix=prefix)
+            return cls(nodes, prefix=prefix, community=community)
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=pool_size,
@@ -102,7 +108,7 @@ class RedisProfileStore:
             socket_connect_timeout=connect_timeout,
             retry=Retry(NoBackoff(), 0),
         )
-        return cls(Redis.from_pool(pool), prefix=prefix)
+        return cls(Redis.from_pool(pool), prefix=prefix, community=community)
 
     @property
     def keys(self) -> RedisKeys:
@@ -247,6 +253,48 @@ class RedisProfileStore:
         )
         return tuple(max(int(count), 0) if count is not None else 0 for count in counts)
 
+    async def co_picks(self, movie_ids: Sequence[int]) -> list[dict[int, int]]:
+        """Each movie's co-pick neighbours with their counts, in one pipeline.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+
+        async def read() -> list[dict[int, int]]:
+            async with self._client.pipeline(transaction=False) as reads:
+                for movie_id in movie_ids:
+                    reads.hgetall(self._keys.co_picks(movie_id))
+                replies = await reads.execute()
+            return [
+                {int(other): int(count) for other, count in bytes_hash(reply).items()}
+                for reply in replies
+            ]
+
+        return await self._read("read co-pick counts", read) if movie_ids else []
+
+    async def seed_community(self, source: str, histories: Sequence[Sequence[int]]) -> bool:
+        """Add anonymous histories once per ``source``: the source is recorded in the same
+        transaction as the counts (on a cluster, the counts follow it right after).
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        pairs, picks = seeded_changes(histories, self._community.window)
+        sources = self._keys.community_sources
+        async with (
+            unavailable_as_error(self._client, self._gate, "seed the community counts"),
+            self._client.pipeline(transaction=True) as transaction,
+        ):
+            await transaction.watch(sources)
+            if await transaction.sismember(sources, source):
+                return False
+            transaction.multi()  # type: ignore[no-untyped-call]
+            transaction.sadd(sources, source)
+            async with commit_with_global_keys(self._client, transaction) as global_keys:
+                move_pick_counts(global_keys, self._keys, picks)
+                move_co_picks(global_keys, self._client, self._keys, pairs, self._community)
+        return True
+
     async def users(self) -> AsyncIterator[UserRef]:
         """Every user with a stored profile, walked with SCAN (a user may come twice).
 
@@ -281,10 +329,12 @@ class RedisProfileStore:
             picked = await transaction.hget(profile_key, PICKED)
             transaction.multi()  # type: ignore[no-untyped-call]
             transaction.delete(profile_key, subscription_key, self._keys.pushes(user))
-            changes = pick_count_changes(ids_of(None if picked is None else as_bytes(picked)), ())
+            picks = ids_of(None if picked is None else as_bytes(picked))
+            pairs = co_pick_changes(picks, (), self._community.window)
             async with commit_with_global_keys(self._client, transaction) as global_keys:
                 global_keys.srem(self._keys.subscribers, subscription_key)
-                move_pick_counts(global_keys, self._keys, changes)
+                move_pick_counts(global_keys, self._keys, pick_count_changes(picks, ()))
+                move_co_picks(global_keys, self._client, self._keys, pairs, self._community)
 
     async def _read(self, action: str, read: Callable[[], Awaitable[T]]) -> T:
         """``read()``, retried after each of ``READ_RETRY_DELAYS`` while Redis is unavailable."""

@@ -13,6 +13,7 @@ from redis.asyncio import RedisCluster
 from redis.exceptions import RedisError, WatchError
 from redis.typing import EncodableT, FieldT
 
+from core.community import CommunitySettings, co_pick_changes, combined
 from core.errors import StoreUnavailableError
 from core.models import TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
@@ -36,6 +37,7 @@ from core.stores.redis.availability import (
 from core.stores.redis.client import AnyPipeline, Client, bytes_hash
 from core.stores.redis.global_keys import (
     commit_with_global_keys,
+    move_co_picks,
     move_pick_counts,
     pick_count_changes,
 )
@@ -93,8 +95,10 @@ class BatchWriter:
         recent: RecentProfiles,
         idempotency_ttl: float,
         clock: Callable[[], float],
+        community: CommunitySettings,
     ) -> None:
         self._client = client
+        self._community = community
         self._gate = gate
         self._cluster = isinstance(client, RedisCluster)
         self._transactions = asyncio.Semaphore(CLUSTER_TRANSACTIONS)
@@ -226,19 +230,22 @@ class BatchWriter:
         return plan
 
     async def _write_all(self, transaction: AnyPipeline, plans: list[_UserPlan]) -> None:
-        """One MULTI/EXEC with every changed profile and the pick counts they move (on a
-        cluster, the pick counts right after)."""
+        """One MULTI/EXEC with every changed profile and the pick and co-pick counts they
+        move (on a cluster, the counts right after)."""
         written = [(plan, entry) for plan in plans if (entry := plan.written()) is not None]
         if not written:
             return
         transaction.multi()  # type: ignore[no-untyped-call]
         counts: Counter[int] = Counter()
+        pairs = []
         for plan, entry in written:
             _write_difference(transaction, self._keys.profile(plan.user), plan.stored, entry.fields)
             before = plan.before.picked if plan.before else ()
             counts.update(pick_count_changes(before, entry.profile.picked))
+            pairs.append(co_pick_changes(before, entry.profile.picked, self._community.window))
         async with commit_with_global_keys(self._client, transaction) as global_keys:
             move_pick_counts(global_keys, self._keys, counts)
+            move_co_picks(global_keys, self._client, self._keys, combined(pairs), self._community)
         for plan, entry in written:
             self._recent.remember(plan.user, entry)
 

@@ -1,0 +1,169 @@
+"""Community taste: "people who picked X also picked Y".
+
+A user's picks, in the order they were made, count pairs: each pick of a movie ``m``
+pairs ``m`` with each of the user's ``window`` picks before it, both ways. Summed over
+all users, ``co(q, m)`` says how often ``q`` and ``m`` were picked close together; each
+movie keeps its ``neighbours`` strongest pairs. For a user whose recent picks are ``Q``,
+a movie ``m`` scores
+
+    sum over q in Q of co(q, m) / sqrt(picks(q) * picks(m))
+
+(``picks``: how many users have the movie among their picks), a cosine between the two
+movies' pickers, so that blockbusters picked with everything do not win by numbers.
+
+A user's share of the counts is a function of their picks alone. So a store moves the
+counts by the difference between a profile's picks before and after an update
+(:func:`co_pick_changes`): a replayed update moves nothing, an undo takes back exactly
+what its pick added, and forgetting a user takes back all of their share.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+CoPickChanges = dict[int, dict[int, int]]
+"""movie id -> neighbour id -> how much the pair's count moves."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommunitySettings:
+    """How co-pick counts are kept.
+
+    Changing ``window`` once users have picked makes later undos and forgets take back
+    pairs counted with the other window: choose it before the bot goes live.
+    """
+
+    window: int = 10
+    neighbours: int = 200
+
+    @property
+    def trim_above(self) -> int:
+        """A movie's pairs are trimmed to ``neighbours`` once they pass this many, so
+        trimming costs once per ``neighbours // 4`` new pairs, not on every pick."""
+        return self.neighbours + max(self.neighbours // 4, 1)
+
+
+def co_pick_changes(before: Sequence[int], after: Sequence[int], window: int) -> CoPickChanges:
+    """How the pair counts move when a user's picks go from ``before`` to ``after``.
+
+    Picks both lists share from the start count the same pairs in both, so only the
+    rest is counted: a new pick costs ``window`` pairs, not the whole history.
+    """
+    start = _shared_start(before, after)
+    changes: defaultdict[int, Counter[int]] = defaultdict(Counter)
+    for sign, picks in ((-1, before), (1, after)):
+        for movie, earlier in _pairs(picks, window, start):
+            changes[movie][earlier] += sign
+            changes[earlier][movie] += sign
+    return {
+        movie: moved
+        for movie, counter in changes.items()
+        if (moved := {other: delta for other, delta in counter.items() if delta})
+    }
+
+
+def combined(change_sets: Iterable[CoPickChanges]) -> CoPickChanges:
+    """Several sets of changes as one, pairs that cancel out left out."""
+    total: defaultdict[int, Counter[int]] = defaultdict(Counter)
+    for changes in change_sets:
+        for movie, moved in changes.items():
+            total[movie].update(moved)
+    return {
+        movie: moved
+        for movie, counter in total.items()
+        if (moved := {other: delta for other, delta in counter.items() if delta})
+    }
+
+
+def seeded_changes(
+    histories: Iterable[Sequence[int]], window: int
+) -> tuple[CoPickChanges, Counter[int]]:
+    """The pair counts and pick counts that anonymous pick histories add."""
+    picks: Counter[int] = Counter()
+    pairs = []
+    for history in histories:
+        picks.update(set(history))
+        pairs.append(co_pick_changes((), history, window))
+    return combined(pairs), picks
+
+
+def strongest(counts: Mapping[int, int], keep: int) -> dict[int, int]:
+    """The ``keep`` highest positive counts; among equal counts, the smaller ids."""
+    ranked = sorted(((-count, movie) for movie, count in counts.items() if count > 0))
+    return {movie: -negative for negative, movie in ranked[:keep]}
+
+
+class CoPickCounts:
+    """Pair counts in memory, trimmed as a store trims them (the memory store and the
+    offline replay keep theirs here)."""
+
+    def __init__(self, settings: CommunitySettings = CommunitySettings()) -> None:
+        self.settings = settings
+        self._pairs: defaultdict[int, dict[int, int]] = defaultdict(dict)
+
+    def apply(self, changes: CoPickChanges) -> None:
+        """Move the counts; a count that falls to zero or below is dropped."""
+        for movie, moved in changes.items():
+            counts = self._pairs[movie]
+            for other, delta in moved.items():
+                count = counts.get(other, 0) + delta
+                if count > 0:
+                    counts[other] = count
+                else:
+                    counts.pop(other, None)
+            if len(counts) > self.settings.trim_above:
+                self._pairs[movie] = strongest(counts, self.settings.neighbours)
+            if not self._pairs[movie]:
+                del self._pairs[movie]
+
+    def neighbours(self, movie_id: int) -> dict[int, int]:
+        """The movies picked close to ``movie_id``, with their counts."""
+        return dict(self._pairs.get(movie_id, {}))
+
+    def __bool__(self) -> bool:
+        return bool(self._pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityScores:
+    """Each movie's co-pick score for one user, and the recent pick that adds most to it."""
+
+    scores: dict[int, float]
+    strongest_source: dict[int, int]
+
+
+def community_scores(
+    recent: Sequence[int],
+    neighbours: Sequence[Mapping[int, int]],
+    pick_counts: Mapping[int, int],
+) -> CommunityScores:
+    """Score the neighbours of ``recent`` picks (``neighbours[i]`` of ``recent[i]``)."""
+    scores: defaultdict[int, float] = defaultdict(float)
+    best: dict[int, tuple[float, int]] = {}
+    for source, counts in zip(recent, neighbours, strict=True):
+        source_picks = max(pick_counts.get(source, 0), 1)
+        for movie, count in counts.items():
+            share = count / math.sqrt(source_picks * max(pick_counts.get(movie, 0), 1))
+            scores[movie] += share
+            if share > best.get(movie, (0.0, 0))[0]:
+                best[movie] = (share, source)
+    return CommunityScores(dict(scores), {movie: source for movie, (_, source) in best.items()})
+
+
+def _shared_start(before: Sequence[int], after: Sequence[int]) -> int:
+    shared = 0
+    for old, new in zip(before, after, strict=False):
+        if old != new:
+            break
+        shared += 1
+    return shared
+
+
+def _pairs(picks: Sequence[int], window: int, start: int) -> Iterable[tuple[int, int]]:
+    """(pick, earlier pick) for each pick from position ``start`` on."""
+    for position in range(start, len(picks)):
+        for earlier in picks[max(0, position - window) : position]:
+            yield picks[position], earlier
