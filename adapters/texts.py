@@ -141,6 +141,8 @@ def reason(why: Reason) -> str:
     match why.kind:
         case ReasonKind.CLOSE_TO_PICK if why.pick is not None:
             closeness = f"close to {why.pick.label}, which you picked"
+        case ReasonKind.PICKED_TOGETHER if why.pick is not None:
+            closeness = f"people who picked {why.pick.label} also picked this"
         case ReasonKind.POPULAR:
             closeness = "popular with viewers"
         case ReasonKind.CATALOG_CORNER:

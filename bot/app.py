@@ -28,6 +28,7 @@ from bot.embedded_redis import open_embedded_backend
 from bot.observability import Metrics, TimedStore, health_server
 from bot.scheduler import scheduled_push
 from core.catalog import SAMPLE, load_catalog
+from core.community import CoPickSettings
 from core.embedders import OllamaEmbedder, OnnxEmbedder, TorchEmbedder
 from core.embedding_cache import EmbeddingCache, ProgressCallback, embed_documents_cached
 from core.errors import EmbedderError, IndexFileError, MovieBotError
@@ -84,19 +85,19 @@ def make_backend(settings: Settings) -> Backend:
     """Profiles in memory with ``MOVIEBOT_REDIS_URL=memory://``, else in Redis (see
     :func:`make_redis_backend`)."""
     if settings.redis.in_memory:
-        return MemoryBackend()
-    return make_redis_backend(settings.redis)
+        return MemoryBackend(settings.community.co_picks())
+    return make_redis_backend(settings)
 
 
 def make_demo_backend(settings: Settings) -> Backend:
     """The demo's profiles: in memory, as befits a try-out, unless ``MOVIEBOT_REDIS_URL``
     names a store."""
     if settings.redis.url is None:
-        return MemoryBackend()
+        return MemoryBackend(settings.community.co_picks())
     return make_backend(settings)
 
 
-def make_redis_backend(redis: RedisSettings) -> RedisBackend:
+def make_redis_backend(settings: Settings) -> RedisBackend:
     """The Redis store and push ledger of ``MOVIEBOT_REDIS_*``: on the server of the URL
     (no connection is opened yet), or, when it is unset, on the embedded server of
     ``MOVIEBOT_DATA_DIR``, started here and stopped by the backend's ``close()``.
@@ -105,6 +106,7 @@ def make_redis_backend(redis: RedisSettings) -> RedisBackend:
         MovieBotError: ``MOVIEBOT_REDIS_URL`` is ``memory://``; or the embedded server
             cannot start (another bot uses the data directory).
     """
+    redis, co_picks = settings.redis, settings.community.co_picks()
     if redis.in_memory:
         raise MovieBotError(
             f"MOVIEBOT_REDIS_URL={MEMORY_URL} keeps no profiles on disk to work on: unset it "
@@ -112,12 +114,15 @@ def make_redis_backend(redis: RedisSettings) -> RedisBackend:
         )
     if redis.url is None:
         return open_embedded_backend(
-            redis.data_dir, lambda url: redis_store(url, redis, cluster=False)
+            redis.data_dir, lambda url: redis_store(url, redis, False, co_picks)
         )
-    return RedisBackend(redis_store(redis.url.get_secret_value(), redis, redis.cluster))
+    url = redis.url.get_secret_value()
+    return RedisBackend(redis_store(url, redis, redis.cluster, co_picks))
 
 
-def redis_store(url: str, redis: RedisSettings, cluster: bool) -> RedisProfileStore:
+def redis_store(
+    url: str, redis: RedisSettings, cluster: bool, co_picks: CoPickSettings
+) -> RedisProfileStore:
     """A store on the server of ``url`` with the pool, timeouts and prefix of settings."""
     return RedisProfileStore.from_url(
         url,
@@ -126,6 +131,7 @@ def redis_store(url: str, redis: RedisSettings, cluster: bool) -> RedisProfileSt
         connect_timeout=redis.connect_timeout,
         prefix=redis.prefix,
         cluster=cluster,
+        community=co_picks,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import signal
 from collections.abc import Iterator
@@ -49,7 +50,13 @@ from core.catalog import SAMPLE, load_catalog
 from core.embedders import OnnxEmbedder
 from core.embedding_cache import ProgressCallback, embed_documents_cached
 from core.errors import InvalidRequestError, MovieBotError
-from core.evaluation import EvaluationReport, evaluate, load_picks, standard_strategies
+from core.evaluation import (
+    EvaluationReport,
+    evaluate,
+    histories,
+    load_picks,
+    standard_strategies,
+)
 from core.index import MovieIndex, build_index
 from core.models import Movie, Vectors
 from core.ports import Backend
@@ -253,6 +260,45 @@ def _report_table(report: EvaluationReport) -> Table:
     return table
 
 
+@app.command("seed-community")
+def seed_community_command(
+    ratings: Annotated[Path, typer.Option(help="MovieLens ratings.csv.")],
+    links: Annotated[Path, typer.Option(help="MovieLens links.csv (movieId -> tmdbId).")],
+    min_rating: Annotated[float, typer.Option(help="The lowest rating that is a like.")] = 4.0,
+    index_dir: Annotated[Path | None, typer.Option("--index", help="Index directory.")] = None,
+) -> None:
+    """Start the community from a public ratings file: its likes of the index's movies
+    become anonymous pick and co-pick counts (no profiles). Running it again on the same
+    files changes nothing."""
+    settings = Settings()
+    with _friendly_errors():
+        index = MovieIndex.load(index_dir or settings.index.dir)
+        ids = [movie.movie_id for movie in index.movies]
+        liked = histories(load_picks(ratings, links, ids, min_rating, min_likes=2))
+        source = _digest(ratings, links, f"min-rating={min_rating:g}")
+        added = asyncio.run(_seed(make_redis_backend(settings), source, liked))
+    likes = sum(len(history) for history in liked)
+    if added:
+        console.print(f"added {likes} likes of {len(liked)} people as community counts")
+    else:
+        console.print(f"these files were added before ({source[:12]}): nothing changed")
+
+
+async def _seed(backend: RedisBackend, source: str, liked: list[list[int]]) -> bool:
+    try:
+        return await backend.store.seed_community(source, liked)
+    finally:
+        await backend.close()
+
+
+def _digest(*parts: Path | str) -> str:
+    """A sha256 over files' bytes and strings, in order."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.read_bytes() if isinstance(part, Path) else part.encode())
+    return digest.hexdigest()
+
+
 @app.command("reindex-profiles")
 def reindex_profiles_command(
     index_dir: Annotated[Path | None, typer.Option("--index", help="Index directory.")] = None,
@@ -261,7 +307,7 @@ def reindex_profiles_command(
     settings = Settings()
     with _friendly_errors():
         index = MovieIndex.load(index_dir or settings.index.dir)
-        report = asyncio.run(_reindex(make_redis_backend(settings.redis), index))
+        report = asyncio.run(_reindex(make_redis_backend(settings), index))
     console.print(
         f"{report.profiles} profiles: {report.unchanged} already on index {index.fingerprint}, "
         f"{report.kept_vector} kept their vector, {report.rebuilt_vector} rebuilt from their picks"
@@ -302,7 +348,7 @@ def push(
 
 
 async def _push(settings: Settings, moment: datetime, send: bool) -> None:
-    backend = make_redis_backend(settings.redis)
+    backend = make_redis_backend(settings)
     try:
         recommender = open_recommender(settings, store=backend.store)
         if send:

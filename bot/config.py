@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.catalog import COHERE_MOVIES
+from core.community import CoPickSettings
 
 MEMORY_URL = "memory://"
 
@@ -118,6 +119,21 @@ class RedisSettings(BaseSettings):
         return self.url is not None and self.url.get_secret_value() == MEMORY_URL
 
 
+class CommunitySettings(BaseSettings):
+    """``MOVIEBOT_COMMUNITY_*``: how the community's co-picks are counted (see
+    core/community.py): each pick pairs with the user's ``window`` picks before it, and
+    each movie keeps its ``neighbours`` strongest pairs. Choose the window before the bot
+    goes live: undos and forgets take back pairs by the window of the day."""
+
+    model_config = _section("MOVIEBOT_COMMUNITY_")
+
+    window: int = Field(default=10, ge=1, le=100)
+    neighbours: int = Field(default=200, ge=1, le=10_000)
+
+    def co_picks(self) -> CoPickSettings:
+        return CoPickSettings(self.window, self.neighbours)
+
+
 class TelegramSettings(BaseSettings):
     """``MOVIEBOT_TELEGRAM_*``: the bot token from @BotFather; optionally the Bot API
     endpoint (a self-hosted Bot API server, or a local stand-in in tests) and a webhook
@@ -185,6 +201,7 @@ class Settings(BaseModel):
     ollama: OllamaSettings = Field(default_factory=OllamaSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    community: CommunitySettings = Field(default_factory=CommunitySettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     push: WeeklyPushSettings = Field(default_factory=WeeklyPushSettings)

@@ -29,7 +29,7 @@ CoPickChanges = dict[int, dict[int, int]]
 
 
 @dataclass(frozen=True, slots=True)
-class CommunitySettings:
+class CoPickSettings:
     """How co-pick counts are kept.
 
     Changing ``window`` once users have picked makes later undos and forgets take back
@@ -100,7 +100,7 @@ class CoPickCounts:
     """Pair counts in memory, trimmed as a store trims them (the memory store and the
     offline replay keep theirs here)."""
 
-    def __init__(self, settings: CommunitySettings = CommunitySettings()) -> None:
+    def __init__(self, settings: CoPickSettings = CoPickSettings()) -> None:
         self.settings = settings
         self._pairs: defaultdict[int, dict[int, int]] = defaultdict(dict)
 

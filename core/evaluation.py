@@ -5,23 +5,31 @@ is replayed in time order. Before each of their picks after the first, each stra
 shows its top 10 (the user's earlier picks excluded); a hit is the movie picked next.
 
 No leakage: the events of all users are replayed in one global time order, so the
-bot's pick counts (the ``bot_picks`` prior) at the moment of a prediction hold only
-picks made before it. They include the user's own earlier picks, as in production,
-but those are excluded from the list, so they cannot lift a hit. Catalog popularity
-(TMDB vote counts) is metadata fixed before the replay, not learned from the ratings.
+bot's pick counts (the ``bot_picks`` prior) and co-pick counts (the ``community`` term)
+at the moment of a prediction hold only picks made before it. They include the user's
+own earlier picks, as in production, but those are excluded from the list, so they
+cannot lift a hit. Catalog popularity (TMDB vote counts) is metadata fixed before the
+replay, not learned from the ratings.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.community import (
+    CommunityScores,
+    CoPickCounts,
+    CoPickSettings,
+    co_pick_changes,
+    community_scores,
+)
 from core.errors import CatalogError
 from core.models import Movie, Vectors
 from core.ranking import RankingWeights, blend_scores, popularity_prior
@@ -93,10 +101,11 @@ class ReplayStrategy:
     """How a strategy moves a taste and ranks the catalog.
 
     ``kind`` is ``taste`` (nearest to the taste vector, optionally blended with
-    priors), ``popularity`` or ``random``. ``prototype`` replays the original
-    program: start at the catalog mean, ``(5 v + e) / 6`` without normalizing.
+    priors and the community), ``popularity`` or ``random``. ``prototype`` replays the
+    original program: start at the catalog mean, ``(5 v + e) / 6`` without normalizing.
     An ``explore`` strategy perturbs the taste and leaves out what the same taste's
-    recommendations show.
+    recommendations show; like ``/explore``, it does not use the community.
+    ``catalog_popularity`` off replays a catalog without a popularity column.
     """
 
     name: str
@@ -107,6 +116,18 @@ class ReplayStrategy:
     prototype: bool = False
     explore: str | None = None
     strength: float = 0.0
+    catalog_popularity: bool = True
+
+    @property
+    def uses_community(self) -> bool:
+        return self.community_picks > 0
+
+    @property
+    def community_picks(self) -> int:
+        """How many latest picks the community term looks at; 0 when it is not used."""
+        if self.ranking is None or self.ranking.community == 0 or self.explore is not None:
+            return 0
+        return self.ranking.recent_picks
 
 
 @dataclass(slots=True)
@@ -125,31 +146,58 @@ class _Tally:
     shown: set[int] = field(default_factory=set)
 
 
-def load_picks(ratings: Path, links: Path, catalog_ids: Iterable[int]) -> list[Pick]:
-    """Read MovieLens ``ratings.csv`` and ``links.csv`` into liked picks (see below)."""
+def load_picks(
+    ratings: Path,
+    links: Path,
+    catalog_ids: Iterable[int],
+    min_rating: float = LIKED_RATING,
+    min_likes: int = MIN_LIKES,
+) -> list[Pick]:
+    """Read MovieLens ``ratings.csv`` and ``links.csv`` into liked picks (see below).
+
+    Raises:
+        CatalogError: a file is missing or is not a MovieLens table.
+    """
     for path in (ratings, links):
         if not path.is_file():
             raise CatalogError(f"file not found: {path}")
     import pandas as pd  # only the replay reads tables; the bot never does
 
-    return liked_picks(pd.read_csv(ratings), pd.read_csv(links), catalog_ids)
+    try:
+        return liked_picks(
+            pd.read_csv(ratings), pd.read_csv(links), catalog_ids, min_rating, min_likes
+        )
+    except (KeyError, ValueError) as error:
+        raise CatalogError(f"{ratings} and {links} are not MovieLens tables: {error}") from error
+
+
+def histories(picks: Iterable[Pick]) -> list[list[int]]:
+    """Each user's picked movie ids in the order of ``picks``."""
+    by_user: defaultdict[int, list[int]] = defaultdict(list)
+    for pick in picks:
+        by_user[pick.user].append(pick.movie_id)
+    return list(by_user.values())
 
 
 def liked_picks(
-    ratings: pd.DataFrame, links: pd.DataFrame, catalog_ids: Iterable[int]
+    ratings: pd.DataFrame,
+    links: pd.DataFrame,
+    catalog_ids: Iterable[int],
+    min_rating: float = LIKED_RATING,
+    min_likes: int = MIN_LIKES,
 ) -> list[Pick]:
     """Liked ratings of movies in the catalog, for users with enough of them, by time.
 
     ``ratings`` has MovieLens columns ``userId, movieId, rating, timestamp``; ``links``
     maps ``movieId`` to the catalog's ``tmdbId``.
     """
-    liked = ratings[ratings["rating"] >= LIKED_RATING].merge(
+    liked = ratings[ratings["rating"] >= min_rating].merge(
         links[["movieId", "tmdbId"]].dropna(), on="movieId"
     )
     liked = liked[liked["tmdbId"].astype("int64").isin(set(catalog_ids))]
     liked = liked.drop_duplicates(["userId", "tmdbId"])
     counts = liked.groupby("userId")["tmdbId"].transform("size")
-    liked = liked[counts >= MIN_LIKES].sort_values(["timestamp", "userId"], kind="stable")
+    liked = liked[counts >= min_likes].sort_values(["timestamp", "userId"], kind="stable")
     columns = zip(
         liked["timestamp"].to_numpy(np.float64),
         liked["userId"].to_numpy(np.int64),
@@ -165,22 +213,27 @@ def evaluate(
     picks: Sequence[Pick],
     strategies: Sequence[ReplayStrategy],
     seed: int = 0,
+    community: CoPickSettings | None = None,
 ) -> EvaluationReport:
     """Replay ``picks`` in order and score every strategy on the same predictions."""
-    replay = _Replay(movies, vectors, seed)
+    replay = _Replay(movies, vectors, seed, community or CoPickSettings())
     states: dict[str, defaultdict[int, _UserState]] = {
         s.name: defaultdict(_UserState) for s in strategies
     }
     tallies = {s.name: _Tally() for s in strategies}
+    histories: defaultdict[int, list[int]] = defaultdict(list)
+    recent = max((s.community_picks for s in strategies), default=0)
     for pick in picks:
         target = replay.positions[pick.movie_id]
+        history = histories[pick.user]
+        scores = replay.community(history[-recent:]) if recent and history else None
         for strategy in strategies:
             state = states[strategy.name][pick.user]
             if state.picked:
-                shown = replay.top(strategy, state)
+                shown = replay.top(strategy, state, scores)
                 replay.record(tallies[strategy.name], shown, target)
             replay.apply(strategy, state, target, pick.timestamp)
-        replay.pick_counts[target] += 1
+        replay.count(history, target)
     return EvaluationReport(
         users=len({pick.user for pick in picks}),
         events=next(iter(tallies.values())).predictions if tallies else 0,
@@ -191,8 +244,11 @@ def evaluate(
 class _Replay:
     """The catalog as arrays, and the maths each strategy applies to it."""
 
-    def __init__(self, movies: Sequence[Movie], vectors: Vectors, seed: int) -> None:
+    def __init__(
+        self, movies: Sequence[Movie], vectors: Vectors, seed: int, community: CoPickSettings
+    ) -> None:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.co_picks = CoPickCounts(community)
         self.positions = {movie.movie_id: pos for pos, movie in enumerate(movies)}
         prior = popularity_prior(movies)
         self.popularity = np.array([prior.get(m.movie_id, 0.0) for m in movies])
@@ -217,14 +273,29 @@ class _Replay:
         state.last_at = at
         state.picked.append(target)
 
-    def top(self, strategy: ReplayStrategy, state: _UserState) -> np.ndarray:
+    def count(self, history: list[int], target: int) -> None:
+        """The bot's pick and co-pick counts after a pick of ``target``."""
+        window = self.co_picks.settings.window
+        self.co_picks.apply(co_pick_changes(history, [*history, target], window))
+        history.append(target)
+        self.pick_counts[target] += 1
+
+    def community(self, recent: Sequence[int]) -> CommunityScores:
+        """The co-pick scores for a user whose latest picks are ``recent``."""
+        neighbours = [self.co_picks.neighbours(position) for position in recent]
+        return community_scores(recent, neighbours, _CountsOf(self.pick_counts))
+
+    def top(
+        self, strategy: ReplayStrategy, state: _UserState, community: CommunityScores | None
+    ) -> np.ndarray:
         if strategy.kind == "random":
             return self._best(self.rng.random(len(self.vectors)), state.picked)
         if strategy.kind == "popularity":
             return self._best(self.popularity.copy(), state.picked)
         assert state.taste is not None
         if strategy.explore is None:
-            return self._by_taste(strategy, state.taste, state.picked)
+            shared = community if strategy.uses_community else None
+            return self._by_taste(strategy, state.taste, state.picked, shared)
         shown = self._by_taste(strategy, state.taste, state.picked)
         explorer = self.explorers[strategy.explore]
         perturbed = explorer(unit(state.taste), self.rng, strategy.strength)
@@ -243,17 +314,29 @@ class _Replay:
         tally.diversity += float((pairs - (similarity.sum() - np.trace(similarity))) / pairs)
 
     def _by_taste(
-        self, strategy: ReplayStrategy, taste: Vectors, excluded: Sequence[int]
+        self,
+        strategy: ReplayStrategy,
+        taste: Vectors,
+        excluded: Sequence[int],
+        community: CommunityScores | None = None,
     ) -> np.ndarray:
         similarity = (self.vectors @ taste).astype(np.float64)
         if strategy.ranking is None:
             return self._best(similarity, excluded)
         candidates = self._best(similarity, excluded, strategy.ranking.candidates)
+        shared = np.zeros(len(self.vectors))
+        if community is not None and community.scores:
+            scored = np.fromiter(community.scores, dtype=np.int64)
+            shared[scored] = np.fromiter(community.scores.values(), dtype=np.float64)
+            joined = np.union1d(candidates, scored)
+            candidates = joined[~np.isin(joined, excluded)]
+        popularity = self.popularity if strategy.catalog_popularity else np.zeros_like(shared)
         blended = blend_scores(
             similarity[candidates],
-            self.popularity[candidates],
+            popularity[candidates],
             self.pick_counts[candidates],
             strategy.ranking,
+            shared[candidates],
         )
         return candidates[np.argsort(-blended, kind="stable")[:TOP_K]]
 
@@ -264,6 +347,22 @@ class _Replay:
         k = min(k, len(scores) - len(set(excluded)))
         top = np.argpartition(-scores, k - 1)[:k]
         return top[np.argsort(-scores[top], kind="stable")]
+
+
+class _CountsOf(Mapping[int, int]):
+    """The replay's pick counts array, read as a mapping from catalog position."""
+
+    def __init__(self, counts: np.ndarray) -> None:
+        self._counts = counts
+
+    def __getitem__(self, position: int) -> int:
+        return int(self._counts[position])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self._counts)))
+
+    def __len__(self) -> int:
+        return len(self._counts)
 
 
 def _bucket(vectors: Vectors) -> ExplorationStrategy:
@@ -284,19 +383,16 @@ def _scores(name: str, tally: _Tally, catalog_size: int) -> StrategyScores:
 def standard_strategies(
     taste_weight: float, half_life_days: float, ranking: RankingWeights
 ) -> list[ReplayStrategy]:
-    """The strategies ``moviebot eval`` compares; ``default`` is what recommend ships."""
+    """The strategies ``moviebot eval`` compares; ``default`` is what recommend ships,
+    ``default-no-community`` the default before co-picks counted, and
+    ``no-catalog-popularity`` the default on a catalog without popularity (Cohere's,
+    the bundled sample)."""
+
     default = ReplayStrategy(
         "default", weight=taste_weight, half_life_days=half_life_days, ranking=ranking
     )
     explorers = [
-        ReplayStrategy(
-            f"explore-{name}-{strength}",
-            weight=taste_weight,
-            half_life_days=half_life_days,
-            ranking=ranking,
-            explore=name,
-            strength=strength,
-        )
+        replace(default, name=f"explore-{name}-{strength}", explore=name, strength=strength)
         for name in ("gaussian", "bucket", "angle")
         for strength in (0.3, 0.6)
     ]
@@ -304,6 +400,8 @@ def standard_strategies(
         ReplayStrategy("prototype", prototype=True),
         ReplayStrategy("ema", weight=taste_weight),
         default,
+        replace(default, name="default-no-community", ranking=replace(ranking, community=0.0)),
+        replace(default, name="no-catalog-popularity", catalog_popularity=False),
         ReplayStrategy("popularity", kind="popularity"),
         ReplayStrategy("random", kind="random"),
         *explorers,

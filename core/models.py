@@ -94,6 +94,8 @@ class ReasonKind(StrEnum):
     """Why a movie is suggested."""
 
     CLOSE_TO_PICK = "close to a pick"
+    PICKED_TOGETHER = "picked together"
+    """People who picked one of the user's picks also picked it (``Reason.pick``)."""
     CLOSE_TO_TASTE = "close to the taste"
     POPULAR = "popular"
     CATALOG_CORNER = "a corner of the catalog"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import numpy as np
 
+from core.community import community_scores
 from core.errors import (
     IndexFileError,
     NothingToUndoError,
@@ -317,10 +318,38 @@ class Recommender:
         exclude: Collection[int],
         exploration: Exploration | None = None,
     ) -> list[Recommendation]:
+        """The best ``k`` of the movies nearest ``vector``; without an exploration, the
+        co-pick neighbours of the user's recent picks are candidates too."""
         with self._timed("index"):
             hits = self._index.search(vector, max(k, self._ranker.candidates), exclude)
-        counts = await self._store.pick_counts([hit.movie.movie_id for hit in hits])
-        return self._ranker.ranked(profile, hits, counts, k, exploration)
+        community = None
+        recent = profile.picked[-self._ranker.weights.recent_picks :]
+        if exploration is None and recent and self._ranker.weights.community:
+            neighbours = await self._store.co_picks(recent)
+            hits = [*hits, *self._more_candidates(vector, neighbours, {*exclude, *_ids(hits)})]
+            wanted = {*_ids(hits), *recent}
+            counts = dict(zip(wanted, await self._store.pick_counts(list(wanted)), strict=True))
+            community = community_scores(recent, neighbours, counts)
+        else:
+            counts = dict(zip(_ids(hits), await self._store.pick_counts(_ids(hits)), strict=True))
+        return self._ranker.ranked(profile, hits, counts, k, exploration, community)
+
+    def _more_candidates(
+        self, vector: Vectors, neighbours: Sequence[Mapping[int, int]], known: set[int]
+    ) -> list[SearchHit]:
+        """The co-pick neighbours not among ``known``, with their similarity to ``vector``."""
+        found = [
+            movie
+            for movie_id in {other for counts in neighbours for other in counts} - known
+            if (movie := self._index.movie(movie_id)) is not None
+        ]
+        if not found:
+            return []
+        vectors = np.stack([self._index.vector(movie.movie_id) for movie in found])
+        return [
+            SearchHit(movie, float(score))
+            for movie, score in zip(found, vectors @ vector, strict=True)
+        ]
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
@@ -360,6 +389,10 @@ class _Unobserved:
 
 def _clamp(k: int) -> int:
     return min(max(k, 1), MAX_RESULTS)
+
+
+def _ids(hits: Sequence[SearchHit]) -> list[int]:
+    return [hit.movie.movie_id for hit in hits]
 
 
 def _search_rank(query: str, hit: SearchHit) -> float:

@@ -7,7 +7,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from core.community import CommunitySettings, CoPickCounts, co_pick_changes, seeded_changes
+from core.community import CoPickCounts, CoPickSettings, co_pick_changes, seeded_changes
 from core.models import Delivery, PushHistory, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.retention import (
@@ -32,10 +32,10 @@ class MemoryProfileStore:
         *,
         idempotency_ttl: float = IDEMPOTENCY_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
-        community: CommunitySettings | None = None,
+        community: CoPickSettings | None = None,
     ) -> None:
         self._profiles: dict[UserRef, TasteProfile] = {}
-        self._co_picks = CoPickCounts(community or CommunitySettings())
+        self._co_picks = CoPickCounts(community or CoPickSettings())
         self._seeded: set[str] = set()
         self._seen_keys: dict[UserRef, dict[str, int]] = {}
         self._pick_counts: Counter[int] = Counter()
@@ -177,8 +177,8 @@ class MemoryPushLedger:
 class MemoryBackend:
     """A MemoryProfileStore and its push ledger: nothing to reach, nothing to close."""
 
-    def __init__(self) -> None:
-        self.store = MemoryProfileStore()
+    def __init__(self, community: CoPickSettings | None = None) -> None:
+        self.store = MemoryProfileStore(community=community)
         self.push_ledger = self.store.push_ledger()
 
     async def readiness(self) -> str | None:

@@ -385,3 +385,21 @@ async def test_embedder_down_gets_a_clear_answer(
         reply = await say(fake, ALICE, "/search die hard")
         assert reply["text"] == "I can't reach my memory right now, try again in a minute."
         assert (await say(fake, ALICE, "/help"))["text"].startswith("<b>Commands</b>")
+
+
+async def test_a_recommendation_the_community_carried_says_so(
+    bot: Recommender, fake: FakeTelegram, store: MemoryProfileStore, sample_index: MovieIndex
+) -> None:
+    ids = {movie.title: movie.movie_id for movie in sample_index.movies}
+    pair = [ids["Die Hard"], ids["Toy Story"]]
+    # Every movie picked once, so that only the pair, not popularity, sets Toy Story apart.
+    others = [[movie_id] for movie_id in ids.values() if movie_id not in pair]
+    await store.seed_community("test", [pair, *others])
+    results = await say(fake, ALICE, "/search die hard")
+    await press(fake, ALICE, results, buttons(results)[0][0]["callback_data"])
+
+    recommended = (await say(fake, ALICE, "/recommend"))["text"]
+
+    assert "Toy Story (1995)" in recommended
+    assert "people who picked Die Hard (1988) also picked this" in recommended
+    assert "close to Die Hard (1988), which you picked" in recommended

@@ -108,7 +108,7 @@ async def test_the_store_can_live_in_a_redis_cluster(
     monkeypatch.setenv("MOVIEBOT_REDIS_URL", redis_cluster.url)
     monkeypatch.setenv("MOVIEBOT_REDIS_CLUSTER", "true")
     monkeypatch.setenv("MOVIEBOT_REDIS_PREFIX", f"moviebot-test-{uuid.uuid4().hex[:12]}")
-    backend = make_redis_backend(Settings().redis)
+    backend = make_redis_backend(Settings())
     store = backend.store
     user = UserRef("telegram", "1")
 

@@ -28,6 +28,7 @@ from core.models import (
     TasteProfile,
     UserRef,
 )
+from core.ranking import RankingWeights
 from core.recommender import MAX_RESULTS, Recommender
 from core.stores.memory import MemoryProfileStore
 from core.taste import TasteSettings, replay_picks
@@ -345,3 +346,28 @@ async def test_a_named_title_does_not_jump_far_closer_movies() -> None:
     hits = await recommender.search("die hard", 2)
 
     assert [hit.movie.title for hit in hits] == ["Skyscraper", "Tower"]
+
+
+def ring_index(count: int = 12) -> MovieIndex:
+    """Movies on a circle in 2-d (padded to 3-d): neighbours in id are neighbours in taste."""
+    angles = np.linspace(0, 2 * np.pi, count, endpoint=False)
+    vectors = np.stack([np.cos(angles), np.sin(angles), np.zeros(count)], axis=1)
+    movies = [Movie(number, f"Movie {number}") for number in range(count)]
+    return MovieIndex.from_vectors(movies, vectors.astype(np.float32), "test:axis")
+
+
+@pytest.mark.parametrize("community", [1.0, 0.0])
+async def test_the_community_brings_in_movies_far_from_the_taste(community: float) -> None:
+    index, store = ring_index(), MemoryProfileStore()
+    await store.seed_community("test", [[0, 6], *([n] for n in range(12) if n not in (0, 6))])
+    weights = RankingWeights(candidates=3, community=community)
+    recommender = Recommender(index, TowardsFirstAxis(), store, ranking=weights)
+    await recommender.pick(ALICE, 0)
+
+    found = await recommender.recommend(ALICE, 3)
+
+    movie_6 = [rec for rec in found if rec.movie.movie_id == 6]
+    if community:
+        assert movie_6 and movie_6[0].reason == Reason(ReasonKind.PICKED_TOGETHER, index.movie(0))
+    else:
+        assert movie_6 == []

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from redis.asyncio import RedisCluster
 
-from core.community import CommunitySettings, CoPickChanges
+from core.community import CoPickChanges, CoPickSettings
 from core.stores.redis.client import AnyPipeline, Client
 from core.stores.redis.keys import RedisKeys
 
@@ -88,7 +88,7 @@ def move_co_picks(
     client: Client,
     keys: RedisKeys,
     changes: CoPickChanges,
-    settings: CommunitySettings,
+    settings: CoPickSettings,
 ) -> None:
     """Move the co-pick counts of many movies in few commands: one EVAL for up to
     ``KEYS_PER_EVAL`` movies on one server, one per movie on a cluster (each movie's

@@ -16,7 +16,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import WatchError
 from redis.typing import EncodableT, FieldT
 
-from core.community import CommunitySettings, co_pick_changes, seeded_changes
+from core.community import CoPickSettings, co_pick_changes, seeded_changes
 from core.errors import StoreUnavailableError
 from core.models import Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
@@ -56,13 +56,13 @@ class RedisProfileStore:
         prefix: str = "moviebot",
         idempotency_ttl: float = IDEMPOTENCY_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
-        community: CommunitySettings | None = None,
+        community: CoPickSettings | None = None,
     ) -> None:
         self._client = client
         self._gate = start_gate(client)
         self._keys = RedisKeys(prefix)
         self._recent = RecentProfiles()
-        self._community = community or CommunitySettings()
+        self._community = community or CoPickSettings()
         self._writer = BatchWriter(
             client, self._gate, self._keys, self._recent, idempotency_ttl, clock, self._community
         )
@@ -77,7 +77,7 @@ class RedisProfileStore:
         connect_timeout: float = 2.0,
         prefix: str = "moviebot",
         cluster: bool = False,
-        community: CommunitySettings | None = None,
+        community: CoPickSettings | None = None,
     ) -> RedisProfileStore:
         """A store on the server of a ``redis://`` or ``rediss://`` URL.
 

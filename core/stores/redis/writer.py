@@ -13,7 +13,7 @@ from redis.asyncio import RedisCluster
 from redis.exceptions import RedisError, WatchError
 from redis.typing import EncodableT, FieldT
 
-from core.community import CommunitySettings, co_pick_changes, combined
+from core.community import CoPickSettings, co_pick_changes, combined
 from core.errors import StoreUnavailableError
 from core.models import TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
@@ -95,7 +95,7 @@ class BatchWriter:
         recent: RecentProfiles,
         idempotency_ttl: float,
         clock: Callable[[], float],
-        community: CommunitySettings,
+        community: CoPickSettings,
     ) -> None:
         self._client = client
         self._community = community

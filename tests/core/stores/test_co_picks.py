@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.community import CommunitySettings, CoPickCounts, co_pick_changes
+from core.community import CoPickCounts, CoPickSettings, co_pick_changes
 from core.models import UserRef
 from core.ports import ProfileStore
 from core.stores.memory import MemoryProfileStore
@@ -18,7 +18,7 @@ from core.stores.redis import RedisProfileStore
 from testing.local_redis import LOCAL_REDIS, delete_prefix
 from testing.profile_changes import pick, undo_last, unit_vectors
 
-SMALL = CommunitySettings(window=3, neighbours=3)  # trims a movie's pairs past 4
+SMALL = CoPickSettings(window=3, neighbours=3)  # trims a movie's pairs past 4
 MOVIES = unit_vectors(30)
 USERS = [UserRef("telegram", str(n)) for n in range(6)]
 ALICE, BOB = USERS[0], USERS[1]
@@ -148,7 +148,7 @@ histories = st.lists(st.lists(st.integers(0, 12), unique=True, max_size=8), min_
 def test_counting_any_histories_then_taking_each_back_leaves_nothing(
     histories: list[list[int]], window: int, cut: st.DataObject
 ) -> None:
-    counts = CoPickCounts(CommunitySettings(window=window, neighbours=1000))
+    counts = CoPickCounts(CoPickSettings(window=window, neighbours=1000))
     grown = [cut.draw(st.integers(0, len(history))) for history in histories]
     for history, length in zip(histories, grown, strict=True):
         counts.apply(co_pick_changes((), history[:length], window))
