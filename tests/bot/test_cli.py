@@ -186,3 +186,33 @@ def test_the_demo_answers_from_the_shipped_vectors_without_embedding_the_catalog
     assert "Die Hard" in result.output
     assert embedded == []
     assert MovieIndex.load(tmp_path / "index").manifest.embedder == OnnxEmbedder.NAME
+
+
+async def test_seed_community_adds_a_ratings_file_once(
+    redis_prefix: str, sample_index_dir: Path, tmp_path: Path
+) -> None:
+    ids = [movie.movie_id for movie in MovieIndex.load(sample_index_dir).movies[:3]]
+    (tmp_path / "links.csv").write_text(
+        "movieId,imdbId,tmdbId\n" + "".join(f"{n},0,{movie_id}\n" for n, movie_id in enumerate(ids))
+    )
+    (tmp_path / "ratings.csv").write_text(
+        "userId,movieId,rating,timestamp\n"
+        "1,0,5.0,100\n1,1,4.5,200\n1,2,2.0,300\n"  # the 2.0 is no like
+        "2,2,4.0,100\n2,0,4.0,200\n"
+        "3,1,5.0,100\n"  # one like pairs with nothing
+    )
+    files = ["--ratings", str(tmp_path / "ratings.csv"), "--links", str(tmp_path / "links.csv")]
+    command = ["seed-community", *files, "--index", str(sample_index_dir)]
+
+    first = await asyncio.to_thread(runner.invoke, app, command)
+    second = await asyncio.to_thread(runner.invoke, app, command)
+
+    assert first.exit_code == 0, first.output
+    assert "added 4 likes of 2 people" in first.output
+    assert second.exit_code == 0 and "added before" in second.output
+    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=redis_prefix)
+    counts = await store.co_picks(ids)
+    picks = await store.pick_counts(ids)
+    await store.close()
+    assert counts == [{ids[1]: 1, ids[2]: 1}, {ids[0]: 1}, {ids[0]: 1}]
+    assert picks == (2, 1, 1)
