@@ -19,10 +19,11 @@ what its pick added, and forgetting a user takes back all of their share.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 CoPickChanges = dict[int, dict[int, int]]
 """movie id -> neighbour id -> how much the pair's count moves."""
@@ -141,16 +142,23 @@ def community_scores(
     pick_counts: Mapping[int, int],
 ) -> CommunityScores:
     """Score the neighbours of ``recent`` picks (``neighbours[i]`` of ``recent[i]``)."""
-    scores: defaultdict[int, float] = defaultdict(float)
-    best: dict[int, tuple[float, int]] = {}
-    for source, counts in zip(recent, neighbours, strict=True):
-        source_picks = max(pick_counts.get(source, 0), 1)
-        for movie, count in counts.items():
-            share = count / math.sqrt(source_picks * max(pick_counts.get(movie, 0), 1))
-            scores[movie] += share
-            if share > best.get(movie, (0.0, 0))[0]:
-                best[movie] = (share, source)
-    return CommunityScores(dict(scores), {movie: source for movie, (_, source) in best.items()})
+    sources = np.repeat(np.asarray(recent, dtype=np.int64), [len(found) for found in neighbours])
+    movies = np.fromiter((m for found in neighbours for m in found), np.int64, len(sources))
+    counts = np.fromiter((c for found in neighbours for c in found.values()), np.float64)
+    if not len(movies):
+        return CommunityScores({}, {})
+    picks = np.fromiter((pick_counts.get(m, 0) for m in movies.tolist()), np.float64, len(movies))
+    source_picks = np.fromiter((pick_counts.get(s, 0) for s in sources.tolist()), np.float64)
+    shares = counts / np.sqrt(np.maximum(source_picks, 1) * np.maximum(picks, 1))
+    scored, group = np.unique(movies, return_inverse=True)
+    totals = np.bincount(group, weights=shares)
+    strongest_first = np.lexsort((-shares, group))
+    first_of_group = strongest_first[np.r_[True, np.diff(group[strongest_first]) != 0]]
+    ids = scored.tolist()
+    return CommunityScores(
+        dict(zip(ids, totals.tolist(), strict=True)),
+        dict(zip(ids, sources[first_of_group].tolist(), strict=True)),
+    )
 
 
 def _shared_start(before: Sequence[int], after: Sequence[int]) -> int:

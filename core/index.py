@@ -83,6 +83,7 @@ class MovieIndex:
         if index.ntotal != len(movies):
             raise IndexFileError(f"index holds {index.ntotal} vectors for {len(movies)} movies")
         self._index = index
+        self._stored = _stored_vectors(index)
         self._movies = tuple(movies)
         self._positions = {movie.movie_id: pos for pos, movie in enumerate(self._movies)}
         self.manifest = manifest
@@ -154,8 +155,13 @@ class MovieIndex:
 
     def vector(self, movie_id: int) -> Vectors:
         """The stored unit vector of a movie; ``KeyError`` for an unknown id."""
-        vector: Vectors = np.asarray(self._index.reconstruct(self._positions[movie_id]), np.float32)
+        vector: Vectors = self._stored[self._positions[movie_id]].copy()
         return vector
+
+    def vectors(self, movie_ids: Sequence[int]) -> Vectors:
+        """The stored unit vectors of movies, one row each; ``KeyError`` for an unknown id."""
+        vectors: Vectors = self._stored[[self._positions[movie_id] for movie_id in movie_ids]]
+        return vectors.reshape(len(movie_ids), self.dim)
 
     def all_vectors(self) -> Vectors:
         """Every movie vector, in catalog order (a copy)."""
@@ -292,6 +298,16 @@ def read_manifest(directory: Path) -> Manifest:
         return Manifest(**{**raw, "params": IndexParams(**raw["params"])})
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise IndexFileError(f"{path} is corrupt ({error}): rebuild the index") from error
+
+
+def _stored_vectors(index: faiss.Index) -> np.ndarray:
+    """A read-only view, without a copy, of the vectors Faiss stores: an exact index holds
+    them itself, an HNSW index in its flat storage."""
+    flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSW) else index
+    start = flat.get_xb()  # type: ignore[attr-defined]  # faiss's bundled stubs lack it
+    view = faiss.rev_swig_ptr(start, flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+    view.flags.writeable = False
+    return view
 
 
 def _checked_matrix(vectors: Any, rows: int, dim: int | None = None) -> Vectors:

@@ -197,7 +197,7 @@ class Ranker:
         if not recent:
             return Reason(ReasonKind.CLOSE_TO_TASTE, exploration=exploration)
         target = self._index.vector(movie.movie_id)
-        similarity = [float(self._index.vector(pick) @ target) for pick in recent]
+        similarity = self._index.vectors(recent) @ target
         closest = self._index.movie(recent[int(np.argmax(similarity))])
         kind = ReasonKind.CLOSE_TO_TASTE if closest is None else ReasonKind.CLOSE_TO_PICK
         return Reason(kind, closest, exploration)

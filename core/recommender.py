@@ -345,7 +345,7 @@ class Recommender:
         ]
         if not found:
             return []
-        vectors = np.stack([self._index.vector(movie.movie_id) for movie in found])
+        vectors = self._index.vectors([movie.movie_id for movie in found])
         return [
             SearchHit(movie, float(score))
             for movie, score in zip(found, vectors @ vector, strict=True)

@@ -9,6 +9,8 @@ Key design (``moviebot`` is the configurable prefix)::
     moviebot:subscribers              set: the subscription keys of subscribed users
     moviebot:{telegram:123}:pushes    hash: ISO week -> movie ids pushed ("" while claimed)
     moviebot:push:leader              string: the holder of the weekly push's lease
+    moviebot:{movie:603}:co_picks     hash: movie id -> times picked close to movie 603
+    moviebot:community:sources        set: the seeded chunks of ratings files, by digest
 
 One key for the profile keeps each user's part of an update a single-key write;
 ``forget`` is one MULTI that deletes all three of a user's keys. The ``{platform:user_id}``
@@ -29,6 +31,22 @@ its index; a profile whose fingerprint differs from the running index is never s
 with (the Recommender rebuilds its vector from the picks), and ``moviebot
 reindex-profiles`` moves every profile to the new index, keeping vectors when the
 embedder recorded in ``embedders`` for the old fingerprint is the current one.
+
+Co-pick counts (:mod:`core.community`) move with the pick counts: the writer computes,
+for every profile of a batch, the pairs its change of picks adds or takes back, and one
+EVAL per ``KEYS_PER_EVAL`` touched movies (inside the batch's MULTI) increments them,
+deletes a pair that falls to zero, and trims a movie past ``trim_above`` pairs back to its
+``neighbours`` strongest. So a replayed update moves nothing, an undo takes back exactly
+its pick's pairs, and ``forget`` takes back the user's whole share in its own MULTI. On a
+cluster each movie's hash has its own slot (hash tag ``{movie:id}``), so the counts go in
+one EVAL per movie, pipelined, right after the transaction.
+
+How it scales: a movie holds at most ``trim_above`` pairs (250 with the default 200
+neighbours); Valkey and Redis keep such a hash as a listpack (up to 512 entries by
+default), measured at about 2 KB with 250 pairs (``MEMORY USAGE``). 100,000 movies
+need at most about 200 MB, whatever the number of users: 1M users move counts, they do
+not add keys. A pick touches ``window + 1`` movies (11 by default): on one server they
+ride in the batch's single EVAL, on a cluster they cost 11 pipelined EVALs.
 
 Idempotency keys expire as :mod:`core.stores.retention` says (after 7 days, at most
 the newest ``MAX_SEEN_KEYS`` kept). They live in the profile hash, not in keys of their
