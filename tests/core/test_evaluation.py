@@ -95,6 +95,32 @@ def test_bot_pick_counts_only_see_the_past(other_at: float, expected_hit: float)
     assert user_one_hit == pytest.approx(expected_hit)
 
 
+@pytest.mark.parametrize("other_at", [3.0, 10.0])
+def test_co_pick_counts_only_see_the_past(other_at: float) -> None:
+    movies, vectors = arc_catalog()
+    first, far = movies[0].movie_id, movies[-1].movie_id  # far: least similar to first
+    picks = sorted(
+        [
+            Pick(1.0, 1, first),
+            Pick(5.0, 1, far),
+            Pick(other_at, 2, first),
+            Pick(other_at + 0.5, 2, far),
+        ],
+        key=lambda pick: pick.timestamp,
+    )
+    community_rule = ReplayStrategy(
+        "community",
+        weight=0.5,
+        ranking=RankingWeights(popularity=0, bot_picks=0, community=100, candidates=10),
+    )
+    report = evaluate(movies, vectors, picks, [community_rule])
+    # Each user predicts `far` once, after `first`, and can only find it through the
+    # other's pair (first, far): the one who predicts second hits, the first cannot. If
+    # counts leaked from the future, both would hit.
+    hits = report.strategies[0].hr10 * report.events
+    assert (report.events, hits) == (2, pytest.approx(1.0))
+
+
 def test_prototype_starts_at_the_catalog_mean() -> None:
     movies, vectors = arc_catalog()
     picks = [Pick(float(t), 1, movies[t].movie_id) for t in (0, 1, 2)]
@@ -142,6 +168,7 @@ def test_eval_command_prints_a_table_and_json(tmp_path: Path) -> None:
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert (summary["users"], summary["events"]) == (3, 15)
     assert {"prototype", "ema", "default", "popularity", "random"} <= set(summary["strategies"])
+    assert {"default-no-community", "no-catalog-popularity"} <= set(summary["strategies"])
     assert "explore-angle-0.3" in summary["strategies"]
     assert set(summary["strategies"]["default"]) == {"hr10", "ndcg10", "coverage", "diversity"}
     assert "HR@10" in result.output
