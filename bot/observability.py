@@ -137,6 +137,14 @@ class TimedStore:
         with self._seconds.time():
             return await self._store.pick_counts(movie_ids)
 
+    async def co_picks(self, movie_ids: Sequence[int]) -> list[dict[int, int]]:
+        with self._seconds.time():
+            return await self._store.co_picks(movie_ids)
+
+    async def seed_community(self, source: str, histories: Sequence[Sequence[int]]) -> bool:
+        with self._seconds.time():
+            return await self._store.seed_community(source, histories)
+
 
 @asynccontextmanager
 async def health_server(

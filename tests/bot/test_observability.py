@@ -16,7 +16,8 @@ import pytest
 from adapters.observe import CommandEvent, Outcome
 from bot.app import serve
 from bot.config import Platform, Settings
-from bot.observability import Metrics
+from bot.observability import Metrics, TimedStore
+from core.ports import ProfileStore
 from testing.local_redis import LOCAL_REDIS, delete_prefix
 from testing.redis_servers import free_port
 from testing.telegram_api import FakeTelegram
@@ -134,3 +135,9 @@ async def test_not_ready_while_redis_is_unreachable(
     assert health.status_code == 200
     assert ready.status_code == 503 and "unreachable" in ready.json()["reason"]
     assert "moviebot_store_errors_total 1.0" in text
+
+
+def test_the_timed_store_passes_on_every_method_of_a_profile_store() -> None:
+    wanted = {name for name in dir(ProfileStore) if not name.startswith("_")}
+
+    assert wanted <= {name for name in dir(TimedStore) if not name.startswith("_")}
