@@ -47,48 +47,53 @@ class CoPickSettings:
         return self.neighbours + max(self.neighbours // 4, 1)
 
 
+class CoPickMoves:
+    """How the pair counts move, gathered from one or many changes of users' picks."""
+
+    def __init__(self, window: int) -> None:
+        self._window = window
+        self._moves: defaultdict[int, dict[int, int]] = defaultdict(dict)
+
+    def add(self, before: Sequence[int], after: Sequence[int]) -> CoPickMoves:
+        """Add the move of one user's picks from ``before`` to ``after``.
+
+        Picks both lists share from the start count the same pairs in both, so only the
+        rest is counted: a new pick costs ``window`` pairs, not the whole history.
+        """
+        start = _shared_start(before, after)
+        for sign, picks in ((-1, before), (1, after)):
+            for position in range(start, len(picks)):
+                movie = picks[position]
+                mine = self._moves[movie]
+                for earlier in picks[max(0, position - self._window) : position]:
+                    mine[earlier] = mine.get(earlier, 0) + sign
+                    theirs = self._moves[earlier]
+                    theirs[movie] = theirs.get(movie, 0) + sign
+        return self
+
+    def changes(self) -> CoPickChanges:
+        """The moves gathered so far, pairs that cancel out left out."""
+        return {
+            movie: moved
+            for movie, counts in self._moves.items()
+            if (moved := {other: delta for other, delta in counts.items() if delta})
+        }
+
+
 def co_pick_changes(before: Sequence[int], after: Sequence[int], window: int) -> CoPickChanges:
-    """How the pair counts move when a user's picks go from ``before`` to ``after``.
-
-    Picks both lists share from the start count the same pairs in both, so only the
-    rest is counted: a new pick costs ``window`` pairs, not the whole history.
-    """
-    start = _shared_start(before, after)
-    changes: defaultdict[int, Counter[int]] = defaultdict(Counter)
-    for sign, picks in ((-1, before), (1, after)):
-        for movie, earlier in _pairs(picks, window, start):
-            changes[movie][earlier] += sign
-            changes[earlier][movie] += sign
-    return {
-        movie: moved
-        for movie, counter in changes.items()
-        if (moved := {other: delta for other, delta in counter.items() if delta})
-    }
-
-
-def combined(change_sets: Iterable[CoPickChanges]) -> CoPickChanges:
-    """Several sets of changes as one, pairs that cancel out left out."""
-    total: defaultdict[int, Counter[int]] = defaultdict(Counter)
-    for changes in change_sets:
-        for movie, moved in changes.items():
-            total[movie].update(moved)
-    return {
-        movie: moved
-        for movie, counter in total.items()
-        if (moved := {other: delta for other, delta in counter.items() if delta})
-    }
+    """How the pair counts move when a user's picks go from ``before`` to ``after``."""
+    return CoPickMoves(window).add(before, after).changes()
 
 
 def seeded_changes(
     histories: Iterable[Sequence[int]], window: int
 ) -> tuple[CoPickChanges, Counter[int]]:
     """The pair counts and pick counts that anonymous pick histories add."""
-    picks: Counter[int] = Counter()
-    pairs = []
+    moves, picks = CoPickMoves(window), Counter[int]()
     for history in histories:
         picks.update(set(history))
-        pairs.append(co_pick_changes((), history, window))
-    return combined(pairs), picks
+        moves.add((), history)
+    return moves.changes(), picks
 
 
 def strongest(counts: Mapping[int, int], keep: int) -> dict[int, int]:
@@ -162,16 +167,11 @@ def community_scores(
 
 
 def _shared_start(before: Sequence[int], after: Sequence[int]) -> int:
+    if tuple(after[: len(before)]) == tuple(before):  # picks only added: the common case
+        return len(before)
     shared = 0
     for old, new in zip(before, after, strict=False):
         if old != new:
             break
         shared += 1
     return shared
-
-
-def _pairs(picks: Sequence[int], window: int, start: int) -> Iterable[tuple[int, int]]:
-    """(pick, earlier pick) for each pick from position ``start`` on."""
-    for position in range(start, len(picks)):
-        for earlier in picks[max(0, position - window) : position]:
-            yield picks[position], earlier

@@ -13,7 +13,7 @@ from redis.asyncio import RedisCluster
 from redis.exceptions import RedisError, WatchError
 from redis.typing import EncodableT, FieldT
 
-from core.community import CoPickSettings, co_pick_changes, combined
+from core.community import CoPickMoves, CoPickSettings
 from core.errors import StoreUnavailableError
 from core.models import TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
@@ -237,15 +237,15 @@ class BatchWriter:
             return
         transaction.multi()  # type: ignore[no-untyped-call]
         counts: Counter[int] = Counter()
-        pairs = []
+        pairs = CoPickMoves(self._community.window)
         for plan, entry in written:
             _write_difference(transaction, self._keys.profile(plan.user), plan.stored, entry.fields)
             before = plan.before.picked if plan.before else ()
             counts.update(pick_count_changes(before, entry.profile.picked))
-            pairs.append(co_pick_changes(before, entry.profile.picked, self._community.window))
+            pairs.add(before, entry.profile.picked)
         async with commit_with_global_keys(self._client, transaction) as global_keys:
             move_pick_counts(global_keys, self._keys, counts)
-            move_co_picks(global_keys, self._client, self._keys, combined(pairs), self._community)
+            move_co_picks(global_keys, self._client, self._keys, pairs.changes(), self._community)
         for plan, entry in written:
             self._recent.remember(plan.user, entry)
 
