@@ -27,6 +27,9 @@ class RedisKeys:
     def pushes(self, user: UserRef) -> str:
         return f"{self._user_part(user)}:pushes"
 
+    def rate(self, user: UserRef, name: str) -> str:
+        return f"{self._user_part(user)}:rate:{name}"
+
     def user_of(self, key_name: bytes | str, kind: str = "profile") -> UserRef | None:
         """The user a key of this ``kind`` (profile, subscription) belongs to, or
         ``None`` for a key of another shape."""
