@@ -179,8 +179,10 @@ async def test_beyond_the_waiting_cap_updates_are_dropped_with_one_notice(
 
     async with moviebot(fake, sample_index, local_embedder, max_waiting=3) as application:
         application.add_handler(TypeHandler(Update, hold_the_first), group=-2)
-        await wait_until(lambda: texts.TOO_MANY_WAITING in fake.sent_texts(FLOODER))
-        release.set()
+        try:
+            await wait_until(lambda: texts.TOO_MANY_WAITING in fake.sent_texts(FLOODER))
+        finally:
+            release.set()
         await wait_until(lambda: len(fake.sent_texts(FLOODER)) >= 5)
         await asyncio.sleep(0.2)  # room for any reply that should not come
 
