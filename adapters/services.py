@@ -6,18 +6,19 @@ from dataclasses import dataclass, field
 
 from adapters.buttons import ButtonCodec
 from adapters.observe import CommandObserver, ignore
-from adapters.rate_limit import SearchRateLimit
+from adapters.rate_limit import RateLimit, UserRateLimit
 from core.recommender import Recommender
 from core.subscriptions import Subscriptions
 
 
 @dataclass(frozen=True, slots=True)
 class ChatServices:
-    """The core services a door calls, the signer of its buttons, its limit on searches
-    and the observer of its commands."""
+    """The core services a door calls, the signer of its buttons, its limits per user
+    (on searches, and on every command and button) and the observer of its commands."""
 
     recommender: Recommender
     subscriptions: Subscriptions
     codec: ButtonCodec
-    searches: SearchRateLimit = field(default_factory=SearchRateLimit)
+    searches: RateLimit = field(default_factory=UserRateLimit)
+    requests: RateLimit = field(default_factory=lambda: UserRateLimit(limit=30, window=60.0))
     observer: CommandObserver = ignore

@@ -36,6 +36,7 @@ from core.models import (
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNAVAILABLE = "I can't reach my memory right now, try again in a minute."
 SLOW_DOWN = "Slow down a little, please: try again in a few seconds."
+TOO_MANY_WAITING = "You're sending faster than I can answer, so I skipped some. Slow down, please."
 NO_PICKS_YET = "No picks yet. Search for a movie you like and press 👍."
 FORGET_QUESTION = "Delete every pick and your taste? This cannot be undone."
 FORGET_BUTTON = "Yes, forget me"

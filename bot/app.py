@@ -18,6 +18,7 @@ from adapters.discord.bot import MovieBot, rest_client
 from adapters.discord.bot import serving as discord_serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.notifier import DiscordNotifier
+from adapters.rate_limit import RateLimit, UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import Webhook, build_application, sending_bot
 from adapters.telegram.bot import serving as telegram_serving
@@ -226,7 +227,13 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
                 await serving.enter_async_context(
                     PLATFORMS[platform](
                         settings,
-                        ChatServices(recommender, subscriptions, codec, observer=metrics.command),
+                        ChatServices(
+                            recommender,
+                            subscriptions,
+                            codec,
+                            *rate_limits(settings, backend),
+                            observer=metrics.command,
+                        ),
                     )
                 )
                 for platform in platforms
@@ -239,6 +246,18 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
             await stop.wait()
     finally:
         await backend.close()
+
+
+def rate_limits(settings: Settings, backend: Backend) -> tuple[RateLimit, RateLimit]:
+    """The per-user limits on searches and on every command and button: in Redis when
+    the profiles are, so that every process serving the bot counts together."""
+    limits = settings.limits
+    searches = (limits.searches, limits.searches_window)
+    requests = (limits.requests, limits.requests_window)
+    if isinstance(backend, RedisBackend):
+        store = backend.store
+        return store.rate_limit("searches", *searches), store.rate_limit("requests", *requests)
+    return UserRateLimit(*searches), UserRateLimit(*requests)
 
 
 async def warm_up(recommender: Recommender) -> None:
@@ -255,7 +274,12 @@ async def telegram(settings: Settings, services: ChatServices) -> AsyncIterator[
     """Telegram, by webhook or long polling, while the context is open; it yields the
     notifier of the weekly picks."""
     token = _token(settings.telegram.token, "MOVIEBOT_TELEGRAM_TOKEN")
-    application = build_application(token, TelegramHandlers(services), settings.telegram.base_url)
+    application = build_application(
+        token,
+        TelegramHandlers(services),
+        settings.telegram.base_url,
+        settings.telegram.max_waiting_updates,
+    )
     async with telegram_serving(application, telegram_webhook(settings)):
         yield TelegramNotifier(application.bot, services.codec)
 

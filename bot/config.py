@@ -137,7 +137,8 @@ class CommunitySettings(BaseSettings):
 class TelegramSettings(BaseSettings):
     """``MOVIEBOT_TELEGRAM_*``: the bot token from @BotFather; optionally the Bot API
     endpoint (a self-hosted Bot API server, or a local stand-in in tests) and a webhook
-    (its public HTTPS URL, and the address and port the bot listens on behind a proxy)."""
+    (its public HTTPS URL, and the address and port the bot listens on behind a proxy);
+    how many of one user's updates may wait while one is answered (more are dropped)."""
 
     model_config = _section("MOVIEBOT_TELEGRAM_")
 
@@ -146,6 +147,7 @@ class TelegramSettings(BaseSettings):
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    max_waiting_updates: int = Field(default=10, ge=1)
 
 
 class DiscordSettings(BaseSettings):
@@ -177,6 +179,19 @@ class WeeklyPushSettings(BaseSettings):
     discord_per_second: float = Field(default=25.0, gt=0.0)
 
 
+class LimitSettings(BaseSettings):
+    """``MOVIEBOT_LIMIT_*``: how many commands and button presses, and how many searches,
+    one user may make in a window of seconds (counted in Redis when the profiles are
+    there, so every process serving the bot shares them)."""
+
+    model_config = _section("MOVIEBOT_LIMIT_")
+
+    requests: int = Field(default=30, ge=1)
+    requests_window: float = Field(default=60.0, gt=0.0)
+    searches: int = Field(default=10, ge=1)
+    searches_window: float = Field(default=30.0, gt=0.0)
+
+
 class ObservabilitySettings(BaseSettings):
     """``MOVIEBOT_METRICS_PORT``: where ``/metrics``, ``/healthz`` and ``/readyz`` are
     served (0 turns them off)."""
@@ -205,5 +220,6 @@ class Settings(BaseModel):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     push: WeeklyPushSettings = Field(default_factory=WeeklyPushSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     buttons: ButtonSettings = Field(default_factory=ButtonSettings)

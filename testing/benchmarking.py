@@ -292,14 +292,15 @@ def built_index(catalog: str, scratch: Path) -> Path:
 
 @contextmanager
 def local_bot(
-    index_dir: Path, prefix: str, scratch: Path
+    index_dir: Path, prefix: str, scratch: Path, **environment: str
 ) -> Iterator[tuple[FakeTelegram, BotProcess]]:
     """The Bot API stand-in, and `moviebot run` answering it on ``index_dir`` with the
-    local Redis under ``prefix``."""
+    local Redis under ``prefix`` (and ``environment`` added to its own)."""
     settings = {
         "MOVIEBOT_INDEX_DIR": str(index_dir),
         "MOVIEBOT_REDIS_URL": LOCAL_REDIS,
         "MOVIEBOT_REDIS_PREFIX": prefix,
+        **environment,
     }
     with FakeTelegram() as fake, BotProcess(fake.url, scratch / "bot.log", **settings) as bot:
         yield fake, bot

@@ -223,6 +223,7 @@ class FakeTelegram(BackgroundServer):
         self._faults: dict[str, deque[_Fault]] = {}
         self._outage: tuple[float, _Fault] | None = None  # (until, answer), monotonic
         self._blocked: set[int | str] = set()
+        self._refused: dict[int | str, str] = {}
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._token_seen: str | None = None
         self._stopping = False
@@ -297,6 +298,13 @@ class FakeTelegram(BackgroundServer):
         """sendMessage / editMessage* to this chat now answer 403 (user blocked the bot)."""
         with self._lock:
             self._blocked.add(_chat_key(chat_id))
+
+    def refuse_chat(
+        self, chat_id: int | str, description: str = "Bad Request: chat not found"
+    ) -> None:
+        """sendMessage / editMessage* to this chat now answer 400 with ``description``."""
+        with self._lock:
+            self._refused[_chat_key(chat_id)] = description
 
     def unblock_chat(self, chat_id: int | str) -> None:
         with self._lock:
@@ -481,6 +489,8 @@ class FakeTelegram(BackgroundServer):
         key = _chat_key(params.get("chat_id"))
         if key in self._blocked:
             raise ApiError(403, BLOCKED)
+        if key in self._refused:
+            raise ApiError(400, self._refused[key])
         chat = self._chats.get(key)
         message = chat.messages.get(_message_id(params)) if chat else None
         if chat is None or message is None:
@@ -582,6 +592,8 @@ class FakeTelegram(BackgroundServer):
             key = _chat_key(params["chat_id"])
             if key in self._blocked:
                 raise ApiError(403, BLOCKED)
+            if key in self._refused:
+                raise ApiError(400, self._refused[key])
             chat = self._chat(key, None, None)
             message: JSON = {
                 "message_id": self._next_message_id(chat),

@@ -54,7 +54,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     ) -> None:
         """/search text: the closest movies with buttons."""
         user = _user(interaction)
-        if not self._services.searches.allow(user):
+        if not await self._services.searches.allow(user):
             await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
             return
         await self._answer(interaction, self._search(user, text))

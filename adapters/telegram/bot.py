@@ -20,22 +20,28 @@ from telegram.ext import (
 )
 
 from adapters import texts
-from adapters.telegram.flow import OneUpdatePerUser, ResendingRateLimiter
+from adapters.telegram.flow import MAX_WAITING, OneUpdatePerUser, ResendingRateLimiter
 from adapters.telegram.handlers import TelegramHandlers
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+LIMIT_GROUP = -1  # handlers of a lower group run first; the rate limit stops the rest
 
 
 def build_application(
-    token: str, handlers: TelegramHandlers, base_url: str | None = None
+    token: str,
+    handlers: TelegramHandlers,
+    base_url: str | None = None,
+    max_waiting: int = MAX_WAITING,
 ) -> Application:  # type: ignore[type-arg]
     """The python-telegram-bot Application with every moviebot handler: users answered
-    concurrently, each user's updates in order."""
+    concurrently, each user's updates in order (at most ``max_waiting`` of them waiting),
+    every command and button within the user's rate limit."""
+    processor = OneUpdatePerUser(max_waiting=max_waiting, on_dropped=handlers.dropped)
     builder = (
         ApplicationBuilder()
         .token(token)
         .rate_limiter(ResendingRateLimiter(max_retries=3))
-        .concurrent_updates(OneUpdatePerUser())
+        .concurrent_updates(processor)
     )
     if base_url:
         builder = builder.base_url(base_url)
@@ -52,9 +58,15 @@ def build_application(
         "subscribe": handlers.subscribe,
         "unsubscribe": handlers.unsubscribe,
     }
+    private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    for limited in (
+        CommandHandler(list(commands), handlers.limit),
+        MessageHandler(private_text, handlers.limit),
+        CallbackQueryHandler(handlers.limit),
+    ):
+        application.add_handler(limited, group=LIMIT_GROUP)
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
-    private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private_text, handlers.text))
     application.add_handler(CallbackQueryHandler(handlers.button))
     return application

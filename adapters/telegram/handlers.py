@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from adapters import texts
 from adapters.buttons import ButtonAction
 from adapters.observe import observed
+from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram import render
 from adapters.texts import UsageError
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
 
+log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Any, Update, Context], Coroutine[Any, Any, None]]
 LIST_SIZE = 5
@@ -47,6 +51,23 @@ class TelegramHandlers:
         self._services = services
         self._recommender = services.recommender
         self._codec = services.codec
+        self._notices = UserRateLimit(limit=1, window=60.0)
+
+    async def limit(self, update: Update, context: Context) -> None:
+        """Any command or button beyond the user's rate limit: a short answer, nothing done."""
+        if update.effective_user is None or await self._services.requests.allow(_user(update)):
+            return
+        await _tell(update, texts.SLOW_DOWN)
+        raise ApplicationHandlerStop
+
+    async def dropped(self, update: Update) -> None:
+        """An update dropped because too many of the user's wait: at most one notice a minute."""
+        if update.effective_user is None or not await self._notices.allow(_user(update)):
+            return
+        try:
+            await _tell(update, texts.TOO_MANY_WAITING)
+        except TelegramError as error:
+            log.warning("could not tell %s of dropped updates: %s", update.effective_user.id, error)
 
     @friendly
     async def start(self, update: Update, context: Context) -> None:
@@ -143,7 +164,7 @@ class TelegramHandlers:
 
     async def _search(self, update: Update, text: str) -> None:
         user = _user(update)
-        if not self._services.searches.allow(user):
+        if not await self._services.searches.allow(user):
             await _reply(update, render.Reply(texts.SLOW_DOWN))
             return
         hits = await self._recommender.search(text, LIST_SIZE)

@@ -22,7 +22,7 @@ from adapters.discord.bot import MovieBot, serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
 from adapters.discord.notifier import DiscordNotifier
-from adapters.rate_limit import SearchRateLimit
+from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from core.embedders import OnnxEmbedder
 from core.errors import MovieBotError
@@ -66,7 +66,7 @@ async def running_bot(
     """The moviebot Discord client connected to the stand-in until the block ends."""
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
     codec = ButtonCodec(SECRET, index.fingerprint)
-    searches = SearchRateLimit(limit=3, window=60)
+    searches = UserRateLimit(limit=3, window=60)
     cog = MovieCommands(ChatServices(recommender, Subscriptions(store), codec, searches))
     bot = MovieBot(cog, guild_id, guild_ready_timeout=0.01)
     async with serving(bot, TOKEN):

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.buttons import ButtonCodec
-from adapters.rate_limit import SearchRateLimit
+from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
@@ -56,7 +56,7 @@ class BotThread:
         self.store = MemoryProfileStore()
         recommender = Recommender(index, embedder, self.store, rng=np.random.default_rng(0))
         codec = ButtonCodec(SECRET, index.fingerprint)
-        searches = SearchRateLimit(limit=10**6)
+        searches = UserRateLimit(limit=10**6)
         services = ChatServices(recommender, Subscriptions(self.store), codec, searches)
         handlers = TelegramHandlers(services)
         self._application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")

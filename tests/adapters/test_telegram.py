@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from adapters.buttons import ButtonCodec
-from adapters.rate_limit import SearchRateLimit
+from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import Webhook, build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
@@ -59,7 +59,7 @@ async def running_bot(
     """The moviebot Application polling the stand-in until the block ends."""
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
     codec = ButtonCodec(SECRET, index.fingerprint)
-    searches = SearchRateLimit(limit=5, window=60)
+    searches = UserRateLimit(limit=5, window=60)
     handlers = TelegramHandlers(ChatServices(recommender, Subscriptions(store), codec, searches))
     application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")
     async with serving(application, poll_timeout=1):

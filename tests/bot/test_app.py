@@ -10,12 +10,16 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.app import configured_platforms, make_redis_backend, serve, telegram_webhook
-from bot.config import Platform, Settings
+from adapters.rate_limit import UserRateLimit
+from bot.app import configured_platforms, make_redis_backend, rate_limits, serve, telegram_webhook
+from bot.config import LimitSettings, Platform, Settings
 from core.errors import MovieBotError
 from core.models import Subscription, UserRef
+from core.stores.memory import MemoryBackend
+from core.stores.redis import RedisBackend, RedisProfileStore
 from testing.discord_api import TOKEN as DISCORD_TOKEN
 from testing.discord_api import FakeDiscord
+from testing.local_redis import LOCAL_REDIS
 from testing.redis_servers import RedisCluster
 from testing.telegram_api import FakeTelegram
 from testing.waiting import wait_until
@@ -118,3 +122,20 @@ async def test_the_store_can_live_in_a_redis_cluster(
     await store.forget(user)
     assert [u async for u, _ in store.subscribers()] == []
     await backend.close()
+
+
+async def test_the_limits_are_counted_in_redis_when_the_profiles_are(redis_prefix: str) -> None:
+    settings = Settings(limits=LimitSettings(requests=2, searches=1))
+    in_memory = rate_limits(settings, MemoryBackend())
+    assert all(isinstance(limit, UserRateLimit) for limit in in_memory)
+
+    backend = RedisBackend(RedisProfileStore.from_url(LOCAL_REDIS, prefix=redis_prefix))
+    try:
+        searches, requests = rate_limits(settings, backend)
+        again = rate_limits(settings, backend)[1]  # as another process would count
+        alice = UserRef("telegram", "1")
+        assert [await requests.allow(alice), await again.allow(alice)] == [True, True]
+        assert not await requests.allow(alice)
+        assert [await searches.allow(alice), await searches.allow(alice)] == [True, False]
+    finally:
+        await backend.close()

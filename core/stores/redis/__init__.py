@@ -11,6 +11,7 @@ Key design (``moviebot`` is the configurable prefix)::
     moviebot:push:leader              string: the holder of the weekly push's lease
     moviebot:{movie:603}:co_picks     hash: movie id -> times picked close to movie 603
     moviebot:community:sources        set: the seeded chunks of ratings files, by digest
+    moviebot:{telegram:123}:rate:requests  sorted set: the user's recent requests (rate limit)
 
 One key for the profile keeps each user's part of an update a single-key write;
 ``forget`` is one MULTI that deletes all three of a user's keys. The ``{platform:user_id}``
@@ -65,6 +66,7 @@ The modules: :mod:`~core.stores.redis.keys` (key names), :mod:`~core.stores.redi
 (the profile store), :mod:`~core.stores.redis.writer` (the batched writer),
 :mod:`~core.stores.redis.global_keys` (pick counts and subscribers, in or after a
 transaction), :mod:`~core.stores.redis.ledger` (the push ledger),
+:mod:`~core.stores.redis.rate_limit` (per-user rate limits shared by processes),
 :mod:`~core.stores.redis.availability` (errors, retries, the cluster's start),
 :mod:`~core.stores.redis.client` (the client and its replies) and
 :mod:`~core.stores.redis.backend` (the store and ledger as the wiring holds them).

@@ -32,6 +32,9 @@ class RedisKeys:
         """One movie's co-pick counts; its own hash tag, so a cluster spreads them."""
         return f"{self.prefix}:{{movie:{movie_id}}}:co_picks"
 
+    def rate(self, user: UserRef, name: str) -> str:
+        return f"{self._user_part(user)}:rate:{name}"
+
     def user_of(self, key_name: bytes | str, kind: str = "profile") -> UserRef | None:
         """The user a key of this ``kind`` (profile, subscription) belongs to, or
         ``None`` for a key of another shape."""
