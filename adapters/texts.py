@@ -187,7 +187,8 @@ def refusal(error: InvalidRequestError) -> str:
         case InvalidSlotError():
             return "Choose a day (mon-sun) and an hour (0-23), like: fri 18"
         case UnknownTimeZoneError(timezone=timezone):
-            return f"Unknown time zone '{timezone}'; use a name like Europe/Berlin or UTC."
+            shown = shorten(timezone, 40)
+            return f"Unknown time zone '{shown}'; use a name like Europe/Berlin or UTC."
         case StaleButtonError():
             return "This list is out of date — search again."
         case ForeignButtonError():

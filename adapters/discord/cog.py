@@ -9,7 +9,6 @@ follow-up only they can see.
 from __future__ import annotations
 
 import functools
-import zoneinfo
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,6 +25,7 @@ from adapters.observe import CommandObserver, observed
 from adapters.services import ChatServices
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
+from core.subscriptions import known_timezones
 
 Interaction = discord.Interaction[Any]
 LIST_SIZE = 5
@@ -235,4 +235,4 @@ def _user(interaction: Interaction) -> UserRef:
 
 @functools.cache
 def _timezones() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones()))
+    return tuple(sorted(known_timezones()))

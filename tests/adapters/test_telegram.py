@@ -322,6 +322,10 @@ async def test_subscribe_and_unsubscribe(
         answer = (await say(fake, ALICE, bad))["text"]
         assert answer.startswith(("Usage: /subscribe", "Choose a day", "Unknown time zone"))
     assert await store.subscription(alice) == Subscription(4, 18, "Europe/Berlin")
+    deep = (await say(fake, ALICE, "/subscribe " + "a/" * 250 + "b"))["text"]
+    assert deep.startswith("Unknown time zone 'a/a/") and "Europe/Berlin" in deep
+    assert len(deep) < 200
+    assert await store.subscription(alice) == Subscription(4, 18, "Europe/Berlin")
     assert (await say(fake, ALICE, "/unsubscribe"))["text"] == "Unsubscribed: no more weekly picks."
     assert await store.subscription(alice) is None
 
