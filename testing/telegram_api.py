@@ -223,6 +223,7 @@ class FakeTelegram(BackgroundServer):
         self._faults: dict[str, deque[_Fault]] = {}
         self._outage: tuple[float, _Fault] | None = None  # (until, answer), monotonic
         self._blocked: set[int | str] = set()
+        self._refused_tokens: set[str] = set()
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._token_seen: str | None = None
         self._stopping = False
@@ -292,6 +293,12 @@ class FakeTelegram(BackgroundServer):
         fault = _Fault(status, retry_after if status == 429 else None, description)
         with self._lock:
             self._outage = (time.monotonic() + seconds, fault)
+
+    def refuse_token(self, token: str) -> None:
+        """Answer every request made with ``token`` 401 Unauthorized, as Telegram answers
+        a revoked or mistyped token (PTB raises InvalidToken, quoting the token)."""
+        with self._lock:
+            self._refused_tokens.add(token)
 
     def block_chat(self, chat_id: int | str) -> None:
         """sendMessage / editMessage* to this chat now answer 403 (user blocked the bot)."""
@@ -499,6 +506,9 @@ class FakeTelegram(BackgroundServer):
             params, status, body = {}, 400, _error(400, f"Bad Request: {error}")
         else:
             status, body = await self._answer(method, params)
+        with self._lock:
+            if token in self._refused_tokens:
+                status, body = 401, _error(401, "Unauthorized")
         call = Call(method, params, time.time(), status, token)
         with self._lock:
             self._token_seen = token
