@@ -35,6 +35,7 @@ from core.models import (
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNAVAILABLE = "I can't reach my memory right now, try again in a minute."
+BAD_OPTION = "I could not read one of the options; /help shows what each command takes."
 SLOW_DOWN = "Slow down a little, please: try again in a few seconds."
 NO_PICKS_YET = "No picks yet. Search for a movie you like and press 👍."
 FORGET_QUESTION = "Delete every pick and your taste? This cannot be undone."
@@ -208,6 +209,11 @@ def subscribed(slot: Subscription) -> str:
     if slot.timezone == "UTC":
         text += "\nNot on UTC? Tell me your time zone once, e.g. /subscribe Europe/Berlin"
     return text
+
+
+def something_went_wrong(error_id: str) -> str:
+    """The answer to a request that failed in a way nobody foresaw."""
+    return f"Something went wrong, please try again. (error {error_id})"
 
 
 def unsubscribed(was_subscribed: bool) -> str:

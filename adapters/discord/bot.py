@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
+from adapters.discord.unexpected import MovieTree
 from core.errors import MovieBotError, RefusedTokenError
 
 
@@ -26,6 +27,7 @@ class MovieBot(commands.AutoShardedBot):
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            tree_cls=MovieTree,
             guild_ready_timeout=guild_ready_timeout,
         )
         self._cog = cog

@@ -60,6 +60,7 @@ def build_application(
     private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private_text, handlers.text))
     application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_error_handler(handlers.error)
     return application
 
 

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from adapters import texts
 from adapters.buttons import ButtonAction
-from adapters.observe import observed
+from adapters.observe import observed, report_unexpected
 from adapters.services import ChatServices
 from adapters.telegram import render
 from adapters.texts import UsageError
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
 
+log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Any, Update, Context], Coroutine[Any, Any, None]]
 LIST_SIZE = 5
@@ -140,6 +143,16 @@ class TelegramHandlers:
             keyboard = render.marked_keyboard(message.reply_markup, query.data, mark)
             if keyboard is not None:
                 await query.edit_message_reply_markup(keyboard)
+
+    async def error(self, update: object, context: Context) -> None:
+        """What no handler answered: logged once with an error id, which the user gets."""
+        error_id = report_unexpected(context.error or RuntimeError("unknown"), "telegram")
+        if not isinstance(update, Update):
+            return
+        try:
+            await _tell(update, texts.something_went_wrong(error_id))
+        except TelegramError as failure:
+            log.warning("could not tell a user that error %s happened: %s", error_id, failure)
 
     async def _search(self, update: Update, text: str) -> None:
         user = _user(update)

@@ -4,6 +4,7 @@ Bot API stand-in, the real Recommender on the sample index, a real store."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -39,6 +40,9 @@ MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))
 DEPLOY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "redis.conf"
 SECRET = b"telegram scenario secret, 32 b!!"
 ALICE, BOB, GROUP = 1001, 1002, -100200300
+SOMETHING_WENT_WRONG = re.compile(
+    r"Something went wrong, please try again\. \(error ([0-9a-f]{8})\)"
+)
 
 
 @pytest.fixture
@@ -389,3 +393,30 @@ async def test_embedder_down_gets_a_clear_answer(
         reply = await say(fake, ALICE, "/search die hard")
         assert reply["text"] == "I can't reach my memory right now, try again in a minute."
         assert (await say(fake, ALICE, "/help"))["text"].startswith("<b>Commands</b>")
+
+
+class BrokenStore(MemoryProfileStore):
+    """A store with a bug: reading or changing a profile raises what nobody foresaw."""
+
+    async def load(self, user: UserRef) -> Any:
+        raise RuntimeError("a bug in the store")
+
+    async def update(self, user: UserRef, change: Any, idempotency_key: str | None = None) -> Any:
+        raise RuntimeError("a bug in the store")
+
+
+async def test_an_unexpected_error_gets_an_answer_with_its_logged_id(
+    fake: FakeTelegram,
+    sample_index: MovieIndex,
+    local_embedder: OnnxEmbedder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with running_bot(fake, sample_index, local_embedder, BrokenStore()):
+        reply = (await say(fake, ALICE, "/recommend"))["text"]
+        results = await say(fake, ALICE, "/search jaws")
+        answer = await press(fake, ALICE, results, buttons(results)[0][0]["callback_data"])
+    ids = [SOMETHING_WENT_WRONG.fullmatch(text) for text in (reply, answer)]
+    assert all(ids), (reply, answer)
+    for error_id in (match.group(1) for match in ids if match):
+        (record,) = [r for r in caplog.records if error_id in r.getMessage()]
+        assert record.exc_info is not None and "a bug in the store" in str(record.exc_info[1])
