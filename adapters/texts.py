@@ -46,6 +46,16 @@ LESS_LIKE_THIS_BUTTON = "👎 less like this"
 TOP_GENRES = "Top genres"
 LAST_PICKS = "Last picks"
 
+PRIVATE_ANSWERS = {
+    "profile": "Your profile is private, so I show it in our private chat",
+    "subscribe": "The weekly picks come by private message",
+}
+"""Why a command asked in a group is answered in the private chat, by command."""
+SENT_PRIVATELY = {
+    "profile": "Your profile is private: I sent it to you in our private chat.",
+    "subscribe": "The weekly picks come by private message: I sent you the details there.",
+}
+
 COMMANDS_TITLE = "Commands"
 SEARCH_RESULTS = "Search results"
 FOR_YOU = "For you"
@@ -209,6 +219,14 @@ def subscribed(slot: Subscription) -> str:
     if slot.timezone == "UTC":
         text += "\nNot on UTC? Tell me your time zone once, e.g. /subscribe Europe/Berlin"
     return text
+
+
+def private_chat_needed(command: str, link: str) -> str:
+    """How to open the private chat that the answer to ``command`` needs."""
+    return (
+        f"{PRIVATE_ANSWERS[command]}, and you have not started a private chat with me: "
+        f"open {link} and press Start."
+    )
 
 
 def something_went_wrong(error_id: str) -> str:

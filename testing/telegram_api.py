@@ -54,6 +54,7 @@ BOT_USER: JSON = {
 BOT_AS_SENDER: JSON = {key: BOT_USER[key] for key in ("id", "is_bot", "first_name", "username")}
 MAX_LONG_POLL = 1.0
 BLOCKED = "Forbidden: bot was blocked by the user"
+NOT_STARTED = "Forbidden: bot can't initiate conversation with a user"
 
 # Parameters whose values are strings in the Bot API: never JSON-decode them, or a text
 # such as "42" or "true" would come back as a number or a bool.
@@ -224,6 +225,7 @@ class FakeTelegram(BackgroundServer):
         self._outage: tuple[float, _Fault] | None = None  # (until, answer), monotonic
         self._blocked: set[int | str] = set()
         self._refused_tokens: set[str] = set()
+        self._not_started: set[int | str] = set()
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._token_seen: str | None = None
         self._stopping = False
@@ -300,6 +302,12 @@ class FakeTelegram(BackgroundServer):
         with self._lock:
             self._refused_tokens.add(token)
 
+    def never_started(self, user_id: int) -> None:
+        """The user has not opened a private chat with the bot: messages to them answer
+        403, until they type in a private chat (as pressing Start does)."""
+        with self._lock:
+            self._not_started.add(user_id)
+
     def block_chat(self, chat_id: int | str) -> None:
         """sendMessage / editMessage* to this chat now answer 403 (user blocked the bot)."""
         with self._lock:
@@ -334,6 +342,8 @@ class FakeTelegram(BackgroundServer):
                 "text": text,
             }
             self._typed.setdefault(user_id, []).append(text)
+            if chat_type == "private":
+                self._not_started.discard(user_id)
             command = COMMAND.match(text)
             if command:
                 length = _utf16_len(command.group())
@@ -592,6 +602,8 @@ class FakeTelegram(BackgroundServer):
             key = _chat_key(params["chat_id"])
             if key in self._blocked:
                 raise ApiError(403, BLOCKED)
+            if key in self._not_started:
+                raise ApiError(403, NOT_STARTED)
             chat = self._chat(key, None, None)
             message: JSON = {
                 "message_id": self._next_message_id(chat),

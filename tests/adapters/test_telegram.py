@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 import pytest
 
+from adapters import texts
 from adapters.buttons import ButtonCodec
 from adapters.rate_limit import SearchRateLimit
 from adapters.services import ChatServices
@@ -420,3 +421,53 @@ async def test_an_unexpected_error_gets_an_answer_with_its_logged_id(
     for error_id in (match.group(1) for match in ids if match):
         (record,) = [r for r in caplog.records if error_id in r.getMessage()]
         assert record.exc_info is not None and "a bug in the store" in str(record.exc_info[1])
+
+
+async def wait_for_text(fake: FakeTelegram, chat_id: int, start: str) -> str:
+    """The first text sent to ``chat_id`` that starts with ``start``; a refused private
+    message may be resent by the rate limiter first, hence the longer wait."""
+    found = await wait_until(
+        lambda: [t for t in fake.sent_texts(chat_id) if t.startswith(start)], timeout=30
+    )
+    return found[0]
+
+
+async def test_profile_in_a_group_is_answered_privately(
+    bot: Recommender, fake: FakeTelegram
+) -> None:
+    results = await say(fake, ALICE, "/search die hard")
+    await press(fake, ALICE, results, buttons(results)[0][0]["callback_data"])
+    fake.type_text(ALICE, "/profile@moviebot_test", chat_id=GROUP, chat_type="group")
+    note = await wait_for_text(fake, GROUP, "Your profile is private")
+    assert note == "Your profile is private: I sent it to you in our private chat."
+    private = await wait_for_text(fake, ALICE, "<b>1 pick</b>")
+    assert "Die Hard (1988)" in private
+    assert not [t for t in fake.sent_texts(GROUP) if "Die Hard" in t]
+
+    fake.never_started(BOB)
+    fake.type_text(BOB, "/profile", chat_id=GROUP, chat_type="group")
+    how = await wait_for_text(fake, GROUP, "Your profile is private, so")
+    assert "https://t.me/moviebot_test?start=profile" in how and "press Start" in how
+    fake.type_text(BOB, "/start profile")
+    assert await wait_for_text(fake, BOB, "No picks yet") == texts.NO_PICKS_YET
+
+
+async def test_subscribe_in_a_group_needs_the_private_chat(
+    bot: Recommender, fake: FakeTelegram, store: MemoryProfileStore
+) -> None:
+    alice, bob = UserRef("telegram", str(ALICE)), UserRef("telegram", str(BOB))
+    fake.type_text(ALICE, "/subscribe mon 7", chat_id=GROUP, chat_type="group")
+    assert (await wait_for_text(fake, GROUP, "The weekly picks")).endswith("details there.")
+    assert (await wait_for_text(fake, ALICE, "Subscribed")).startswith(
+        "Subscribed: every Monday at 07:00 (UTC)"
+    )
+    assert await store.subscription(alice) == Subscription(0, 7)
+
+    fake.never_started(BOB)
+    fake.type_text(BOB, "/subscribe", chat_id=GROUP, chat_type="group")
+    how = await wait_for_text(fake, GROUP, "The weekly picks come by private message, and")
+    assert "https://t.me/moviebot_test?start=subscribe" in how
+    assert await store.subscription(bob) is None
+    fake.type_text(BOB, "/start subscribe")
+    assert (await wait_for_text(fake, BOB, "Subscribed")).startswith("Subscribed: every Friday")
+    assert await store.subscription(bob) == Subscription(4, 18)
