@@ -55,6 +55,10 @@ SENT_PRIVATELY = {
     "profile": "Your profile is private: I sent it to you in our private chat.",
     "subscribe": "The weekly picks come by private message: I sent you the details there.",
 }
+DIRECT_MESSAGES_CLOSED = (
+    "The weekly picks come by direct message, and yours are closed to me: allow direct "
+    "messages from this server's members (the server's Privacy Settings), then /subscribe again."
+)
 
 COMMANDS_TITLE = "Commands"
 SEARCH_RESULTS = "Search results"

@@ -21,6 +21,7 @@ from adapters import texts
 from adapters.buttons import Button, ButtonAction
 from adapters.discord import render
 from adapters.discord.components import PREFIX, PRESS_HANDLER_COG
+from adapters.discord.notifier import CANNOT_MESSAGE_USER
 from adapters.observe import CommandObserver, observed
 from adapters.services import ChatServices
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
@@ -106,7 +107,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     ) -> None:
         """/subscribe [day] [hour] [timezone]: the weekly exploratory picks."""
         weekday = None if day is None else day.value
-        work = self._subscribe(_user(interaction), weekday, hour, timezone)
+        work = self._subscribe(interaction, weekday, hour, timezone)
         await self._answer(interaction, work, ephemeral=True)
 
     @subscribe.autocomplete("timezone")
@@ -195,10 +196,19 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         return render.text(render.escape(texts.pick_result(result)))
 
     async def _subscribe(
-        self, user: UserRef, weekday: int | None, hour: int | None, timezone: str | None
+        self, interaction: Interaction, weekday: int | None, hour: int | None, timezone: str | None
     ) -> render.Reply:
+        """Subscribe; asked in a server, also confirm by direct message, where the picks
+        come, and take the subscription back when that is refused."""
+        user = _user(interaction)
         slot = await self._services.subscriptions.subscribe(user, weekday, hour, timezone)
-        return render.text(render.escape(texts.subscribed(slot)))
+        confirmation = render.escape(texts.subscribed(slot))
+        if interaction.guild is None:
+            return render.text(confirmation)
+        if await _direct_message(interaction.user, confirmation):
+            return render.text(f"{confirmation}\n{texts.SENT_PRIVATELY['subscribe']}")
+        await self._services.subscriptions.unsubscribe(user)
+        return render.text(texts.DIRECT_MESSAGES_CLOSED)
 
     async def _unsubscribe(self, user: UserRef) -> render.Reply:
         return render.text(texts.unsubscribed(await self._services.subscriptions.unsubscribe(user)))
@@ -227,6 +237,17 @@ async def _told_errors(
             await interaction.followup.send(render.escape(texts.refusal(error)), ephemeral=True)
         else:
             await interaction.followup.send(texts.UNAVAILABLE, ephemeral=True)
+
+
+async def _direct_message(user: discord.abc.User, text: str) -> bool:
+    """Send ``text`` by direct message; ``False`` when the user's are closed to the bot."""
+    try:
+        await user.send(text, allowed_mentions=discord.AllowedMentions.none())
+    except discord.Forbidden as error:
+        if error.code != CANNOT_MESSAGE_USER:
+            raise
+        return False
+    return True
 
 
 def _user(interaction: Interaction) -> UserRef:

@@ -13,13 +13,19 @@ from adapters import texts
 from adapters.observe import report_unexpected
 
 log = logging.getLogger(__name__)
+# Codes of an interaction nobody can answer any more: answered already (a redelivery),
+# or older than Discord's 15 minutes.
+ALREADY_ACKNOWLEDGED = 40060
+UNKNOWN_INTERACTION = 10062
 
 
 async def answer_unexpected(interaction: discord.Interaction[Any], error: BaseException) -> None:
-    """Log ``error`` under an error id and tell the user, only them, to try again."""
-    await answer_privately(
-        interaction, texts.something_went_wrong(report_unexpected(error, "discord"))
-    )
+    """Log ``error`` under an error id and tell the user, only them, to try again, unless
+    the interaction cannot be answered any more."""
+    error_id = report_unexpected(error, "discord")
+    closed = (ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION)
+    if not (isinstance(error, discord.HTTPException) and error.code in closed):
+        await answer_privately(interaction, texts.something_went_wrong(error_id))
 
 
 async def answer_privately(interaction: discord.Interaction[Any], text: str) -> None:

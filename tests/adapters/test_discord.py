@@ -441,3 +441,17 @@ async def test_an_unexpected_error_resolves_the_interaction_with_its_logged_id(
     for error_id in (match.group(1) for match in ids if match):
         (record,) = [r for r in caplog.records if error_id in r.getMessage()]
         assert record.exc_info is not None and "a bug in the store" in str(record.exc_info[1])
+
+
+async def test_subscribe_in_a_server_is_confirmed_by_dm_or_says_dms_are_closed(
+    bot: MovieBot, fake: FakeDiscord, store: RedisProfileStore
+) -> None:
+    answer = await slash(fake, ALICE, "subscribe", day=0, hour=7)
+    assert answer.ephemeral and answer.content.endswith(texts.SENT_PRIVATELY["subscribe"])
+    (dm,) = fake.dms(ALICE)
+    assert dm["content"].startswith("Subscribed: every Monday at 07:00 (UTC)")
+
+    fake.close_dms(BOB)
+    refused = await slash(fake, BOB, "subscribe")
+    assert refused.ephemeral and refused.content == texts.DIRECT_MESSAGES_CLOSED
+    assert await store.subscription(UserRef("discord", str(BOB))) is None
