@@ -8,6 +8,7 @@ from typing import Protocol
 
 from core.models import (
     Delivery,
+    Notice,
     PushHistory,
     Recommendation,
     Subscription,
@@ -119,6 +120,18 @@ class ProfileStore(Protocol):
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         """How many users currently have each movie among their picks, in input order."""
+        ...
+
+    async def add_notice(self, user: UserRef, notice: Notice) -> None:
+        """Keep ``notice`` for the user until :meth:`take_notices` (``forget`` drops it)."""
+        ...
+
+    async def take_notices(self, user: UserRef) -> frozenset[Notice]:
+        """The user's kept notices, removed in the same step, so each is given once.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
         ...
 
 

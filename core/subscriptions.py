@@ -6,7 +6,7 @@ import functools
 from zoneinfo import available_timezones
 
 from core.errors import InvalidSlotError, UnknownTimeZoneError
-from core.models import Subscription, UserRef
+from core.models import Notice, Subscription, UserRef
 from core.ports import ProfileStore
 
 DEFAULT_WEEKLY_SLOT = Subscription(weekday=4, hour=18)  # Friday, 18:00 UTC
@@ -53,6 +53,15 @@ class Subscriptions:
         was_subscribed = await self._store.subscription(user) is not None
         await self._store.set_subscription(user, None)
         return was_subscribed
+
+    async def take_notices(self, user: UserRef) -> frozenset[Notice]:
+        """What to tell the user once, such as that a push could not reach them and
+        they were unsubscribed; empty when there is nothing.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        return await self._store.take_notices(user)
 
 
 def _check_slot(slot: Subscription) -> None:

@@ -7,7 +7,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from core.models import Delivery, PushHistory, Subscription, TasteProfile, UserRef
+from core.models import Delivery, Notice, PushHistory, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.retention import (
     IDEMPOTENCY_TTL_SECONDS,
@@ -36,6 +36,7 @@ class MemoryProfileStore:
         self._seen_keys: dict[UserRef, dict[str, int]] = {}
         self._pick_counts: Counter[int] = Counter()
         self._subscriptions: dict[UserRef, Subscription] = {}
+        self._notices: dict[UserRef, set[Notice]] = {}
         self._ledger = MemoryPushLedger()
         self._idempotency_ttl = idempotency_ttl
         self._clock = clock
@@ -78,6 +79,7 @@ class MemoryProfileStore:
                 self._pick_counts.subtract(profile.picked)
             self._seen_keys.pop(user, None)
             self._subscriptions.pop(user, None)
+            self._notices.pop(user, None)
             self._ledger.forget(user)
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
@@ -95,6 +97,12 @@ class MemoryProfileStore:
     async def subscribers(self) -> AsyncIterator[tuple[UserRef, Subscription]]:
         for user, subscription in list(self._subscriptions.items()):
             yield user, subscription
+
+    async def add_notice(self, user: UserRef, notice: Notice) -> None:
+        self._notices.setdefault(user, set()).add(notice)
+
+    async def take_notices(self, user: UserRef) -> frozenset[Notice]:
+        return frozenset(self._notices.pop(user, ()))
 
     def _count_picks(self, old: TasteProfile | None, new: TasteProfile) -> None:
         before = set(old.picked) if old else set()

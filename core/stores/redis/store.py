@@ -17,7 +17,7 @@ from redis.exceptions import WatchError
 from redis.typing import EncodableT, FieldT
 
 from core.errors import StoreUnavailableError
-from core.models import Subscription, TasteProfile, UserRef
+from core.models import Notice, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.profile_hash import PICKED, RecentProfiles, decode_profile, ids_of
 from core.stores.redis.availability import (
@@ -42,6 +42,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 CLUSTER_CONNECTIONS_PER_CALLER = 4
+MAX_NOTICES = len(Notice)
 
 
 class RedisProfileStore:
@@ -247,6 +248,31 @@ class RedisProfileStore:
         )
         return tuple(max(int(count), 0) if count is not None else 0 for count in counts)
 
+    async def add_notice(self, user: UserRef, notice: Notice) -> None:
+        """Keep ``notice`` for the user (SADD).
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        async with unavailable_as_error(self._client, self._gate, f"keep a notice of {user.key}"):
+            await self._client.sadd(self._keys.notices(user), notice.value)
+
+    async def take_notices(self, user: UserRef) -> frozenset[Notice]:
+        """The user's kept notices, popped in one command (SPOP), so each is given once;
+        values of no known notice are dropped.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        key = self._keys.notices(user)
+        async with unavailable_as_error(
+            self._client, self._gate, f"read the notices of {user.key}"
+        ):
+            values = await self._client.spop(key, MAX_NOTICES)
+        known = {notice.value for notice in Notice}
+        words = (value.decode() for value in values or () if isinstance(value, bytes))
+        return frozenset(Notice(word) for word in words if word in known)
+
     async def users(self) -> AsyncIterator[UserRef]:
         """Every user with a stored profile, walked with SCAN (a user may come twice).
 
@@ -280,7 +306,9 @@ class RedisProfileStore:
             await transaction.watch(profile_key)
             picked = await transaction.hget(profile_key, PICKED)
             transaction.multi()  # type: ignore[no-untyped-call]
-            transaction.delete(profile_key, subscription_key, self._keys.pushes(user))
+            transaction.delete(
+                profile_key, subscription_key, self._keys.pushes(user), self._keys.notices(user)
+            )
             changes = pick_count_changes(ids_of(None if picked is None else as_bytes(picked)), ())
             async with commit_with_global_keys(self._client, transaction) as global_keys:
                 global_keys.srem(self._keys.subscribers, subscription_key)
