@@ -24,6 +24,7 @@ from core.errors import (
 )
 from core.models import (
     Movie,
+    Notice,
     PickOutcome,
     PickResult,
     Reason,
@@ -231,6 +232,27 @@ def private_chat_needed(command: str, link: str) -> str:
         f"{PRIVATE_ANSWERS[command]}, and you have not started a private chat with me: "
         f"open {link} and press Start."
     )
+
+
+def notice(what: Notice, resume: str) -> str:
+    """What a user is told once about ``what``; ``resume`` says how to get the weekly
+    picks again on their platform."""
+    match what:
+        case Notice.PICKS_STOPPED:
+            return (
+                "Your weekly picks stopped: I could not reach you by private message, "
+                f"so I unsubscribed you. {resume}"
+            )
+
+
+def resume_by_link(link: str) -> str:
+    """How to get the weekly picks again through the link that starts the private chat."""
+    return f"To get them again, open {link} and press Start."
+
+
+RESUME_BY_DIRECT_MESSAGE = (
+    "To get them again, allow direct messages from a server we share, then /subscribe."
+)
 
 
 def something_went_wrong(error_id: str) -> str:

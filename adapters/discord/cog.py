@@ -22,6 +22,7 @@ from adapters.buttons import Button, ButtonAction
 from adapters.discord import render
 from adapters.discord.components import PREFIX, PRESS_HANDLER_COG
 from adapters.discord.notifier import CANNOT_MESSAGE_USER
+from adapters.discord.unexpected import answer_privately
 from adapters.observe import CommandObserver, observed
 from adapters.services import ChatServices
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
@@ -128,6 +129,22 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         with observed(self._services.observer, "discord", "help"):
             await interaction.response.send_message(**render.help_reply().message(), ephemeral=True)
 
+    @commands.Cog.listener()
+    async def on_app_command_completion(self, interaction: Interaction, command: Any) -> None:
+        """After a command was answered: what the user is to be told once."""
+        await self._tell_notices(interaction)
+
+    async def _tell_notices(self, interaction: Interaction) -> None:
+        """What the user is to be told once, only to them (read again next time when the
+        store does not answer)."""
+        try:
+            notices = await self._services.subscriptions.take_notices(_user(interaction))
+        except StoreUnavailableError:
+            return
+        for notice in sorted(notices):
+            text = texts.notice(notice, texts.RESUME_BY_DIRECT_MESSAGE)
+            await answer_privately(interaction, render.escape(text))
+
     async def _answer(
         self,
         interaction: Interaction,
@@ -164,6 +181,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
                 await interaction.edit_original_response(content=texts.FORGOTTEN, view=None)
                 return
             await self._pick_or_dislike(interaction, user, button, f"{PREFIX}{payload}")
+        await self._tell_notices(interaction)
 
     async def _pick_or_dislike(
         self, interaction: Interaction, user: UserRef, button: Button, custom_id: str

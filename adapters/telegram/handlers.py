@@ -36,6 +36,7 @@ def friendly(handler: Handler) -> Handler:
         try:
             with observed(self._services.observer, "telegram", handler.__name__):
                 await handler(self, update, context)
+            await self._tell_notices(update, context)
         except InvalidRequestError as error:
             await _tell(update, render.escape(texts.refusal(error)))
         except (StoreUnavailableError, EmbedderError):
@@ -162,6 +163,19 @@ class TelegramHandlers:
         reply = render.Reply(render.escape(texts.subscribed(slot)))
         if not await _reply_privately(update, context, reply, "subscribe"):
             await self._services.subscriptions.unsubscribe(user)
+
+    async def _tell_notices(self, update: Update, context: Context) -> None:
+        """After an answer, what the user is to be told once (read again next time when
+        the store does not answer)."""
+        if update.effective_user is None:
+            return
+        try:
+            notices = await self._services.subscriptions.take_notices(_user(update))
+        except StoreUnavailableError:
+            return
+        resume = texts.resume_by_link(render.start_link(context.bot.username, "subscribe"))
+        for notice in sorted(notices):
+            await _reply(update, render.Reply(render.escape(texts.notice(notice, resume))))
 
     async def error(self, update: object, context: Context) -> None:
         """What no handler answered: logged once with an error id, which the user gets."""

@@ -455,3 +455,24 @@ async def test_subscribe_in_a_server_is_confirmed_by_dm_or_says_dms_are_closed(
     refused = await slash(fake, BOB, "subscribe")
     assert refused.ephemeral and refused.content == texts.DIRECT_MESSAGES_CLOSED
     assert await store.subscription(UserRef("discord", str(BOB))) is None
+
+
+async def test_a_user_the_push_could_not_reach_is_told_once(
+    bot: MovieBot, fake: FakeDiscord, store: RedisProfileStore, sample_index: MovieIndex
+) -> None:
+    bob = UserRef("discord", str(BOB))
+    await store.set_subscription(bob, Subscription(4, 18))
+    fake.close_dms(BOB)
+    recommender = Recommender(sample_index, OnnxEmbedder(), store)
+    notifier = DiscordNotifier(bot, ButtonCodec(SECRET, sample_index.fingerprint))
+    push = WeeklyPush(recommender, store, store.push_ledger(), [notifier])
+    assert (await push.run(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))).gone == 1
+
+    first = fake.slash(BOB, "recommend", guild_id=GUILD)
+    answers = await answered(fake, first, count=2)
+    (told,) = [a for a in answers if a.kind == "followup" and a.ephemeral]
+    assert told.content.startswith("Your weekly picks stopped")
+    assert "allow direct messages" in told.content
+    second = fake.slash(BOB, "recommend", guild_id=GUILD)
+    await answered(fake, second)
+    assert len(followup_texts(fake, second)) == 1

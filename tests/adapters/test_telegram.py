@@ -10,12 +10,14 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+from telegram.ext import AIORateLimiter, ExtBot
 
 from adapters import texts
 from adapters.buttons import ButtonCodec
@@ -23,11 +25,13 @@ from adapters.rate_limit import SearchRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import Webhook, build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
+from adapters.telegram.notifier import TelegramNotifier
 from core.embedders import OnnxEmbedder
 from core.errors import EmbedderError
 from core.index import MovieIndex
 from core.models import Subscription, UserRef
 from core.ports import ProfileStore
+from core.push import WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
@@ -471,3 +475,24 @@ async def test_subscribe_in_a_group_needs_the_private_chat(
     fake.type_text(BOB, "/start subscribe")
     assert (await wait_for_text(fake, BOB, "Subscribed")).startswith("Subscribed: every Friday")
     assert await store.subscription(bob) == Subscription(4, 18)
+
+
+async def test_a_user_the_push_could_not_reach_is_told_once(
+    bot: Recommender, fake: FakeTelegram, store: MemoryProfileStore, sample_index: MovieIndex
+) -> None:
+    alice = UserRef("telegram", str(ALICE))
+    await say(fake, ALICE, "/subscribe fri 18")
+    fake.block_chat(ALICE)
+    sender = ExtBot(TOKEN, f"{fake.url}/bot", rate_limiter=AIORateLimiter(max_retries=1))
+    notifier = TelegramNotifier(sender, ButtonCodec(SECRET, sample_index.fingerprint))
+    async with sender:
+        push = WeeklyPush(bot, store, store.push_ledger(), [notifier])
+        report = await push.run(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
+    assert report.gone == 1 and await store.subscription(alice) is None
+    fake.unblock_chat(ALICE)
+
+    await say(fake, ALICE, "/help")
+    told = await wait_for_text(fake, ALICE, "Your weekly picks stopped")
+    assert "https://t.me/moviebot_test?start=subscribe" in told
+    await say(fake, ALICE, "/help")
+    assert len([t for t in fake.sent_texts(ALICE) if t.startswith("Your weekly picks")]) == 1
