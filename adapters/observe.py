@@ -3,13 +3,17 @@ took, and how it ended. Never the user's text, never a token."""
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
@@ -59,3 +63,11 @@ def observed(observer: CommandObserver, platform: str, command: str) -> Iterator
         raise
     finally:
         observer(CommandEvent(platform, command, time.perf_counter() - started, outcome))
+
+
+def report_unexpected(error: BaseException, platform: str) -> str:
+    """Log an exception nothing else handled, once, with its traceback, under a new error
+    id; the id, for the user to quote."""
+    error_id = uuid.uuid4().hex[:8]
+    log.error("unexpected error %s on %s", error_id, platform, exc_info=error)
+    return error_id

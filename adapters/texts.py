@@ -24,6 +24,7 @@ from core.errors import (
 )
 from core.models import (
     Movie,
+    Notice,
     PickOutcome,
     PickResult,
     Reason,
@@ -35,6 +36,7 @@ from core.models import (
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNAVAILABLE = "I can't reach my memory right now, try again in a minute."
+BAD_OPTION = "I could not read one of the options; /help shows what each command takes."
 SLOW_DOWN = "Slow down a little, please: try again in a few seconds."
 TOO_MANY_WAITING = "You're sending faster than I can answer, so I skipped some. Slow down, please."
 NO_PICKS_YET = "No picks yet. Search for a movie you like and press 👍."
@@ -45,6 +47,20 @@ EMPTY_LIST = "Nothing found — try other words."
 LESS_LIKE_THIS_BUTTON = "👎 less like this"
 TOP_GENRES = "Top genres"
 LAST_PICKS = "Last picks"
+
+PRIVATE_ANSWERS = {
+    "profile": "Your profile is private, so I show it in our private chat",
+    "subscribe": "The weekly picks come by private message",
+}
+"""Why a command asked in a group is answered in the private chat, by command."""
+SENT_PRIVATELY = {
+    "profile": "Your profile is private: I sent it to you in our private chat.",
+    "subscribe": "The weekly picks come by private message: I sent you the details there.",
+}
+DIRECT_MESSAGES_CLOSED = (
+    "The weekly picks come by direct message, and yours are closed to me: allow direct "
+    "messages from this server's members (the server's Privacy Settings), then /subscribe again."
+)
 
 COMMANDS_TITLE = "Commands"
 SEARCH_RESULTS = "Search results"
@@ -190,7 +206,8 @@ def refusal(error: InvalidRequestError) -> str:
         case InvalidSlotError():
             return "Choose a day (mon-sun) and an hour (0-23), like: fri 18"
         case UnknownTimeZoneError(timezone=timezone):
-            return f"Unknown time zone '{timezone}'; use a name like Europe/Berlin or UTC."
+            shown = shorten(timezone, 40)
+            return f"Unknown time zone '{shown}'; use a name like Europe/Berlin or UTC."
         case StaleButtonError():
             return "This list is out of date — search again."
         case ForeignButtonError():
@@ -210,6 +227,40 @@ def subscribed(slot: Subscription) -> str:
     if slot.timezone == "UTC":
         text += "\nNot on UTC? Tell me your time zone once, e.g. /subscribe Europe/Berlin"
     return text
+
+
+def private_chat_needed(command: str, link: str) -> str:
+    """How to open the private chat that the answer to ``command`` needs."""
+    return (
+        f"{PRIVATE_ANSWERS[command]}, and you have not started a private chat with me: "
+        f"open {link} and press Start."
+    )
+
+
+def notice(what: Notice, resume: str) -> str:
+    """What a user is told once about ``what``; ``resume`` says how to get the weekly
+    picks again on their platform."""
+    match what:
+        case Notice.PICKS_STOPPED:
+            return (
+                "Your weekly picks stopped: I could not reach you by private message, "
+                f"so I unsubscribed you. {resume}"
+            )
+
+
+def resume_by_link(link: str) -> str:
+    """How to get the weekly picks again through the link that starts the private chat."""
+    return f"To get them again, open {link} and press Start."
+
+
+RESUME_BY_DIRECT_MESSAGE = (
+    "To get them again, allow direct messages from a server we share, then /subscribe."
+)
+
+
+def something_went_wrong(error_id: str) -> str:
+    """The answer to a request that failed in a way nobody foresaw."""
+    return f"Something went wrong, please try again. (error {error_id})"
 
 
 def unsubscribed(was_subscribed: bool) -> str:

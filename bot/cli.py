@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,7 +50,7 @@ from bot.logs import configure_logging
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import OnnxEmbedder
 from core.embedding_cache import ProgressCallback, embed_documents_cached
-from core.errors import InvalidRequestError, MovieBotError
+from core.errors import InvalidRequestError, MovieBotError, RefusedTokenError
 from core.evaluation import (
     EvaluationReport,
     evaluate,
@@ -71,6 +72,7 @@ from core.text import document_text
 app = typer.Typer(help="moviebot: movie recommendations from a taste vector.", no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
+log = logging.getLogger(__name__)
 
 
 @app.callback()
@@ -153,7 +155,7 @@ def run(
         if not has_index(settings.index.dir):
             _build_sample_index_once(settings)
     configure_logging(settings)
-    with _friendly_errors():
+    with _friendly_errors(), _logged_errors():
         asyncio.run(_serve_until_signalled(settings, [platform] if platform else platforms))
 
 
@@ -394,6 +396,20 @@ async def _send_push(
     )
 
 
+@contextmanager
+def _logged_errors() -> Iterator[None]:
+    """Log any other exception through the logging set up by ``configure_logging``,
+    which masks the secrets, and exit with status 1 (instead of a traceback that shows
+    local variables, tokens among them)."""
+    try:
+        yield
+    except MovieBotError:
+        raise
+    except Exception:
+        log.exception("moviebot run stopped by an unexpected error")
+        raise typer.Exit(1) from None
+
+
 class _RateColumn(ProgressColumn):
     """Movies embedded per second."""
 
@@ -424,9 +440,13 @@ def _embedding_progress() -> Iterator[ProgressCallback]:
 
 @contextmanager
 def _friendly_errors() -> Iterator[None]:
-    """Turn the core's typed errors into one red line and exit status 1."""
+    """Turn the core's typed errors into one red line and exit status 1 (2 for a token
+    a platform refused)."""
     try:
         yield
+    except RefusedTokenError as error:
+        errors.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(2) from None
     except MovieBotError as error:
         message = texts.refusal(error) if isinstance(error, InvalidRequestError) else error
         errors.print(f"[red]error:[/red] {message}", highlight=False)

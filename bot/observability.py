@@ -19,7 +19,7 @@ from prometheus_client import (
 )
 
 from adapters.observe import CommandEvent, Outcome
-from core.models import Subscription, TasteProfile, UserRef
+from core.models import Notice, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, ProfileStore, StoredProfile
 from core.push import PushReport
 
@@ -144,6 +144,14 @@ class TimedStore:
     async def seed_community(self, source: str, histories: Sequence[Sequence[int]]) -> bool:
         with self._seconds.time():
             return await self._store.seed_community(source, histories)
+
+    async def add_notice(self, user: UserRef, notice: Notice) -> None:
+        with self._seconds.time():
+            await self._store.add_notice(user, notice)
+
+    async def take_notices(self, user: UserRef) -> frozenset[Notice]:
+        with self._seconds.time():
+            return await self._store.take_notices(user)
 
 
 @asynccontextmanager

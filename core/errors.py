@@ -32,6 +32,11 @@ class StoreUnavailableError(MovieBotError):
     """The profile store cannot be reached in time; the request may be retried later."""
 
 
+class RefusedTokenError(MovieBotError):
+    """A chat platform refused the bot's token; its text names the variable, never the
+    token."""
+
+
 class InvalidRequestError(MovieBotError):
     """A user asked for something that cannot be done; nothing was changed."""
 

@@ -192,6 +192,15 @@ class PushHistory:
     movie_ids: frozenset[int] = frozenset()
 
 
+class Notice(StrEnum):
+    """Something a user is told once, the next time they talk to the bot; the values are
+    how stores write it."""
+
+    PICKS_STOPPED = "picks_stopped"
+    """A weekly push could not reach the user (they blocked the bot or closed their
+    direct messages), so they were unsubscribed."""
+
+
 class Delivery(StrEnum):
     """What became of one message pushed to a user."""
 

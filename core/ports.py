@@ -8,6 +8,7 @@ from typing import Protocol
 
 from core.models import (
     Delivery,
+    Notice,
     PushHistory,
     Recommendation,
     Subscription,
@@ -130,6 +131,18 @@ class ProfileStore(Protocol):
         """Add anonymous pick histories to the pick and co-pick counts, once per
         ``source`` (a digest of where they came from); ``False`` when it was added before.
         No profile is created, and no ``forget`` takes them back."""
+        ...
+
+    async def add_notice(self, user: UserRef, notice: Notice) -> None:
+        """Keep ``notice`` for the user until :meth:`take_notices` (``forget`` drops it)."""
+        ...
+
+    async def take_notices(self, user: UserRef) -> frozenset[Notice]:
+        """The user's kept notices, removed in the same step, so each is given once.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
         ...
 
 

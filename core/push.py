@@ -15,7 +15,8 @@ ledger before it is sent and settled after: ``SENT`` and ``GONE`` keep the claim
 ``FAILED`` gives it back for a later run. So a second process, a restarted one, or one
 that lost its lease never sends a week twice. A process killed between claim and
 settle leaves its claims: those users (at most ``concurrency`` per platform) miss that
-week rather than get it twice. A user who blocked the bot (``GONE``) is unsubscribed.
+week rather than get it twice. A user who blocked the bot (``GONE``) is unsubscribed,
+with a notice kept to tell them why the next time they talk to the bot.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from core.errors import MovieBotError
-from core.models import Delivery, Recommendation, UserRef
+from core.models import Delivery, Notice, Recommendation, UserRef
 from core.ports import Notifier, ProfileStore, PushLedger
 from core.recommender import Recommender
 from core.weeks import due_week
@@ -235,6 +236,7 @@ class WeeklyPush:
             await self._ledger.settle(push.user, push.week, delivery, movie_ids)
             if delivery is Delivery.GONE:
                 await self._store.set_subscription(push.user, None)
+                await self._store.add_notice(push.user, Notice.PICKS_STOPPED)
             report.count(delivery)
 
     async def _keep_lease(self, lost: asyncio.Event) -> None:

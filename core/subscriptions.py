@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+import functools
+from zoneinfo import available_timezones
 
 from core.errors import InvalidSlotError, UnknownTimeZoneError
-from core.models import Subscription, UserRef
+from core.models import Notice, Subscription, UserRef
 from core.ports import ProfileStore
 
 DEFAULT_WEEKLY_SLOT = Subscription(weekday=4, hour=18)  # Friday, 18:00 UTC
+# The longest IANA name is 32 characters; Discord's option field allows 64. A name is
+# looked up in the known set, never opened: ZoneInfo("a/" * 250 + "b") recurses too deep.
+MAX_TIMEZONE_CHARS = 64
 
 
 class Subscriptions:
@@ -50,11 +54,24 @@ class Subscriptions:
         await self._store.set_subscription(user, None)
         return was_subscribed
 
+    async def take_notices(self, user: UserRef) -> frozenset[Notice]:
+        """What to tell the user once, such as that a push could not reach them and
+        they were unsubscribed; empty when there is nothing.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        return await self._store.take_notices(user)
+
 
 def _check_slot(slot: Subscription) -> None:
     if not 0 <= slot.weekday <= 6 or not 0 <= slot.hour <= 23:
         raise InvalidSlotError(slot.weekday, slot.hour)
-    try:
-        ZoneInfo(slot.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UnknownTimeZoneError(slot.timezone) from None
+    if len(slot.timezone) > MAX_TIMEZONE_CHARS or slot.timezone not in known_timezones():
+        raise UnknownTimeZoneError(slot.timezone)
+
+
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    """The IANA time zone names this machine knows, read once."""
+    return frozenset(available_timezones())

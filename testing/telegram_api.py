@@ -54,6 +54,7 @@ BOT_USER: JSON = {
 BOT_AS_SENDER: JSON = {key: BOT_USER[key] for key in ("id", "is_bot", "first_name", "username")}
 MAX_LONG_POLL = 1.0
 BLOCKED = "Forbidden: bot was blocked by the user"
+NOT_STARTED = "Forbidden: bot can't initiate conversation with a user"
 
 # Parameters whose values are strings in the Bot API: never JSON-decode them, or a text
 # such as "42" or "true" would come back as a number or a bool.
@@ -224,6 +225,8 @@ class FakeTelegram(BackgroundServer):
         self._outage: tuple[float, _Fault] | None = None  # (until, answer), monotonic
         self._blocked: set[int | str] = set()
         self._refused: dict[int | str, str] = {}
+        self._refused_tokens: set[str] = set()
+        self._not_started: set[int | str] = set()
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._token_seen: str | None = None
         self._stopping = False
@@ -294,6 +297,18 @@ class FakeTelegram(BackgroundServer):
         with self._lock:
             self._outage = (time.monotonic() + seconds, fault)
 
+    def refuse_token(self, token: str) -> None:
+        """Answer every request made with ``token`` 401 Unauthorized, as Telegram answers
+        a revoked or mistyped token (PTB raises InvalidToken, quoting the token)."""
+        with self._lock:
+            self._refused_tokens.add(token)
+
+    def never_started(self, user_id: int) -> None:
+        """The user has not opened a private chat with the bot: messages to them answer
+        403, until they type in a private chat (as pressing Start does)."""
+        with self._lock:
+            self._not_started.add(user_id)
+
     def block_chat(self, chat_id: int | str) -> None:
         """sendMessage / editMessage* to this chat now answer 403 (user blocked the bot)."""
         with self._lock:
@@ -335,6 +350,8 @@ class FakeTelegram(BackgroundServer):
                 "text": text,
             }
             self._typed.setdefault(user_id, []).append(text)
+            if chat_type == "private":
+                self._not_started.discard(user_id)
             command = COMMAND.match(text)
             if command:
                 length = _utf16_len(command.group())
@@ -509,6 +526,9 @@ class FakeTelegram(BackgroundServer):
             params, status, body = {}, 400, _error(400, f"Bad Request: {error}")
         else:
             status, body = await self._answer(method, params)
+        with self._lock:
+            if token in self._refused_tokens:
+                status, body = 401, _error(401, "Unauthorized")
         call = Call(method, params, time.time(), status, token)
         with self._lock:
             self._token_seen = token
@@ -594,6 +614,8 @@ class FakeTelegram(BackgroundServer):
                 raise ApiError(403, BLOCKED)
             if key in self._refused:
                 raise ApiError(400, self._refused[key])
+            if key in self._not_started:
+                raise ApiError(403, NOT_STARTED)
             chat = self._chat(key, None, None)
             message: JSON = {
                 "message_id": self._next_message_id(chat),

@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
-from core.errors import MovieBotError
+from adapters.discord.unexpected import MovieTree
+from core.errors import MovieBotError, RefusedTokenError
 
 
 class MovieBot(commands.AutoShardedBot):
@@ -26,6 +27,7 @@ class MovieBot(commands.AutoShardedBot):
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            tree_cls=MovieTree,
             guild_ready_timeout=guild_ready_timeout,
         )
         self._cog = cog
@@ -48,7 +50,8 @@ async def serving(bot: MovieBot, token: str) -> AsyncIterator[None]:
     block ends.
 
     Raises:
-        MovieBotError: Discord refused the token, or the gateway connection ended before
+        RefusedTokenError: Discord refused the token.
+        MovieBotError: the gateway connection ended before
             the bot was ready.
     """
     connection: asyncio.Task[None] | None = None
@@ -74,7 +77,7 @@ async def rest_client(token: str) -> AsyncIterator[discord.Client]:
     """A client logged in to Discord's HTTP API only (no gateway), for sending messages.
 
     Raises:
-        MovieBotError: Discord refused the token.
+        RefusedTokenError: Discord refused the token.
     """
     client = discord.Client(intents=discord.Intents.none())
     try:
@@ -88,4 +91,4 @@ async def _login(client: discord.Client, token: str) -> None:
     try:
         await client.login(token)
     except discord.LoginFailure:
-        raise MovieBotError("Discord refused MOVIEBOT_DISCORD_TOKEN: check the token") from None
+        raise RefusedTokenError("Discord refused the token from MOVIEBOT_DISCORD_TOKEN") from None

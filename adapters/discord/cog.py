@@ -9,7 +9,6 @@ follow-up only they can see.
 from __future__ import annotations
 
 import functools
-import zoneinfo
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,10 +21,13 @@ from adapters import texts
 from adapters.buttons import Button, ButtonAction
 from adapters.discord import render
 from adapters.discord.components import PREFIX, PRESS_HANDLER_COG
+from adapters.discord.notifier import CANNOT_MESSAGE_USER
+from adapters.discord.unexpected import answer_privately
 from adapters.observe import CommandObserver, observed
 from adapters.services import ChatServices
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
+from core.subscriptions import known_timezones
 
 Interaction = discord.Interaction[Any]
 LIST_SIZE = 5
@@ -106,7 +108,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     ) -> None:
         """/subscribe [day] [hour] [timezone]: the weekly exploratory picks."""
         weekday = None if day is None else day.value
-        work = self._subscribe(_user(interaction), weekday, hour, timezone)
+        work = self._subscribe(interaction, weekday, hour, timezone)
         await self._answer(interaction, work, ephemeral=True)
 
     @subscribe.autocomplete("timezone")
@@ -126,6 +128,22 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         """/help: every command (only the user sees it)."""
         with observed(self._services.observer, "discord", "help"):
             await interaction.response.send_message(**render.help_reply().message(), ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(self, interaction: Interaction, command: Any) -> None:
+        """After a command was answered: what the user is to be told once."""
+        await self._tell_notices(interaction)
+
+    async def _tell_notices(self, interaction: Interaction) -> None:
+        """What the user is to be told once, only to them (read again next time when the
+        store does not answer)."""
+        try:
+            notices = await self._services.subscriptions.take_notices(_user(interaction))
+        except StoreUnavailableError:
+            return
+        for notice in sorted(notices):
+            text = texts.notice(notice, texts.RESUME_BY_DIRECT_MESSAGE)
+            await answer_privately(interaction, render.escape(text))
 
     async def _answer(
         self,
@@ -163,6 +181,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
                 await interaction.edit_original_response(content=texts.FORGOTTEN, view=None)
                 return
             await self._pick_or_dislike(interaction, user, button, f"{PREFIX}{payload}")
+        await self._tell_notices(interaction)
 
     async def _pick_or_dislike(
         self, interaction: Interaction, user: UserRef, button: Button, custom_id: str
@@ -195,10 +214,19 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         return render.text(render.escape(texts.pick_result(result)))
 
     async def _subscribe(
-        self, user: UserRef, weekday: int | None, hour: int | None, timezone: str | None
+        self, interaction: Interaction, weekday: int | None, hour: int | None, timezone: str | None
     ) -> render.Reply:
+        """Subscribe; asked in a server, also confirm by direct message, where the picks
+        come, and take the subscription back when that is refused."""
+        user = _user(interaction)
         slot = await self._services.subscriptions.subscribe(user, weekday, hour, timezone)
-        return render.text(render.escape(texts.subscribed(slot)))
+        confirmation = render.escape(texts.subscribed(slot))
+        if interaction.guild is None:
+            return render.text(confirmation)
+        if await _direct_message(interaction.user, confirmation):
+            return render.text(f"{confirmation}\n{texts.SENT_PRIVATELY['subscribe']}")
+        await self._services.subscriptions.unsubscribe(user)
+        return render.text(texts.DIRECT_MESSAGES_CLOSED)
 
     async def _unsubscribe(self, user: UserRef) -> render.Reply:
         return render.text(texts.unsubscribed(await self._services.subscriptions.unsubscribe(user)))
@@ -229,10 +257,21 @@ async def _told_errors(
             await interaction.followup.send(texts.UNAVAILABLE, ephemeral=True)
 
 
+async def _direct_message(user: discord.abc.User, text: str) -> bool:
+    """Send ``text`` by direct message; ``False`` when the user's are closed to the bot."""
+    try:
+        await user.send(text, allowed_mentions=discord.AllowedMentions.none())
+    except discord.Forbidden as error:
+        if error.code != CANNOT_MESSAGE_USER:
+            raise
+        return False
+    return True
+
+
 def _user(interaction: Interaction) -> UserRef:
     return UserRef("discord", str(interaction.user.id))
 
 
 @functools.cache
 def _timezones() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones()))
+    return tuple(sorted(known_timezones()))

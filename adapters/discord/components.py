@@ -14,6 +14,8 @@ from typing import Any, Protocol, Self, runtime_checkable
 import discord
 from discord.ext import commands
 
+from adapters.discord.unexpected import answer_unexpected
+
 PREFIX = "mb:"
 # Wider than a valid payload on purpose: a forged or outdated one must still reach the
 # handler and get an answer, instead of silence.
@@ -60,8 +62,12 @@ class PayloadButton(
         return cls(match["payload"], label, style, item.row)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        # discord.py only logs what a dynamic item's callback raises: it is answered here.
         client = interaction.client
         bots = commands.Bot | commands.AutoShardedBot
         handler = client.get_cog(PRESS_HANDLER_COG) if isinstance(client, bots) else None
         if isinstance(handler, PressHandler):
-            await handler.press(interaction, self.payload)
+            try:
+                await handler.press(interaction, self.payload)
+            except Exception as error:
+                await answer_unexpected(interaction, error)

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand
+from telegram.error import InvalidToken
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -22,9 +23,11 @@ from telegram.ext import (
 from adapters import texts
 from adapters.telegram.flow import MAX_WAITING, OneUpdatePerUser, ResendingRateLimiter
 from adapters.telegram.handlers import TelegramHandlers
+from core.errors import RefusedTokenError
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LIMIT_GROUP = -1  # handlers of a lower group run first; the rate limit stops the rest
+REFUSED_TOKEN = "Telegram refused the token from MOVIEBOT_TELEGRAM_TOKEN"
 
 
 def build_application(
@@ -69,15 +72,24 @@ def build_application(
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(MessageHandler(private_text, handlers.text))
     application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_error_handler(handlers.error)
     return application
 
 
 @asynccontextmanager
 async def sending_bot(token: str, base_url: str | None = None) -> AsyncIterator[ExtBot[Any]]:
     """A bot that only sends (no updates), with the same flood control as the running
-    one, open while the block runs."""
+    one, open while the block runs.
+
+    Raises:
+        RefusedTokenError: Telegram refused the token.
+    """
     limiter = ResendingRateLimiter(max_retries=3)
     bot = ExtBot(token, base_url or DEFAULT_BASE_URL, rate_limiter=limiter)
+    try:
+        await bot.initialize()
+    except InvalidToken:
+        raise RefusedTokenError(REFUSED_TOKEN) from None
     async with bot:
         yield bot
 
@@ -100,7 +112,16 @@ async def serving(
 ) -> AsyncIterator[None]:
     """Publish the commands (setMyCommands), then answer updates until the block ends:
     by webhook when one is given (updates without its secret header are refused), else
-    by long polling."""
+    by long polling.
+
+    Raises:
+        RefusedTokenError: Telegram refused the token (python-telegram-bot's own error
+            quotes it, so it is not passed on).
+    """
+    try:
+        await application.initialize()
+    except InvalidToken:
+        raise RefusedTokenError(REFUSED_TOKEN) from None
     async with application:
         commands = [BotCommand(command.name, command.description) for command in texts.COMMANDS]
         await application.bot.set_my_commands(commands)

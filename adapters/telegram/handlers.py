@@ -9,12 +9,13 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Message, Update
-from telegram.error import TelegramError
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from adapters import texts
 from adapters.buttons import ButtonAction
-from adapters.observe import observed
+from adapters.observe import observed, report_unexpected
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram import render
@@ -36,6 +37,7 @@ def friendly(handler: Handler) -> Handler:
         try:
             with observed(self._services.observer, "telegram", handler.__name__):
                 await handler(self, update, context)
+            await self._tell_notices(update, context)
         except InvalidRequestError as error:
             await _tell(update, render.escape(texts.refusal(error)))
         except (StoreUnavailableError, EmbedderError):
@@ -71,7 +73,13 @@ class TelegramHandlers:
 
     @friendly
     async def start(self, update: Update, context: Context) -> None:
-        """/start: a welcome and a starter set with pick buttons."""
+        """/start: a welcome and a starter set with pick buttons; ``/start profile`` and
+        ``/start subscribe`` (the links given in a group) answer that command here."""
+        match context.args:
+            case ["profile"]:
+                return await self._profile(update, context)
+            case ["subscribe"]:
+                return await self._subscribe(update, context, [])
         user = _user(update)
         starters = await self._recommender.recommend(user, LIST_SIZE)
         reply = render.movie_list(texts.TO_START_WITH, starters, user, self._codec)
@@ -110,9 +118,8 @@ class TelegramHandlers:
 
     @friendly
     async def profile(self, update: Update, context: Context) -> None:
-        """/profile: picks so far, top genres, last picks."""
-        summary = await self._recommender.profile(_user(update))
-        await _reply(update, render.Reply(render.profile_text(summary)))
+        """/profile: picks so far, top genres, last picks; only ever in the private chat."""
+        await self._profile(update, context)
 
     @friendly
     async def undo(self, update: Update, context: Context) -> None:
@@ -127,10 +134,9 @@ class TelegramHandlers:
 
     @friendly
     async def subscribe(self, update: Update, context: Context) -> None:
-        """/subscribe [day] [hour] [time zone]: the weekly exploratory picks."""
-        weekday, hour, timezone = _slot(context.args or [])
-        slot = await self._services.subscriptions.subscribe(_user(update), weekday, hour, timezone)
-        await _reply(update, render.Reply(render.escape(texts.subscribed(slot))))
+        """/subscribe [day] [hour] [time zone]: the weekly exploratory picks, confirmed in
+        the private chat they come to."""
+        await self._subscribe(update, context, context.args or [])
 
     @friendly
     async def unsubscribe(self, update: Update, context: Context) -> None:
@@ -161,6 +167,43 @@ class TelegramHandlers:
             keyboard = render.marked_keyboard(message.reply_markup, query.data, mark)
             if keyboard is not None:
                 await query.edit_message_reply_markup(keyboard)
+
+    async def _profile(self, update: Update, context: Context) -> None:
+        summary = await self._recommender.profile(_user(update))
+        reply = render.Reply(render.profile_text(summary))
+        await _reply_privately(update, context, reply, "profile")
+
+    async def _subscribe(self, update: Update, context: Context, args: list[str]) -> None:
+        """Subscribe, unless the private chat the picks come to is not open."""
+        weekday, hour, timezone = _slot(args)
+        user = _user(update)
+        slot = await self._services.subscriptions.subscribe(user, weekday, hour, timezone)
+        reply = render.Reply(render.escape(texts.subscribed(slot)))
+        if not await _reply_privately(update, context, reply, "subscribe"):
+            await self._services.subscriptions.unsubscribe(user)
+
+    async def _tell_notices(self, update: Update, context: Context) -> None:
+        """After an answer, what the user is to be told once (read again next time when
+        the store does not answer)."""
+        if update.effective_user is None:
+            return
+        try:
+            notices = await self._services.subscriptions.take_notices(_user(update))
+        except StoreUnavailableError:
+            return
+        resume = texts.resume_by_link(render.start_link(context.bot.username, "subscribe"))
+        for notice in sorted(notices):
+            await _reply(update, render.Reply(render.escape(texts.notice(notice, resume))))
+
+    async def error(self, update: object, context: Context) -> None:
+        """What no handler answered: logged once with an error id, which the user gets."""
+        error_id = report_unexpected(context.error or RuntimeError("unknown"), "telegram")
+        if not isinstance(update, Update):
+            return
+        try:
+            await _tell(update, texts.something_went_wrong(error_id))
+        except TelegramError as failure:
+            log.warning("could not tell a user that error %s happened: %s", error_id, failure)
 
     async def _search(self, update: Update, text: str) -> None:
         user = _user(update)
@@ -215,6 +258,29 @@ async def _reply(update: Update, reply: render.Reply) -> None:
     message = update.effective_message
     if message is not None:
         await message.reply_text(reply.text, parse_mode="HTML", reply_markup=reply.keyboard)
+
+
+async def _reply_privately(
+    update: Update, context: Context, reply: render.Reply, command: str
+) -> bool:
+    """``reply`` in the user's private chat, with a note where ``command`` was asked when
+    that was a group; ``False`` (and how to open it) when the private chat is not open."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type == ChatType.PRIVATE:
+        await _reply(update, reply)
+        return True
+    try:
+        await context.bot.send_message(
+            user.id, reply.text, parse_mode="HTML", reply_markup=reply.keyboard
+        )
+    except (Forbidden, BadRequest) as error:
+        if isinstance(error, BadRequest) and "chat not found" not in error.message.lower():
+            raise
+        link = render.start_link(context.bot.username, command)
+        await _reply(update, render.Reply(render.escape(texts.private_chat_needed(command, link))))
+        return False
+    await _reply(update, render.Reply(render.escape(texts.SENT_PRIVATELY[command])))
+    return True
 
 
 async def _tell(update: Update, text: str) -> None:

@@ -102,6 +102,12 @@ def forget_confirmation(user: UserRef, codec: ButtonCodec) -> Reply:
     return Reply(texts.FORGET_QUESTION, InlineKeyboardMarkup([[button]]))
 
 
+def start_link(bot_username: str, command: str) -> str:
+    """The deep link that opens the private chat with the bot and, on Start, runs
+    ``/start <command>`` there."""
+    return f"https://t.me/{bot_username}?start={command}"
+
+
 def escape(text: str) -> str:
     """Text from the core or a user, safe inside an HTML message."""
     return html.escape(text, quote=False)

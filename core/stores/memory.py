@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from core.community import CoPickCounts, CoPickSettings, co_pick_changes, seeded_changes
-from core.models import Delivery, PushHistory, Subscription, TasteProfile, UserRef
+from core.models import Delivery, Notice, PushHistory, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.retention import (
     IDEMPOTENCY_TTL_SECONDS,
@@ -40,6 +40,7 @@ class MemoryProfileStore:
         self._seen_keys: dict[UserRef, dict[str, int]] = {}
         self._pick_counts: Counter[int] = Counter()
         self._subscriptions: dict[UserRef, Subscription] = {}
+        self._notices: dict[UserRef, set[Notice]] = {}
         self._ledger = MemoryPushLedger()
         self._idempotency_ttl = idempotency_ttl
         self._clock = clock
@@ -82,6 +83,7 @@ class MemoryProfileStore:
                 self._count_picks(profile, None)
             self._seen_keys.pop(user, None)
             self._subscriptions.pop(user, None)
+            self._notices.pop(user, None)
             self._ledger.forget(user)
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
@@ -119,6 +121,12 @@ class MemoryProfileStore:
         self._pick_counts.update(set(after) - set(before))
         self._pick_counts.subtract(set(before) - set(after))
         self._co_picks.apply(co_pick_changes(before, after, self._co_picks.settings.window))
+
+    async def add_notice(self, user: UserRef, notice: Notice) -> None:
+        self._notices.setdefault(user, set()).add(notice)
+
+    async def take_notices(self, user: UserRef) -> frozenset[Notice]:
+        return frozenset(self._notices.pop(user, ()))
 
 
 class MemoryPushLedger:

@@ -4,6 +4,7 @@ stand-in, the real Recommender on the sample index, profiles in the local Redis.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -44,6 +45,9 @@ ALICE, BOB = 80351110224678912, 80351110224678913
 GUILD = 41771983423143937
 DEFERRED_MESSAGE = 5
 CALLBACK = "callback"
+SOMETHING_WENT_WRONG = re.compile(
+    r"Something went wrong, please try again\. \(error ([0-9a-f]{8})\)"
+)
 
 
 @pytest.fixture
@@ -405,3 +409,70 @@ async def test_the_weekly_push_dms_subscribers_and_drops_closed_dms(
     assert len(dm["embeds"]) == 3 and len(custom_ids(dm)) == 6
     assert await store.subscription(bob) is None
     assert await store.subscription(alice) == Subscription(4, 18)
+
+
+class BrokenStore(MemoryProfileStore):
+    """A store with a bug: reading or changing a profile raises what nobody foresaw."""
+
+    async def load(self, user: UserRef) -> Any:
+        raise RuntimeError("a bug in the store")
+
+    async def update(self, user: UserRef, change: Any, idempotency_key: str | None = None) -> Any:
+        raise RuntimeError("a bug in the store")
+
+
+async def test_an_unexpected_error_resolves_the_interaction_with_its_logged_id(
+    fake: FakeDiscord,
+    sample_index: MovieIndex,
+    local_embedder: OnnxEmbedder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with running_bot(sample_index, local_embedder, BrokenStore()):
+        recommend_id = fake.slash(ALICE, "recommend", guild_id=GUILD)
+        recommended = next(a for a in await answered(fake, recommend_id) if a.kind == "followup")
+        results = await slash(fake, ALICE, "search", text="pirates")
+        pick = await press(fake, ALICE, shown(fake, results), custom_ids(results)[0])
+        (pick_answer,) = await wait_until(lambda: followup_texts(fake, pick))
+
+    ids = [SOMETHING_WENT_WRONG.fullmatch(t) for t in (recommended.content or "", pick_answer)]
+    assert all(ids), (recommended.content, pick_answer)
+    loading = fake.message_of(recommend_id)
+    assert loading is not None and loading["content"] == recommended.content
+    for error_id in (match.group(1) for match in ids if match):
+        (record,) = [r for r in caplog.records if error_id in r.getMessage()]
+        assert record.exc_info is not None and "a bug in the store" in str(record.exc_info[1])
+
+
+async def test_subscribe_in_a_server_is_confirmed_by_dm_or_says_dms_are_closed(
+    bot: MovieBot, fake: FakeDiscord, store: RedisProfileStore
+) -> None:
+    answer = await slash(fake, ALICE, "subscribe", day=0, hour=7)
+    assert answer.ephemeral and answer.content.endswith(texts.SENT_PRIVATELY["subscribe"])
+    (dm,) = fake.dms(ALICE)
+    assert dm["content"].startswith("Subscribed: every Monday at 07:00 (UTC)")
+
+    fake.close_dms(BOB)
+    refused = await slash(fake, BOB, "subscribe")
+    assert refused.ephemeral and refused.content == texts.DIRECT_MESSAGES_CLOSED
+    assert await store.subscription(UserRef("discord", str(BOB))) is None
+
+
+async def test_a_user_the_push_could_not_reach_is_told_once(
+    bot: MovieBot, fake: FakeDiscord, store: RedisProfileStore, sample_index: MovieIndex
+) -> None:
+    bob = UserRef("discord", str(BOB))
+    await store.set_subscription(bob, Subscription(4, 18))
+    fake.close_dms(BOB)
+    recommender = Recommender(sample_index, OnnxEmbedder(), store)
+    notifier = DiscordNotifier(bot, ButtonCodec(SECRET, sample_index.fingerprint))
+    push = WeeklyPush(recommender, store, store.push_ledger(), [notifier])
+    assert (await push.run(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))).gone == 1
+
+    first = fake.slash(BOB, "recommend", guild_id=GUILD)
+    answers = await answered(fake, first, count=2)
+    (told,) = [a for a in answers if a.kind == "followup" and a.ephemeral]
+    assert told.content.startswith("Your weekly picks stopped")
+    assert "allow direct messages" in told.content
+    second = fake.slash(BOB, "recommend", guild_id=GUILD)
+    await answered(fake, second)
+    assert len(followup_texts(fake, second)) == 1

@@ -4,28 +4,34 @@ Bot API stand-in, the real Recommender on the sample index, a real store."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+from telegram.ext import AIORateLimiter, ExtBot
 
+from adapters import texts
 from adapters.buttons import ButtonCodec
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import Webhook, build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
+from adapters.telegram.notifier import TelegramNotifier
 from core.embedders import OnnxEmbedder
 from core.errors import EmbedderError
 from core.index import MovieIndex
 from core.models import Subscription, UserRef
 from core.ports import ProfileStore
+from core.push import WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
@@ -39,6 +45,9 @@ MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))
 DEPLOY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "redis.conf"
 SECRET = b"telegram scenario secret, 32 b!!"
 ALICE, BOB, GROUP = 1001, 1002, -100200300
+SOMETHING_WENT_WRONG = re.compile(
+    r"Something went wrong, please try again\. \(error ([0-9a-f]{8})\)"
+)
 
 
 @pytest.fixture
@@ -322,6 +331,10 @@ async def test_subscribe_and_unsubscribe(
         answer = (await say(fake, ALICE, bad))["text"]
         assert answer.startswith(("Usage: /subscribe", "Choose a day", "Unknown time zone"))
     assert await store.subscription(alice) == Subscription(4, 18, "Europe/Berlin")
+    deep = (await say(fake, ALICE, "/subscribe " + "a/" * 250 + "b"))["text"]
+    assert deep.startswith("Unknown time zone 'a/a/") and "Europe/Berlin" in deep
+    assert len(deep) < 200
+    assert await store.subscription(alice) == Subscription(4, 18, "Europe/Berlin")
     assert (await say(fake, ALICE, "/unsubscribe"))["text"] == "Unsubscribed: no more weekly picks."
     assert await store.subscription(alice) is None
 
@@ -403,3 +416,101 @@ async def test_a_recommendation_the_community_carried_says_so(
     assert "Toy Story (1995)" in recommended
     assert "people who picked Die Hard (1988) also picked this" in recommended
     assert "close to Die Hard (1988), which you picked" in recommended
+
+
+class BrokenStore(MemoryProfileStore):
+    """A store with a bug: reading or changing a profile raises what nobody foresaw."""
+
+    async def load(self, user: UserRef) -> Any:
+        raise RuntimeError("a bug in the store")
+
+    async def update(self, user: UserRef, change: Any, idempotency_key: str | None = None) -> Any:
+        raise RuntimeError("a bug in the store")
+
+
+async def test_an_unexpected_error_gets_an_answer_with_its_logged_id(
+    fake: FakeTelegram,
+    sample_index: MovieIndex,
+    local_embedder: OnnxEmbedder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with running_bot(fake, sample_index, local_embedder, BrokenStore()):
+        reply = (await say(fake, ALICE, "/recommend"))["text"]
+        results = await say(fake, ALICE, "/search jaws")
+        answer = await press(fake, ALICE, results, buttons(results)[0][0]["callback_data"])
+    ids = [SOMETHING_WENT_WRONG.fullmatch(text) for text in (reply, answer)]
+    assert all(ids), (reply, answer)
+    for error_id in (match.group(1) for match in ids if match):
+        (record,) = [r for r in caplog.records if error_id in r.getMessage()]
+        assert record.exc_info is not None and "a bug in the store" in str(record.exc_info[1])
+
+
+async def wait_for_text(fake: FakeTelegram, chat_id: int, start: str) -> str:
+    """The first text sent to ``chat_id`` that starts with ``start``; a refused private
+    message may be resent by the rate limiter first, hence the longer wait."""
+    found = await wait_until(
+        lambda: [t for t in fake.sent_texts(chat_id) if t.startswith(start)], timeout=30
+    )
+    return found[0]
+
+
+async def test_profile_in_a_group_is_answered_privately(
+    bot: Recommender, fake: FakeTelegram
+) -> None:
+    results = await say(fake, ALICE, "/search die hard")
+    await press(fake, ALICE, results, buttons(results)[0][0]["callback_data"])
+    fake.type_text(ALICE, "/profile@moviebot_test", chat_id=GROUP, chat_type="group")
+    note = await wait_for_text(fake, GROUP, "Your profile is private")
+    assert note == "Your profile is private: I sent it to you in our private chat."
+    private = await wait_for_text(fake, ALICE, "<b>1 pick</b>")
+    assert "Die Hard (1988)" in private
+    assert not [t for t in fake.sent_texts(GROUP) if "Die Hard" in t]
+
+    fake.never_started(BOB)
+    fake.type_text(BOB, "/profile", chat_id=GROUP, chat_type="group")
+    how = await wait_for_text(fake, GROUP, "Your profile is private, so")
+    assert "https://t.me/moviebot_test?start=profile" in how and "press Start" in how
+    fake.type_text(BOB, "/start profile")
+    assert await wait_for_text(fake, BOB, "No picks yet") == texts.NO_PICKS_YET
+
+
+async def test_subscribe_in_a_group_needs_the_private_chat(
+    bot: Recommender, fake: FakeTelegram, store: MemoryProfileStore
+) -> None:
+    alice, bob = UserRef("telegram", str(ALICE)), UserRef("telegram", str(BOB))
+    fake.type_text(ALICE, "/subscribe mon 7", chat_id=GROUP, chat_type="group")
+    assert (await wait_for_text(fake, GROUP, "The weekly picks")).endswith("details there.")
+    assert (await wait_for_text(fake, ALICE, "Subscribed")).startswith(
+        "Subscribed: every Monday at 07:00 (UTC)"
+    )
+    assert await store.subscription(alice) == Subscription(0, 7)
+
+    fake.never_started(BOB)
+    fake.type_text(BOB, "/subscribe", chat_id=GROUP, chat_type="group")
+    how = await wait_for_text(fake, GROUP, "The weekly picks come by private message, and")
+    assert "https://t.me/moviebot_test?start=subscribe" in how
+    assert await store.subscription(bob) is None
+    fake.type_text(BOB, "/start subscribe")
+    assert (await wait_for_text(fake, BOB, "Subscribed")).startswith("Subscribed: every Friday")
+    assert await store.subscription(bob) == Subscription(4, 18)
+
+
+async def test_a_user_the_push_could_not_reach_is_told_once(
+    bot: Recommender, fake: FakeTelegram, store: MemoryProfileStore, sample_index: MovieIndex
+) -> None:
+    alice = UserRef("telegram", str(ALICE))
+    await say(fake, ALICE, "/subscribe fri 18")
+    fake.block_chat(ALICE)
+    sender = ExtBot(TOKEN, f"{fake.url}/bot", rate_limiter=AIORateLimiter(max_retries=1))
+    notifier = TelegramNotifier(sender, ButtonCodec(SECRET, sample_index.fingerprint))
+    async with sender:
+        push = WeeklyPush(bot, store, store.push_ledger(), [notifier])
+        report = await push.run(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
+    assert report.gone == 1 and await store.subscription(alice) is None
+    fake.unblock_chat(ALICE)
+
+    await say(fake, ALICE, "/help")
+    told = await wait_for_text(fake, ALICE, "Your weekly picks stopped")
+    assert "https://t.me/moviebot_test?start=subscribe" in told
+    await say(fake, ALICE, "/help")
+    assert len([t for t in fake.sent_texts(ALICE) if t.startswith("Your weekly picks")]) == 1

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -21,6 +24,9 @@ from testing.local_redis import LOCAL_REDIS, delete_prefix
 from testing.telegram_api import FakeTelegram
 
 runner = CliRunner()
+MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))
+TOKEN = "123456:TEST-token"
+TOKEN_SECRET_PART = "TEST-token"
 
 
 @pytest.fixture(autouse=True)
@@ -216,3 +222,51 @@ async def test_seed_community_adds_a_ratings_file_once(
     await store.close()
     assert counts == [{ids[1]: 1, ids[2]: 1}, {ids[0]: 1}, {ids[0]: 1}]
     assert picks == (2, 1, 1)
+
+
+def run_bot_process(telegram: FakeTelegram, index_dir: Path, tmp_path: Path) -> tuple[int, str]:
+    """`moviebot run` in a process of its own against ``telegram``: its exit status and
+    everything it printed (stdout and stderr, where the log goes)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MOVIEBOT_")}
+    environment |= {
+        "MOVIEBOT_TELEGRAM_TOKEN": TOKEN,
+        "MOVIEBOT_TELEGRAM_BASE_URL": f"{telegram.url}/bot",
+        "MOVIEBOT_SECRET": "a secret of more than sixteen characters",
+        "MOVIEBOT_INDEX_DIR": str(index_dir),
+        "MOVIEBOT_REDIS_URL": "memory://",
+        "MOVIEBOT_METRICS_PORT": "0",
+        "MOVIEBOT_CACHE_DIR": str(tmp_path / "cache"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    finished = subprocess.run(
+        [MOVIEBOT, "run", "--platform", "telegram"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return finished.returncode, finished.stdout + finished.stderr
+
+
+def test_a_refused_token_is_named_by_its_variable_never_shown(
+    sample_index_dir: Path, tmp_path: Path
+) -> None:
+    with FakeTelegram() as telegram:
+        telegram.refuse_token(TOKEN)
+        status, output = run_bot_process(telegram, sample_index_dir, tmp_path)
+        assert [call.status for call in telegram.calls("getMe")] == [401]
+    assert status == 2, output
+    assert "Telegram refused the token from MOVIEBOT_TELEGRAM_TOKEN" in output
+    assert TOKEN_SECRET_PART not in output and "Traceback" not in output
+
+
+def test_an_unexpected_error_of_run_is_logged_with_the_token_masked(
+    sample_index_dir: Path, tmp_path: Path
+) -> None:
+    with FakeTelegram() as telegram:
+        telegram.fail_next("setMyCommands", status=409, description="Conflict: injected")
+        status, output = run_bot_process(telegram, sample_index_dir, tmp_path)
+    assert status == 1, output
+    assert "ERROR bot.cli moviebot run stopped by an unexpected error" in output
+    assert "telegram.error.Conflict: Conflict: injected" in output
+    assert TOKEN_SECRET_PART not in output

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from adapters.observe import report_unexpected
 from bot.config import Settings
 from bot.logs import MASK, SecretsFilter, configure_logging
 
@@ -64,3 +65,18 @@ def test_the_running_bot_masks_its_secrets(monkeypatch: pytest.MonkeyPatch) -> N
         for handler in root.handlers:
             handler.filters = [f for f in handler.filters if not isinstance(f, SecretsFilter)]
         root.handlers[:] = handlers
+
+
+def test_an_unexpected_error_is_logged_once_under_its_id_with_the_token_masked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR)
+    caplog.handler.addFilter(SecretsFilter([TELEGRAM_TOKEN]))
+    try:
+        raise RuntimeError(f"a bug next to /bot{TELEGRAM_TOKEN}/sendMessage")
+    except RuntimeError as error:
+        error_id = report_unexpected(error, "telegram")
+    (record,) = caplog.records
+    assert error_id in record.getMessage() and "telegram" in record.getMessage()
+    assert "RuntimeError: a bug next to" in caplog.text and MASK in caplog.text
+    assert TELEGRAM_TOKEN not in caplog.text

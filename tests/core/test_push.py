@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from core.index import MovieIndex
-from core.models import Subscription, UserRef
+from core.models import Notice, Subscription, UserRef
 from core.ports import ProfileStore, PushLedger
 from core.push import PushSettings, RateLimit, WeeklyPush
 from core.recommender import Recommender
@@ -162,6 +162,8 @@ async def test_users_who_blocked_the_bot_are_unsubscribed(
     assert report.gone == len(users[::7]) and report.sent == 200 - report.gone
     still = {user async for user, _ in backend.store.subscribers()}
     assert still == set(users) - set(users[::7])
+    assert await backend.store.take_notices(users[0]) == {Notice.PICKS_STOPPED}
+    assert await backend.store.take_notices(users[1]) == set()
 
 
 async def test_failed_sends_are_tried_again_by_the_next_run(

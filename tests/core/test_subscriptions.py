@@ -27,3 +27,13 @@ async def test_subscribe_fills_in_the_slot_and_refuses_bad_ones() -> None:
     assert await subscriptions.unsubscribe(ALICE) is True
     assert await subscriptions.unsubscribe(ALICE) is False
     assert await store.subscription(ALICE) is None
+
+
+async def test_a_time_zone_is_looked_up_never_opened() -> None:
+    store = MemoryProfileStore()
+    subscriptions = Subscriptions(store)
+    for zone in ("a/" * 250 + "b", "Europe/" + "x" * 60, "../../etc/passwd", "Europe/Berlin\x00"):
+        with pytest.raises(InvalidRequestError):
+            await subscriptions.subscribe(ALICE, timezone=zone)
+    assert await store.subscription(ALICE) is None
+    assert await subscriptions.subscribe(ALICE, timezone="UTC") == Subscription(4, 18, "UTC")

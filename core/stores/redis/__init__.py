@@ -8,13 +8,14 @@ Key design (``moviebot`` is the configurable prefix)::
     moviebot:{telegram:123}:subscription  hash: weekday, hour, timezone of the weekly picks
     moviebot:subscribers              set: the subscription keys of subscribed users
     moviebot:{telegram:123}:pushes    hash: ISO week -> movie ids pushed ("" while claimed)
+    moviebot:{telegram:123}:notices   set: what to tell the user once (``Notice`` values)
     moviebot:push:leader              string: the holder of the weekly push's lease
     moviebot:{movie:603}:co_picks     hash: movie id -> times picked close to movie 603
     moviebot:community:sources        set: the seeded chunks of ratings files, by digest
     moviebot:{telegram:123}:rate:requests  sorted set: the user's recent requests (rate limit)
 
 One key for the profile keeps each user's part of an update a single-key write;
-``forget`` is one MULTI that deletes all three of a user's keys. The ``{platform:user_id}``
+``forget`` is one MULTI that deletes all of a user's keys. The ``{platform:user_id}``
 hash tag (each part percent-encoded, so ``{``, ``}`` and ``:`` in an id cannot break
 it) puts all of a user's keys in one Redis Cluster slot. On one server (with or without
 replicas) the update transaction also moves the global ``pick_counts``, and subscribing

@@ -18,7 +18,7 @@ from redis.typing import EncodableT, FieldT
 
 from core.community import CoPickSettings, co_pick_changes, seeded_changes
 from core.errors import StoreUnavailableError
-from core.models import Subscription, TasteProfile, UserRef
+from core.models import Notice, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.profile_hash import PICKED, RecentProfiles, decode_profile, ids_of
 from core.stores.redis.availability import (
@@ -45,6 +45,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 CLUSTER_CONNECTIONS_PER_CALLER = 4
+MAX_NOTICES = len(Notice)
 # Ids go to HMGET as one comma-separated argument: a recommendation reads the counts of
 # about 2,000 candidates, and redis-py spent 4 ms of a 15 ms /recommend encoding them one
 # argument each (measured with cProfile, benchmarks/bench_recommend.py). Lua's unpack
@@ -327,6 +328,31 @@ class RedisProfileStore:
                 move_co_picks(global_keys, self._client, self._keys, pairs, self._community)
         return True
 
+    async def add_notice(self, user: UserRef, notice: Notice) -> None:
+        """Keep ``notice`` for the user (SADD).
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        async with unavailable_as_error(self._client, self._gate, f"keep a notice of {user.key}"):
+            await self._client.sadd(self._keys.notices(user), notice.value)
+
+    async def take_notices(self, user: UserRef) -> frozenset[Notice]:
+        """The user's kept notices, popped in one command (SPOP), so each is given once;
+        values of no known notice are dropped.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        key = self._keys.notices(user)
+        async with unavailable_as_error(
+            self._client, self._gate, f"read the notices of {user.key}"
+        ):
+            values = await self._client.spop(key, MAX_NOTICES)
+        known = {notice.value for notice in Notice}
+        words = (value.decode() for value in values or () if isinstance(value, bytes))
+        return frozenset(Notice(word) for word in words if word in known)
+
     async def users(self) -> AsyncIterator[UserRef]:
         """Every user with a stored profile, walked with SCAN (a user may come twice).
 
@@ -360,7 +386,9 @@ class RedisProfileStore:
             await transaction.watch(profile_key)
             picked = await transaction.hget(profile_key, PICKED)
             transaction.multi()  # type: ignore[no-untyped-call]
-            transaction.delete(profile_key, subscription_key, self._keys.pushes(user))
+            transaction.delete(
+                profile_key, subscription_key, self._keys.pushes(user), self._keys.notices(user)
+            )
             picks = ids_of(None if picked is None else as_bytes(picked))
             pairs = co_pick_changes(picks, (), self._community.window)
             async with commit_with_global_keys(self._client, transaction) as global_keys:

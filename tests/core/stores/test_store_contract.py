@@ -11,6 +11,7 @@ import pytest
 
 from core.models import (
     Delivery,
+    Notice,
     PushHistory,
     Subscription,
     TasteProfile,
@@ -295,6 +296,18 @@ async def test_forget_ends_the_subscription(store: ProfileStore) -> None:
     await store.set_subscription(ALICE, Subscription(2, 20))
     await store.forget(ALICE)
     assert await store.subscription(ALICE) is None
+
+
+async def test_a_notice_is_taken_once_and_forget_drops_it(store: ProfileStore) -> None:
+    assert await store.take_notices(ALICE) == set()
+    await store.add_notice(ALICE, Notice.PICKS_STOPPED)
+    await store.add_notice(ALICE, Notice.PICKS_STOPPED)
+    assert await store.take_notices(BOB) == set()
+    assert await store.take_notices(ALICE) == {Notice.PICKS_STOPPED}
+    assert await store.take_notices(ALICE) == set()
+    await store.add_notice(ALICE, Notice.PICKS_STOPPED)
+    await store.forget(ALICE)
+    assert await store.take_notices(ALICE) == set()
 
 
 async def test_load_many_answers_in_input_order(store: ProfileStore) -> None:
