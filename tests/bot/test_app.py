@@ -10,9 +10,17 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.app import configured_platforms, make_redis_backend, serve, telegram_webhook
+from adapters.buttons import Button, ButtonAction, StaleButtonError
+from bot.app import (
+    button_codec,
+    configured_platforms,
+    make_redis_backend,
+    serve,
+    telegram_webhook,
+)
 from bot.config import Platform, Settings
 from core.errors import MovieBotError
+from core.index import MovieIndex
 from core.models import Subscription, UserRef
 from testing.discord_api import TOKEN as DISCORD_TOKEN
 from testing.discord_api import FakeDiscord
@@ -28,6 +36,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("URL", "PORT"):
         monkeypatch.delenv(f"MOVIEBOT_TELEGRAM_WEBHOOK_{name}", raising=False)
     monkeypatch.delenv("MOVIEBOT_SECRET", raising=False)
+    monkeypatch.delenv("MOVIEBOT_SECRET_PREVIOUS", raising=False)
 
 
 def test_without_a_webhook_url_the_bot_polls() -> None:
@@ -118,3 +127,28 @@ async def test_the_store_can_live_in_a_redis_cluster(
     await store.forget(user)
     assert [u async for u, _ in store.subscribers()] == []
     await backend.close()
+
+
+def test_a_rotated_secret_still_reads_the_buttons_of_the_previous_one(
+    monkeypatch: pytest.MonkeyPatch, sample_index: MovieIndex
+) -> None:
+    old, new = (
+        "the secret before the rotation, 32+ chars",
+        "the secret after the rotation, 32+ chars",
+    )
+    alice = UserRef("telegram", "1")
+    monkeypatch.setenv("MOVIEBOT_SECRET", old)
+    sent = button_codec(Settings(), sample_index).write(alice, Button(ButtonAction.PICK, 5))
+    monkeypatch.setenv("MOVIEBOT_SECRET", new)
+
+    with pytest.raises(StaleButtonError):
+        button_codec(Settings(), sample_index).read(alice, sent)
+    monkeypatch.setenv("MOVIEBOT_SECRET_PREVIOUS", old)
+    assert button_codec(Settings(), sample_index).read(alice, sent) == Button(ButtonAction.PICK, 5)
+
+
+def test_a_short_secret_is_refused_with_how_to_make_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOVIEBOT_SECRET", "sixteen chars ok but not 32")
+
+    with pytest.raises(ValueError, match="at least 32 characters"):
+        Settings()
