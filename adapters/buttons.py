@@ -3,14 +3,20 @@
 A payload names an action and a movie, and is signed with an HMAC bound to the user
 it was sent to and to the index it was made for::
 
-    1p2bq.Ab3_Xk9Lq2Zr0Tc8Wd4N
-    |||   |   `- tag: HMAC(secret, version, action, movie, user, fingerprint), 16 chars
-    |||   `- owner: HMAC(secret, user), 4 chars, to tell "someone else's" from "stale"
-    ||`- movie id in base 36
+    2p2bq.KAb3_Xk9Lq2Zr0Tc8Wd4N
+    |||   ||   `- tag: HMAC(key, version, action, movie, user, fingerprint), 16 chars
+    |||   |`- owner: HMAC(key, user), 4 chars, to tell "someone else's" from "stale"
+    |||   `- key id: which key signed it, 1 char
+    ||`- movie id in base 36 (for "confirm forget": the minute it was sent)
     |`- action: p pick, d less like this, f confirm forget
     `- format version
 
-It is ASCII and at most 36 characters for any 64-bit movie id: under Telegram's 64-byte
+The key is derived from ``MOVIEBOT_SECRET`` (an HMAC of it under a label of its own, so
+no other use of the secret shares it). Keys of previous secrets still read the buttons
+they signed, so rotating the secret outdates no button. A "confirm forget" button
+expires ``FORGET_MINUTES`` after it was sent.
+
+It is ASCII and at most 37 characters for any 64-bit movie id: under Telegram's 64-byte
 ``callback_data`` and Discord's 100-character ``custom_id``. Everything in it is
 untrusted until :meth:`ButtonCodec.read` has checked it.
 """
@@ -21,19 +27,23 @@ import base64
 import hashlib
 import hmac
 import re
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from core.errors import InvalidRequestError
 from core.models import UserRef
 
-VERSION = "1"
+VERSION = "2"
 MAX_MOVIE_ID = 2**63 - 1
+FORGET_MINUTES = 10
+MIN_SECRET_BYTES = 16
 _OWNER_CHARS = 4
 _TAG_CHARS = 16
 _PAYLOAD = re.compile(
     rf"(?P<version>\d)(?P<action>[a-z])(?P<movie>[0-9a-z]{{1,13}})\."
-    rf"(?P<owner>[A-Za-z0-9_-]{{{_OWNER_CHARS}}})(?P<tag>[A-Za-z0-9_-]{{{_TAG_CHARS}}})",
+    rf"(?P<key>[A-Za-z0-9_-])(?P<owner>[A-Za-z0-9_-]{{{_OWNER_CHARS}}})(?P<tag>[A-Za-z0-9_-]{{{_TAG_CHARS}}})",
     re.ASCII,
 )
 
@@ -61,6 +71,13 @@ class StaleButtonError(InvalidRequestError):
         super().__init__("the button payload is not one of this bot and index")
 
 
+class ExpiredButtonError(InvalidRequestError):
+    """A confirmation button pressed after it expired."""
+
+    def __init__(self) -> None:
+        super().__init__("the confirmation button has expired")
+
+
 class ForeignButtonError(InvalidRequestError):
     """The button was sent to another user."""
 
@@ -69,21 +86,31 @@ class ForeignButtonError(InvalidRequestError):
 
 
 class ButtonCodec:
-    """Writes and checks button payloads for one secret and one index fingerprint."""
+    """Writes and checks button payloads for one secret and one index fingerprint; the
+    keys of ``previous`` secrets still read what they signed."""
 
-    def __init__(self, secret: bytes, fingerprint: str) -> None:
-        if len(secret) < 16:
-            raise ValueError("the button secret must be at least 16 bytes")
-        self._secret = secret
+    def __init__(
+        self,
+        secret: bytes,
+        fingerprint: str,
+        previous: Sequence[bytes] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if any(len(key) < MIN_SECRET_BYTES for key in (secret, *previous)):
+            raise ValueError(f"a button secret must be at least {MIN_SECRET_BYTES} bytes")
+        self._key = _Key(derived_key(secret, "buttons"))
+        self._readers = (self._key, *(_Key(derived_key(key, "buttons")) for key in previous))
         self._fingerprint = fingerprint
+        self._clock = clock
 
     def write(self, user: UserRef, button: Button) -> str:
         """The payload of ``button`` for ``user``."""
-        if not 0 <= button.movie_id <= MAX_MOVIE_ID:
-            raise ValueError(f"movie id out of range: {button.movie_id}")
-        movie = _base36(button.movie_id)
-        tag = self._tag(VERSION, button.action.value, movie, user)
-        return f"{VERSION}{button.action.value}{movie}.{self._owner(user)}{tag}"
+        movie_id = self._minute() if button.action is ButtonAction.FORGET else button.movie_id
+        if not 0 <= movie_id <= MAX_MOVIE_ID:
+            raise ValueError(f"movie id out of range: {movie_id}")
+        movie, key = _base36(movie_id), self._key
+        tag = self._tag(key, VERSION, button.action.value, movie, user)
+        return f"{VERSION}{button.action.value}{movie}.{key.id}{self._owner(key, user)}{tag}"
 
     def movie_payloads(self, user: UserRef, movie_id: int) -> tuple[str, str]:
         """The payloads of the pick and the less-like-this button of a movie."""
@@ -91,32 +118,62 @@ class ButtonCodec:
         return pick, self.write(user, Button(ButtonAction.DISLIKE, movie_id))
 
     def read(self, user: UserRef, payload: str | bytes) -> Button:
-        """The button that ``user`` pressed, if this codec signed it for them.
+        """The button that ``user`` pressed, if one of this codec's keys signed it for them.
 
         Raises:
             ForeignButtonError: the payload was made for another user.
+            ExpiredButtonError: a "confirm forget" pressed after ``FORGET_MINUTES``.
             StaleButtonError: anything else that is not a valid payload of this index.
         """
         text = payload.decode("ascii", "replace") if isinstance(payload, bytes) else payload
         match = _PAYLOAD.fullmatch(text)
         if match is None or match["version"] != VERSION:
             raise StaleButtonError()
-        if not hmac.compare_digest(match["owner"], self._owner(user)):
+        keys = [key for key in self._readers if key.id == match["key"]]
+        if keys and not any(
+            hmac.compare_digest(match["owner"], self._owner(key, user)) for key in keys
+        ):
             raise ForeignButtonError()
-        expected = self._tag(match["version"], match["action"], match["movie"], user)
-        if not hmac.compare_digest(match["tag"], expected):
+        parts = (match["version"], match["action"], match["movie"], user)
+        if not any(hmac.compare_digest(match["tag"], self._tag(key, *parts)) for key in keys):
             raise StaleButtonError()
         try:
-            return Button(ButtonAction(match["action"]), int(match["movie"], 36))
+            button = Button(ButtonAction(match["action"]), int(match["movie"], 36))
         except ValueError:
             raise StaleButtonError() from None
+        if button.action is ButtonAction.FORGET:
+            if not 0 <= self._minute() - button.movie_id <= FORGET_MINUTES:
+                raise ExpiredButtonError()
+            return Button(ButtonAction.FORGET)
+        return button
 
-    def _owner(self, user: UserRef) -> str:
-        return _mac(self._secret, "owner", user.platform, user.user_id)[:_OWNER_CHARS]
+    def _minute(self) -> int:
+        return int(self._clock() // 60)
 
-    def _tag(self, version: str, action: str, movie: str, user: UserRef) -> str:
+    @staticmethod
+    def _owner(key: _Key, user: UserRef) -> str:
+        return _mac(key.secret, "owner", user.platform, user.user_id)[:_OWNER_CHARS]
+
+    def _tag(self, key: _Key, version: str, action: str, movie: str, user: UserRef) -> str:
         parts = (version, action, movie, user.platform, user.user_id, self._fingerprint)
-        return _mac(self._secret, "button", *parts)[:_TAG_CHARS]
+        return _mac(key.secret, "button", *parts)[:_TAG_CHARS]
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """A signing key and the one character that names it in a payload."""
+
+    secret: bytes
+
+    @property
+    def id(self) -> str:
+        return _mac(self.secret, "key id")[0]
+
+
+def derived_key(secret: bytes, purpose: str) -> bytes:
+    """A key of its own for each use of the one configured secret: HMAC-SHA256 of the
+    secret over ``moviebot/<purpose>``."""
+    return hmac.new(secret, f"moviebot/{purpose}".encode(), hashlib.sha256).digest()
 
 
 def _mac(secret: bytes, *parts: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from adapters.buttons import ForeignButtonError, StaleButtonError
+from adapters.buttons import ExpiredButtonError, ForeignButtonError, StaleButtonError
 from core.errors import (
     AlreadyPickedError,
     InvalidQueryError,
@@ -210,6 +210,8 @@ def refusal(error: InvalidRequestError) -> str:
             return f"Unknown time zone '{shown}'; use a name like Europe/Berlin or UTC."
         case StaleButtonError():
             return "This list is out of date — search again."
+        case ExpiredButtonError():
+            return "This confirmation has expired — send /forget again."
         case ForeignButtonError():
             return "These are someone else's picks — run /search yourself."
         case UsageError():

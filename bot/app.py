@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -13,7 +11,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from adapters.buttons import ButtonCodec
+from adapters.buttons import ButtonCodec, derived_key
 from adapters.discord.bot import MovieBot, rest_client
 from adapters.discord.bot import serving as discord_serving
 from adapters.discord.cog import MovieCommands
@@ -199,12 +197,16 @@ def button_codec(settings: Settings, index: MovieIndex) -> ButtonCodec:
     Raises:
         MovieBotError: ``MOVIEBOT_SECRET`` is not set.
     """
-    if settings.buttons.secret is None:
+    buttons = settings.buttons
+    if buttons.secret is None:
         raise MovieBotError(
-            "set MOVIEBOT_SECRET to a random string of 16 characters or more, e.g. the "
+            "set MOVIEBOT_SECRET to a random string of 32 characters or more, e.g. the "
             "output of: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
-    return ButtonCodec(settings.buttons.secret.get_secret_value().encode(), index.fingerprint)
+    previous = (
+        [buttons.secret_previous.get_secret_value().encode()] if buttons.secret_previous else []
+    )
+    return ButtonCodec(buttons.secret.get_secret_value().encode(), index.fingerprint, previous)
 
 
 async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio.Event) -> None:
@@ -352,7 +354,6 @@ def telegram_webhook(settings: Settings) -> Webhook | None:
         return None
     if settings.buttons.secret is None:
         raise MovieBotError("set MOVIEBOT_SECRET: it also authenticates webhook updates")
-    key = settings.buttons.secret.get_secret_value().encode()
-    digest = hmac.new(key, b"telegram webhook", hashlib.sha256).digest()
-    token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    key = derived_key(settings.buttons.secret.get_secret_value().encode(), "telegram-webhook")
+    token = base64.urlsafe_b64encode(key).decode().rstrip("=")
     return Webhook(telegram.webhook_url, telegram.webhook_listen, telegram.webhook_port, token)

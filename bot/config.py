@@ -9,7 +9,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.catalog import COHERE_MOVIES
@@ -202,11 +202,26 @@ class ObservabilitySettings(BaseSettings):
 
 
 class ButtonSettings(BaseSettings):
-    """``MOVIEBOT_SECRET``: the key that signs button payloads (16 characters or more)."""
+    """``MOVIEBOT_SECRET``: the secret (32 characters or more) that the keys signing button
+    payloads and authenticating webhook updates are derived from; ``MOVIEBOT_SECRET_PREVIOUS``:
+    the one it replaced, whose buttons are still read after a rotation."""
 
     model_config = _section("MOVIEBOT_")
 
-    secret: SecretStr | None = Field(default=None, min_length=16)
+    secret: SecretStr | None = None
+    secret_previous: SecretStr | None = None
+
+    @field_validator("secret", "secret_previous")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """32 characters or more; a previous secret of an older release may have 16."""
+        shortest = 32 if info.field_name == "secret" else 16
+        if secret is not None and len(secret.get_secret_value()) < shortest:
+            raise ValueError(
+                f"must be at least {shortest} characters; generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return secret
 
 
 class Settings(BaseModel):

@@ -7,12 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.buttons import (
+    FORGET_MINUTES,
     MAX_MOVIE_ID,
     Button,
     ButtonAction,
     ButtonCodec,
+    ExpiredButtonError,
     ForeignButtonError,
     StaleButtonError,
+    derived_key,
 )
 from core.errors import InvalidRequestError
 from core.models import UserRef
@@ -23,7 +26,9 @@ ALICE = UserRef("telegram", "1001")
 BOB = UserRef("telegram", "1002")
 
 users = st.builds(UserRef, st.sampled_from(["telegram", "discord", "console"]), st.text(min_size=1))
-buttons = st.builds(Button, st.sampled_from(ButtonAction), st.integers(0, MAX_MOVIE_ID))
+buttons = st.builds(
+    Button, st.sampled_from([ButtonAction.PICK, ButtonAction.DISLIKE]), st.integers(0, MAX_MOVIE_ID)
+)
 
 
 @given(users, buttons)
@@ -36,7 +41,7 @@ def test_round_trip_within_the_platform_limits(user: UserRef, button: Button) ->
 
 def test_a_payload_is_compact_and_readable() -> None:
     payload = CODEC.write(ALICE, Button(ButtonAction.PICK, 562))
-    assert payload.startswith("1pfm.") and len(payload) == 25
+    assert payload.startswith("2pfm.") and len(payload) == 26
 
 
 def test_another_users_button_is_refused_as_foreign() -> None:
@@ -62,7 +67,7 @@ def test_another_secret_cannot_sign() -> None:
 
 def test_changing_the_movie_or_action_breaks_the_signature() -> None:
     payload = CODEC.write(ALICE, Button(ButtonAction.PICK, 562))
-    for changed in (payload.replace("1pfm.", "1pfn."), payload.replace("1pfm.", "1dfm.")):
+    for changed in (payload.replace("2pfm.", "2pfn."), payload.replace("2pfm.", "2dfm.")):
         with pytest.raises(StaleButtonError):
             CODEC.read(ALICE, changed)
 
@@ -95,3 +100,40 @@ def test_a_short_secret_or_a_bad_movie_id_is_a_programming_error() -> None:
         ButtonCodec(b"short", "f")
     with pytest.raises(ValueError, match="out of range"):
         CODEC.write(ALICE, Button(ButtonAction.PICK, -1))
+
+
+def test_a_button_of_the_previous_secret_still_works_after_a_rotation() -> None:
+    previous = b"the secret before the rotation!!"
+    before = ButtonCodec(previous, "d7b2aace02dd5c8a").write(ALICE, Button(ButtonAction.PICK, 7))
+    rotated = ButtonCodec(SECRET, "d7b2aace02dd5c8a", previous=[previous])
+
+    assert rotated.read(ALICE, before) == Button(ButtonAction.PICK, 7)
+    with pytest.raises(ForeignButtonError):
+        rotated.read(BOB, before)
+    with pytest.raises(StaleButtonError):  # signed with neither: out of date, not foreign
+        CODEC.read(ALICE, before)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_forget_confirmation_expires() -> None:
+    clock = Clock()
+    codec = ButtonCodec(SECRET, "d7b2aace02dd5c8a", clock=clock)
+    payload = codec.write(ALICE, Button(ButtonAction.FORGET))
+
+    clock.now += FORGET_MINUTES * 60
+    assert codec.read(ALICE, payload) == Button(ButtonAction.FORGET)
+    clock.now += 60
+    with pytest.raises(ExpiredButtonError):
+        codec.read(ALICE, payload)
+
+
+def test_the_keys_of_buttons_and_webhooks_are_derived_apart() -> None:
+    assert derived_key(SECRET, "buttons") != derived_key(SECRET, "telegram-webhook")
+    assert SECRET not in derived_key(SECRET, "buttons")

@@ -198,7 +198,7 @@ async def test_a_forged_or_outdated_button_changes_nothing(
     movie = sample_index.movies[0].movie_id
     valid = ButtonCodec(SECRET, sample_index.fingerprint).write(alice, Button(ButtonAction.PICK, 1))
     outdated = ButtonCodec(SECRET, "an older index").write(alice, Button(ButtonAction.PICK, movie))
-    tampered = valid.replace("1p1.", "1pzz.")  # movie 1,295 under the tag of movie 1
+    tampered = valid.replace("2p1.", "2pzz.")  # movie 1,295 under the tag of movie 1
     view = discord.ui.View(timeout=None)
     for n, payload in enumerate((outdated, tampered)):
         view.add_item(PayloadButton(payload, f"forged {n}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters import buttons, texts
-from adapters.buttons import ForeignButtonError, StaleButtonError
+from adapters.buttons import ExpiredButtonError, ForeignButtonError, StaleButtonError
 from adapters.discord import render as discord_render
 from adapters.telegram import render as telegram_render
 from adapters.texts import UsageError
@@ -76,6 +76,7 @@ REFUSALS: list[tuple[InvalidRequestError, str]] = [
         "Unknown time zone 'Mars/Base'; use a name like Europe/Berlin or UTC.",
     ),
     (StaleButtonError(), "This list is out of date — search again."),
+    (ExpiredButtonError(), "This confirmation has expired — send /forget again."),
     (ForeignButtonError(), "These are someone else's picks — run /search yourself."),
     (UsageError("Give one movie number, for example 2."), "Give one movie number, for example 2."),
 ]

@@ -10,10 +10,19 @@ from pathlib import Path
 import discord
 import pytest
 
+from adapters.buttons import Button, ButtonAction, StaleButtonError
 from adapters.rate_limit import UserRateLimit
-from bot.app import configured_platforms, make_redis_backend, rate_limits, serve, telegram_webhook
+from bot.app import (
+    button_codec,
+    configured_platforms,
+    make_redis_backend,
+    rate_limits,
+    serve,
+    telegram_webhook,
+)
 from bot.config import LimitSettings, Platform, Settings
 from core.errors import MovieBotError
+from core.index import MovieIndex
 from core.models import Subscription, UserRef
 from core.stores.memory import MemoryBackend
 from core.stores.redis import RedisBackend, RedisProfileStore
@@ -32,6 +41,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("URL", "PORT"):
         monkeypatch.delenv(f"MOVIEBOT_TELEGRAM_WEBHOOK_{name}", raising=False)
     monkeypatch.delenv("MOVIEBOT_SECRET", raising=False)
+    monkeypatch.delenv("MOVIEBOT_SECRET_PREVIOUS", raising=False)
 
 
 def test_without_a_webhook_url_the_bot_polls() -> None:
@@ -139,3 +149,28 @@ async def test_the_limits_are_counted_in_redis_when_the_profiles_are(redis_prefi
         assert [await searches.allow(alice), await searches.allow(alice)] == [True, False]
     finally:
         await backend.close()
+
+
+def test_a_rotated_secret_still_reads_the_buttons_of_the_previous_one(
+    monkeypatch: pytest.MonkeyPatch, sample_index: MovieIndex
+) -> None:
+    old, new = (
+        "the secret before the rotation, 32+ chars",
+        "the secret after the rotation, 32+ chars",
+    )
+    alice = UserRef("telegram", "1")
+    monkeypatch.setenv("MOVIEBOT_SECRET", old)
+    sent = button_codec(Settings(), sample_index).write(alice, Button(ButtonAction.PICK, 5))
+    monkeypatch.setenv("MOVIEBOT_SECRET", new)
+
+    with pytest.raises(StaleButtonError):
+        button_codec(Settings(), sample_index).read(alice, sent)
+    monkeypatch.setenv("MOVIEBOT_SECRET_PREVIOUS", old)
+    assert button_codec(Settings(), sample_index).read(alice, sent) == Button(ButtonAction.PICK, 5)
+
+
+def test_a_short_secret_is_refused_with_how_to_make_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOVIEBOT_SECRET", "sixteen chars ok but not 32")
+
+    with pytest.raises(ValueError, match="at least 32 characters"):
+        Settings()
