@@ -49,6 +49,14 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         self._recommender = services.recommender
         self._codec = services.codec
 
+    async def interaction_check(self, interaction: Interaction, /) -> bool:
+        """Every command counts against the user's request limit; beyond it, "slow down"
+        (discord.py runs this before each command of the cog)."""
+        if await self._services.requests.allow(_user(interaction)):
+            return True
+        await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
+        return False
+
     @app_commands.command(description=_described("search"))
     @app_commands.describe(text="What you feel like watching, e.g. space adventure")
     async def search(
@@ -169,6 +177,9 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     async def press(self, interaction: Interaction, payload: str) -> None:
         """A pressed button: pick, less like this, or confirm forget."""
         user = _user(interaction)
+        if not await self._services.requests.allow(user):
+            await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
+            return
         try:
             button = self._codec.read(user, payload)
         except InvalidRequestError as error:

@@ -50,5 +50,7 @@ class MovieTree(app_commands.CommandTree[Any]):
         if isinstance(error, app_commands.TransformerError):
             await answer_privately(interaction, texts.BAD_OPTION)
             return
+        if isinstance(error, app_commands.CheckFailure):  # the check (a limit) answered
+            return
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         await answer_unexpected(interaction, cause)

@@ -65,13 +65,19 @@ async def store() -> AsyncIterator[RedisProfileStore]:
 
 @asynccontextmanager
 async def running_bot(
-    index: MovieIndex, embedder: Embedder, store: ProfileStore, guild_id: int | None = None
+    index: MovieIndex,
+    embedder: Embedder,
+    store: ProfileStore,
+    guild_id: int | None = None,
+    requests: int = 1000,
 ) -> AsyncIterator[MovieBot]:
     """The moviebot Discord client connected to the stand-in until the block ends."""
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
     codec = ButtonCodec(SECRET, index.fingerprint)
     searches = UserRateLimit(limit=3, window=60)
-    cog = MovieCommands(ChatServices(recommender, Subscriptions(store), codec, searches))
+    limit = UserRateLimit(limit=requests, window=60)
+    services = ChatServices(recommender, Subscriptions(store), codec, searches, limit)
+    cog = MovieCommands(services)
     bot = MovieBot(cog, guild_id, guild_ready_timeout=0.01)
     async with serving(bot, TOKEN):
         yield bot
@@ -311,6 +317,25 @@ async def test_searches_beyond_the_limit_are_refused_at_once(
     (answer,) = await wait_until(lambda: fake.answers(interaction_id))
 
     assert answer.type == 4 and answer.ephemeral and answer.content == texts.SLOW_DOWN
+
+
+async def test_every_command_and_button_beyond_the_limit_is_refused(
+    fake: FakeDiscord,
+    sample_index: MovieIndex,
+    local_embedder: OnnxEmbedder,
+    store: RedisProfileStore,
+) -> None:
+    async with running_bot(sample_index, local_embedder, store, GUILD, requests=2):
+        results = shown(fake, await slash(fake, ALICE, "search", text="western"))
+        await slash(fake, ALICE, "recommend")
+        refused = fake.slash(ALICE, "profile", {}, guild_id=GUILD)
+        (answer,) = await wait_until(lambda: fake.answers(refused))
+        pressed = fake.press(ALICE, results, custom_ids(results)[0])
+        (press_answer,) = await wait_until(lambda: fake.answers(pressed))
+
+    assert answer.ephemeral and answer.content == texts.SLOW_DOWN
+    assert press_answer.ephemeral and press_answer.content == texts.SLOW_DOWN
+    assert await store.load(UserRef("discord", str(ALICE))) is None
 
 
 async def test_subscribe_then_unsubscribe(

@@ -10,35 +10,26 @@ own, so each example can wait for it synchronously.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import discord
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.buttons import ButtonCodec
 from adapters.discord.bot import MovieBot, serving
 from adapters.discord.cog import MovieCommands
-from adapters.rate_limit import UserRateLimit
-from adapters.services import ChatServices
 from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
 from core.models import UserRef
-from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
-from core.subscriptions import Subscriptions
+from testing.bot_thread import BotThread, unlimited_services
 from testing.discord_api import TOKEN, FakeDiscord
 from testing.waiting import wait_until_sync
 
 pytestmark = pytest.mark.stress
 
-T = TypeVar("T")
-SECRET = b"hostile discord test secret, 32b!"
 ALICE, BOB = 80351110224678912, 80351110224678913
 GUILD = 41771983423143937
 DEFERRED = 5
@@ -68,41 +59,6 @@ OPTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
 }
 
 
-class BotThread:
-    """The moviebot Discord client connected to the stand-in from its own event loop."""
-
-    def __init__(self, index: MovieIndex, embedder: OnnxEmbedder) -> None:
-        self.store = MemoryProfileStore()
-        recommender = Recommender(index, embedder, self.store, rng=np.random.default_rng(0))
-        codec = ButtonCodec(SECRET, index.fingerprint)
-        searches = UserRateLimit(limit=10**6)
-        services = ChatServices(recommender, Subscriptions(self.store), codec, searches)
-        self._bot = MovieBot(MovieCommands(services), guild_ready_timeout=0.01)
-        self._loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._run(),))
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` in the bot's loop and return its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
-
-    def __enter__(self) -> BotThread:
-        self._thread.start()
-        wait_until_sync(lambda: self._stop is not None, 60)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=30)
-        self._loop.close()
-
-    async def _run(self) -> None:
-        async with serving(self._bot, TOKEN):
-            self._stop = asyncio.Event()
-            await self._stop.wait()
-
-
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeDiscord]:
     with FakeDiscord() as server, pytest.MonkeyPatch.context() as patch:
@@ -114,7 +70,10 @@ def fake() -> Iterator[FakeDiscord]:
 def bot(
     fake: FakeDiscord, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> Iterator[BotThread]:
-    with BotThread(sample_index, local_embedder) as running:
+    store = MemoryProfileStore()
+    services = unlimited_services(sample_index, local_embedder, store)
+    bot = MovieBot(MovieCommands(services), guild_ready_timeout=0.01)
+    with BotThread(lambda: serving(bot, TOKEN), store) as running:
         yield running
 
 

@@ -7,36 +7,27 @@ The bot runs in a thread of its own, so each example can wait for it synchronous
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters import texts
-from adapters.buttons import ButtonCodec
-from adapters.rate_limit import UserRateLimit
-from adapters.services import ChatServices
 from adapters.telegram.bot import build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
 from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
 from core.models import TasteProfile, UserRef
-from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
-from core.subscriptions import Subscriptions
+from testing.bot_thread import BotThread, unlimited_services
 from testing.telegram_api import BOT_USER, COMMAND, FakeTelegram
 from testing.waiting import wait_until_sync
 
 pytestmark = pytest.mark.stress
 
-T = TypeVar("T")
 TOKEN = "123456:TEST-token"
-SECRET = b"hostile input test secret, 32 b!"
 ALICE, BOB = 1001, 1002
 EXAMPLES = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -50,42 +41,6 @@ INJECTIONS = [
 ]
 
 
-class BotThread:
-    """The moviebot Telegram application polling the stand-in from its own event loop."""
-
-    def __init__(self, fake: FakeTelegram, index: MovieIndex, embedder: OnnxEmbedder) -> None:
-        self.store = MemoryProfileStore()
-        recommender = Recommender(index, embedder, self.store, rng=np.random.default_rng(0))
-        codec = ButtonCodec(SECRET, index.fingerprint)
-        searches = UserRateLimit(limit=10**6)
-        services = ChatServices(recommender, Subscriptions(self.store), codec, searches)
-        handlers = TelegramHandlers(services)
-        self._application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")
-        self._loop = asyncio.new_event_loop()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._run(),))
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` in the bot's loop and return its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
-
-    def __enter__(self) -> BotThread:
-        self._thread.start()
-        wait_until_sync(lambda: self._stop is not None, 60)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=30)
-        self._loop.close()
-
-    async def _run(self) -> None:
-        async with serving(self._application, poll_timeout=1):
-            self._stop = asyncio.Event()
-            await self._stop.wait()
-
-
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeTelegram]:
     with FakeTelegram() as server:
@@ -96,7 +51,10 @@ def fake() -> Iterator[FakeTelegram]:
 def bot(
     fake: FakeTelegram, sample_index: MovieIndex, local_embedder: OnnxEmbedder
 ) -> Iterator[BotThread]:
-    with BotThread(fake, sample_index, local_embedder) as running:
+    store = MemoryProfileStore()
+    services = unlimited_services(sample_index, local_embedder, store)
+    application = build_application(TOKEN, TelegramHandlers(services), base_url=f"{fake.url}/bot")
+    with BotThread(lambda: serving(application, poll_timeout=1), store) as running:
         settle(fake, BOB, "/search space adventure")
         results = with_buttons(fake, BOB)
         fake.press(BOB, results, results["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
