@@ -24,7 +24,7 @@ from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.notifier import TelegramNotifier
 from bot.config import MEMORY_URL, EmbedderKind, Platform, RedisSettings, Settings
 from bot.embedded_redis import open_embedded_backend
-from bot.observability import Metrics, TimedStore, health_server
+from bot.observability import Metrics, Readiness, TimedStore, health_server
 from bot.scheduler import scheduled_push
 from core.catalog import SAMPLE, load_catalog
 from core.community import CoPickSettings
@@ -222,9 +222,16 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
         subscriptions = open_subscriptions(settings, timed_store)
         await warm_up(recommender)
         async with AsyncExitStack() as serving:
-            port = settings.observability.metrics_port
-            if port:
-                await serving.enter_async_context(health_server(port, metrics, backend.readiness))
+            observability = settings.observability
+            if observability.metrics_port:
+                await serving.enter_async_context(
+                    health_server(
+                        observability.metrics_listen,
+                        observability.metrics_port,
+                        metrics,
+                        readiness(backend, recommender),
+                    )
+                )
             notifiers = [
                 await serving.enter_async_context(
                     PLATFORMS[platform](
@@ -260,6 +267,27 @@ def rate_limits(settings: Settings, backend: Backend) -> tuple[RateLimit, RateLi
         store = backend.store
         return store.rate_limit("searches", *searches), store.rate_limit("requests", *requests)
     return UserRateLimit(*searches), UserRateLimit(*requests)
+
+
+def readiness(backend: Backend, recommender: Recommender) -> Readiness:
+    """``/readyz``: the profile store answers and the embedder embeds (each checked at
+    most every two seconds; what failed goes to the log, not to the answer)."""
+
+    async def store_answers() -> bool:
+        problem = await backend.readiness()
+        if problem is not None:
+            log.warning("not ready: %s", problem)
+        return problem is None
+
+    async def embedder_answers() -> bool:
+        try:
+            await recommender.warm_up()
+        except EmbedderError as error:
+            log.warning("not ready: %s", error)
+            return False
+        return True
+
+    return Readiness({"profile store": store_answers, "embedder": embedder_answers})
 
 
 async def warm_up(recommender: Recommender) -> None:

@@ -145,7 +145,7 @@ class TelegramSettings(BaseSettings):
     token: SecretStr | None = None
     base_url: str | None = None
     webhook_url: str | None = None
-    webhook_listen: str = "0.0.0.0"
+    webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     max_waiting_updates: int = Field(default=10, ge=1)
 
@@ -193,11 +193,13 @@ class LimitSettings(BaseSettings):
 
 
 class ObservabilitySettings(BaseSettings):
-    """``MOVIEBOT_METRICS_PORT``: where ``/metrics``, ``/healthz`` and ``/readyz`` are
-    served (0 turns them off)."""
+    """``MOVIEBOT_METRICS_LISTEN`` and ``MOVIEBOT_METRICS_PORT``: where ``/metrics``,
+    ``/healthz`` and ``/readyz`` are served (port 0 turns them off). Loopback by default:
+    nothing of them is for the public."""
 
     model_config = _section("MOVIEBOT_")
 
+    metrics_listen: str = "127.0.0.1"
     metrics_port: int = Field(default=9100, ge=0, le=65535)
 
 

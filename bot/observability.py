@@ -3,10 +3,11 @@ over HTTP, and one structured log event per command."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -154,12 +155,51 @@ class TimedStore:
             return await self._store.take_notices(user)
 
 
+Check = Callable[[], Awaitable[bool]]
+"""Whether one part the bot needs answers."""
+
+
+class Readiness:
+    """Whether every part the bot needs answers, checked at most once per ``ttl`` seconds
+    however often ``/readyz`` is asked. The reason names the part, never a host, a port or
+    an error text (those go to the log)."""
+
+    def __init__(
+        self,
+        checks: Mapping[str, Check],
+        ttl: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._checks = checks
+        self._ttl = ttl
+        self._clock = clock
+        self._checked_at: float | None = None
+        self._problem: str | None = None
+        self._lock = asyncio.Lock()
+
+    async def __call__(self) -> str | None:
+        """``None`` when ready, else which part is not."""
+        async with self._lock:
+            now = self._clock()
+            if self._checked_at is None or now - self._checked_at >= self._ttl:
+                self._problem = await self._first_problem()
+                self._checked_at = now
+            return self._problem
+
+    async def _first_problem(self) -> str | None:
+        for part, check in self._checks.items():
+            if not await check():
+                return f"{part} not ready"
+        return None
+
+
 @asynccontextmanager
 async def health_server(
-    port: int, metrics: Metrics, ready: Callable[[], Awaitable[str | None]]
+    listen: str, port: int, metrics: Metrics, ready: Callable[[], Awaitable[str | None]]
 ) -> AsyncIterator[None]:
     """Serve ``/metrics``, ``/healthz`` (the process answers) and ``/readyz`` (``ready``
-    returns ``None``; else its reason, with status 503) on ``port`` while the block runs."""
+    returns ``None``; else its reason, with status 503) on ``listen``:``port`` while the
+    block runs."""
 
     async def metrics_page(request: web.Request) -> web.Response:
         body = metrics.exposition()
@@ -180,7 +220,7 @@ async def health_server(
     app.router.add_get("/readyz", readiness)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "0.0.0.0", port).start()
+    await web.TCPSite(runner, listen, port).start()
     try:
         yield
     finally:

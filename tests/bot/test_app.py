@@ -55,7 +55,7 @@ def test_the_webhook_secret_comes_from_the_button_secret(monkeypatch: pytest.Mon
     hook = telegram_webhook(Settings())
     assert hook is not None and (hook.url, hook.listen, hook.port) == (
         "https://bot.example.org/telegram",
-        "0.0.0.0",
+        "127.0.0.1",
         9000,
     )
     # Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and -

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ import pytest
 from adapters.observe import CommandEvent, Outcome
 from bot.app import serve
 from bot.config import Platform, Settings
-from bot.observability import Metrics, TimedStore
+from bot.observability import Metrics, Readiness, TimedStore
 from core.ports import ProfileStore
 from testing.local_redis import LOCAL_REDIS, delete_prefix
 from testing.redis_servers import free_port
@@ -133,7 +134,8 @@ async def test_not_ready_while_redis_is_unreachable(
         text = (await get(f"{base}/metrics")).text
 
     assert health.status_code == 200
-    assert ready.status_code == 503 and "unreachable" in ready.json()["reason"]
+    assert ready.status_code == 503 and ready.json()["reason"] == "profile store not ready"
+    assert "127.0.0.1" not in ready.text
     assert "moviebot_store_errors_total 1.0" in text
 
 
@@ -141,3 +143,46 @@ def test_the_timed_store_passes_on_every_method_of_a_profile_store() -> None:
     wanted = {name for name in dir(ProfileStore) if not name.startswith("_")}
 
     assert wanted <= {name for name in dir(TimedStore) if not name.startswith("_")}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_readiness_is_checked_at_most_once_per_interval() -> None:
+    answers, clock = [True, False], Clock()
+
+    async def store() -> bool:
+        return answers.pop(0)
+
+    ready = Readiness({"profile store": store}, ttl=2.0, clock=clock)
+
+    assert [await ready(), await ready()] == [None, None]
+    clock.now += 2.0
+    assert await ready() == "profile store not ready"
+    assert answers == []
+
+
+def non_loopback_address() -> str:
+    """An address of this machine that is not loopback (the one a default route uses)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # a documentation address: nothing is sent
+        address: str = probe.getsockname()[0]
+    if address.startswith("127."):
+        pytest.skip("this machine has no address outside loopback")
+    return address
+
+
+async def test_the_metrics_are_not_served_beyond_loopback_by_default(
+    monkeypatch: pytest.MonkeyPatch, sample_index_dir: Path
+) -> None:
+    outside = non_loopback_address()
+    async with running_bot(monkeypatch, sample_index_dir, LOCAL_REDIS) as (_, base):
+        port = base.rsplit(":", 1)[1]
+        with pytest.raises(httpx.ConnectError):
+            await get(f"http://{outside}:{port}/metrics")
+        assert (await get(f"{base}/metrics")).status_code == 200
