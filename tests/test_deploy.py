@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -41,7 +43,8 @@ def test_the_compose_file_follows_the_compose_specification() -> None:
 def test_the_image_runs_as_a_user_without_torch_and_with_a_healthcheck() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     final_stage = dockerfile.rsplit("\nFROM ", 1)[1]
-    assert "torch" not in dockerfile and "RUN pip install .\n" in dockerfile
+    assert "torch" not in dockerfile
+    assert "RUN pip install -r requirements.lock \\\n    && pip install --no-deps .\n" in dockerfile
     assert "build-index --source sample" in dockerfile
     assert "\nUSER 10001\n" in final_stage and "HEALTHCHECK" in final_stage
     assert "/healthz" in final_stage
@@ -57,3 +60,22 @@ def test_the_bot_waits_for_healthy_services_and_the_index() -> None:
     assert services["ollama-pull"]["entrypoint"] == ["ollama", "pull", "nomic-embed-text"]
     for name in ("redis", "ollama", "bot"):
         assert services[name]["restart"] == "unless-stopped"
+
+
+def test_the_lock_pins_every_dependency_of_the_default_install() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = (ROOT / "requirements.lock").read_text().splitlines()
+    locked = {_normalized(line.split("==")[0]) for line in lines if line and line[0] != "#"}
+    wanted = {_normalized(re.split(r"[\[<>=,]", needed)[0]) for needed in project["dependencies"]}
+    assert wanted <= locked and all("==" in line for line in lines if line and line[0] != "#")
+
+
+def _normalized(name: str) -> str:
+    """A package name as PyPI compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_image_of_compose_is_pinned() -> None:
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    images = {service["image"] for service in services.values()} - {"moviebot:latest"}
+    assert images and all(re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+", image) for image in images)
