@@ -11,7 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
+from core.errors import (
+    EmbedderError,
+    InvalidRequestError,
+    StoreFullError,
+    StoreUnavailableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +28,7 @@ class Outcome(StrEnum):
     REFUSED = "refused"
     """Bad input, or a request the core turned down: the user got the reason."""
     STORE_UNAVAILABLE = "store_unavailable"
+    STORE_FULL = "store_full"
     EMBEDDER_UNAVAILABLE = "embedder_unavailable"
     ERROR = "error"
 
@@ -54,6 +60,9 @@ def observed(observer: CommandObserver, platform: str, command: str) -> Iterator
         outcome = Outcome.OK
     except InvalidRequestError:
         outcome = Outcome.REFUSED
+        raise
+    except StoreFullError:
+        outcome = Outcome.STORE_FULL
         raise
     except StoreUnavailableError:
         outcome = Outcome.STORE_UNAVAILABLE

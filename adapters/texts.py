@@ -17,6 +17,7 @@ from core.errors import (
     InvalidSlotError,
     NoTasteYetError,
     NothingToUndoError,
+    StoreFullError,
     StrengthOutOfRangeError,
     UnknownMovieError,
     UnknownStrategyError,
@@ -36,6 +37,14 @@ from core.models import (
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNAVAILABLE = "I can't reach my memory right now, try again in a minute."
+FULL = "My memory is full, so nothing changed; the operator is told. Try again later."
+
+
+def unavailable(error: Exception) -> str:
+    """What a user is told when the profile store or the embedder cannot serve."""
+    return FULL if isinstance(error, StoreFullError) else UNAVAILABLE
+
+
 BAD_OPTION = "I could not read one of the options; /help shows what each command takes."
 SLOW_DOWN = "Slow down a little, please: try again in a few seconds."
 TOO_MANY_WAITING = "You're sending faster than I can answer, so I skipped some. Slow down, please."

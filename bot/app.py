@@ -30,7 +30,7 @@ from core.catalog import SAMPLE, load_catalog
 from core.community import CoPickSettings
 from core.embedders import OllamaEmbedder, OnnxEmbedder, TorchEmbedder
 from core.embedding_cache import EmbeddingCache, ProgressCallback, embed_documents_cached
-from core.errors import EmbedderError, IndexFileError, MovieBotError
+from core.errors import EmbedderError, IndexFileError, MovieBotError, StoreFullError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, read_manifest
 from core.models import Subscription
 from core.ports import Backend, Embedder, Notifier, ProfileStore, PushLedger, Telemetry
@@ -273,21 +273,23 @@ def readiness(backend: Backend, recommender: Recommender) -> Readiness:
     """``/readyz``: the profile store answers and the embedder embeds (each checked at
     most every two seconds; what failed goes to the log, not to the answer)."""
 
-    async def store_answers() -> bool:
+    async def store_problem() -> str | None:
         problem = await backend.readiness()
-        if problem is not None:
-            log.warning("not ready: %s", problem)
-        return problem is None
+        if problem is None:
+            return None
+        log.warning("not ready: %s", problem)
+        full = isinstance(problem, StoreFullError)
+        return "profile store full" if full else "profile store not ready"
 
-    async def embedder_answers() -> bool:
+    async def embedder_problem() -> str | None:
         try:
             await recommender.warm_up()
         except EmbedderError as error:
             log.warning("not ready: %s", error)
-            return False
-        return True
+            return "embedder not ready"
+        return None
 
-    return Readiness({"profile store": store_answers, "embedder": embedder_answers})
+    return Readiness([store_problem, embedder_problem])
 
 
 async def warm_up(recommender: Recommender) -> None:

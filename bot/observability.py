@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -64,6 +64,11 @@ class Metrics:
             "Commands that found Redis unreachable or too slow",
             registry=self.registry,
         )
+        self.store_full = Counter(
+            "moviebot_store_full",
+            "Commands that found Redis at its memory limit (nothing was written)",
+            registry=self.registry,
+        )
 
     def command(self, event: CommandEvent) -> None:
         """Count and log a finished command (the CommandObserver of the chat adapters)."""
@@ -71,6 +76,8 @@ class Metrics:
         self.command_seconds.labels(event.platform, event.command).observe(event.seconds)
         if event.outcome is Outcome.STORE_UNAVAILABLE:
             self.store_errors.inc()
+        if event.outcome is Outcome.STORE_FULL:
+            self.store_full.inc()
         record = {
             "event": "command",
             "platform": event.platform,
@@ -155,8 +162,8 @@ class TimedStore:
             return await self._store.take_notices(user)
 
 
-Check = Callable[[], Awaitable[bool]]
-"""Whether one part the bot needs answers."""
+Check = Callable[[], Awaitable[str | None]]
+"""Whether one part the bot needs can serve: ``None``, or a short generic problem."""
 
 
 class Readiness:
@@ -166,7 +173,7 @@ class Readiness:
 
     def __init__(
         self,
-        checks: Mapping[str, Check],
+        checks: Sequence[Check],
         ttl: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -178,7 +185,7 @@ class Readiness:
         self._lock = asyncio.Lock()
 
     async def __call__(self) -> str | None:
-        """``None`` when ready, else which part is not."""
+        """``None`` when ready, else the first part's problem."""
         async with self._lock:
             now = self._clock()
             if self._checked_at is None or now - self._checked_at >= self._ttl:
@@ -187,9 +194,9 @@ class Readiness:
             return self._problem
 
     async def _first_problem(self) -> str | None:
-        for part, check in self._checks.items():
-            if not await check():
-                return f"{part} not ready"
+        for check in self._checks:
+            if (problem := await check()) is not None:
+                return problem
         return None
 
 

@@ -32,6 +32,10 @@ class StoreUnavailableError(MovieBotError):
     """The profile store cannot be reached in time; the request may be retried later."""
 
 
+class StoreFullError(StoreUnavailableError):
+    """The profile store is at its memory limit and refuses writes; nothing was written."""
+
+
 class RefusedTokenError(MovieBotError):
     """A chat platform refused the bot's token; its text names the variable, never the
     token."""

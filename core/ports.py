@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.errors import StoreUnavailableError
 from core.models import (
     Delivery,
     Notice,
@@ -224,7 +225,7 @@ class Backend(Protocol):
         """The ledger of weekly pushes, beside the profiles."""
         ...
 
-    async def readiness(self) -> str | None:
+    async def readiness(self) -> StoreUnavailableError | None:
         """``None`` when the backend can serve, else why it cannot."""
         ...
 

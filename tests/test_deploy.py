@@ -79,3 +79,16 @@ def test_every_image_of_compose_is_pinned() -> None:
     services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
     images = {service["image"] for service in services.values()} - {"moviebot:latest"}
     assert images and all(re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+", image) for image in images)
+
+
+def test_redis_has_a_password_protected_mode_and_a_memory_limit() -> None:
+    redis = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--protected-mode") + 1] == "yes"
+    assert "MOVIEBOT_REDIS_PASSWORD" in command[command.index("--requirepass") + 1]
+    settings = dict(
+        line.split(maxsplit=1)
+        for line in (ROOT / "deploy" / "redis.conf").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert settings["maxmemory"] == "2gb" and settings["maxmemory-policy"] == "noeviction"

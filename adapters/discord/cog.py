@@ -265,7 +265,7 @@ async def _told_errors(
         if isinstance(error, InvalidRequestError):
             await interaction.followup.send(render.escape(texts.refusal(error)), ephemeral=True)
         else:
-            await interaction.followup.send(texts.UNAVAILABLE, ephemeral=True)
+            await interaction.followup.send(texts.unavailable(error), ephemeral=True)
 
 
 async def _direct_message(user: discord.abc.User, text: str) -> bool:

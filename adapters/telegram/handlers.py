@@ -40,8 +40,8 @@ def friendly(handler: Handler) -> Handler:
             await self._tell_notices(update, context)
         except InvalidRequestError as error:
             await _tell(update, render.escape(texts.refusal(error)))
-        except (StoreUnavailableError, EmbedderError):
-            await _tell(update, texts.UNAVAILABLE)
+        except (StoreUnavailableError, EmbedderError) as error:
+            await _tell(update, texts.unavailable(error))
 
     return answered
 

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from core.community import CoPickCounts, CoPickSettings, co_pick_changes, seeded_changes
+from core.errors import StoreUnavailableError
 from core.models import Delivery, Notice, PushHistory, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.retention import (
@@ -189,7 +190,7 @@ class MemoryBackend:
         self.store = MemoryProfileStore(community=community)
         self.push_ledger = self.store.push_ledger()
 
-    async def readiness(self) -> str | None:
+    async def readiness(self) -> StoreUnavailableError | None:
         """Always ``None``: memory is always there."""
         return None
 

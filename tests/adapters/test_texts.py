@@ -10,7 +10,7 @@ from adapters.discord import render as discord_render
 from adapters.telegram import render as telegram_render
 from adapters.texts import UsageError
 from core import errors
-from core.errors import InvalidRequestError
+from core.errors import EmbedderError, InvalidRequestError, StoreFullError, StoreUnavailableError
 from core.models import Exploration, Movie, PickOutcome, PickResult, Reason, ReasonKind
 
 DIE_HARD = Movie(1, "Die Hard", 1988)
@@ -129,3 +129,9 @@ def test_every_door_lists_the_one_command_list() -> None:
     help_text = telegram_render.help_text()
     for command in texts.COMMANDS:
         assert f"/{command.name} — {command.description}" in help_text
+
+
+def test_a_full_store_is_told_apart_from_an_unreachable_one() -> None:
+    assert texts.unavailable(StoreFullError("at maxmemory")) == texts.FULL
+    assert texts.unavailable(StoreUnavailableError("unreachable")) == texts.UNAVAILABLE
+    assert texts.unavailable(EmbedderError("down")) == texts.UNAVAILABLE

@@ -34,6 +34,7 @@ def test_a_command_is_one_json_event_without_text(caplog: pytest.LogCaptureFixtu
 
     metrics.command(CommandEvent("telegram", "search", 0.0123, Outcome.OK))
     metrics.command(CommandEvent("discord", "pick", 0.5, Outcome.STORE_UNAVAILABLE))
+    metrics.command(CommandEvent("telegram", "button", 0.01, Outcome.STORE_FULL))
 
     events = [json.loads(record.getMessage()) for record in caplog.records]
     assert events[0] == {
@@ -46,6 +47,7 @@ def test_a_command_is_one_json_event_without_text(caplog: pytest.LogCaptureFixtu
     text = metrics.exposition().decode()
     assert 'moviebot_commands_total{command="search",outcome="ok",platform="telegram"} 1.0' in text
     assert "moviebot_store_errors_total 1.0" in text
+    assert "moviebot_store_full_total 1.0" in text
 
 
 @asynccontextmanager
@@ -154,16 +156,16 @@ class Clock:
 
 
 async def test_readiness_is_checked_at_most_once_per_interval() -> None:
-    answers, clock = [True, False], Clock()
+    answers, clock = [None, "profile store full"], Clock()
 
-    async def store() -> bool:
+    async def store() -> str | None:
         return answers.pop(0)
 
-    ready = Readiness({"profile store": store}, ttl=2.0, clock=clock)
+    ready = Readiness([store], ttl=2.0, clock=clock)
 
     assert [await ready(), await ready()] == [None, None]
     clock.now += 2.0
-    assert await ready() == "profile store not ready"
+    assert await ready() == "profile store full"
     assert answers == []
 
 

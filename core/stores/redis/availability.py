@@ -21,7 +21,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from core.errors import StoreUnavailableError
+from core.errors import StoreFullError, StoreUnavailableError
 from core.stores.redis.client import Client
 
 T = TypeVar("T")
@@ -53,6 +53,11 @@ async def unavailable_as_error(client: Client, gate: Gate, action: str) -> Async
     except RedisError as error:
         if not is_unavailable(error):
             raise
+        if isinstance(error, OutOfMemoryError):
+            raise StoreFullError(
+                f"could not {action}: Redis at {_address(client)} is at its memory limit "
+                "(maxmemory); nothing was written"
+            ) from error
         await drop_idle_connections(client, error)
         raise StoreUnavailableError(
             f"could not {action}: Redis at {_address(client)} is unreachable or too slow "

@@ -14,12 +14,12 @@ class RedisBackend:
         self.store = store
         self.push_ledger: RedisPushLedger = store.push_ledger()
 
-    async def readiness(self) -> str | None:
-        """``None`` when Redis answers, else why it does not."""
+    async def readiness(self) -> StoreUnavailableError | None:
+        """``None`` when Redis answers and has room, else why it cannot serve."""
         try:
             await self.store.ping()
         except StoreUnavailableError as error:
-            return str(error)
+            return error
         return None
 
     async def close(self) -> None:

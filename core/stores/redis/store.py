@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
@@ -17,7 +17,7 @@ from redis.exceptions import WatchError
 from redis.typing import EncodableT, FieldT
 
 from core.community import CoPickSettings, co_pick_changes, seeded_changes
-from core.errors import StoreUnavailableError
+from core.errors import StoreFullError, StoreUnavailableError
 from core.models import Notice, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.profile_hash import PICKED, RecentProfiles, decode_profile, ids_of
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 CLUSTER_CONNECTIONS_PER_CALLER = 4
 MAX_NOTICES = len(Notice)
+FULL_SHARE = 0.98  # of maxmemory: past it a write of a few KB may already be refused
 # Ids go to HMGET as one comma-separated argument: a recommendation reads the counts of
 # about 2,000 candidates, and redis-py spent 4 ms of a 15 ms /recommend encoding them one
 # argument each (measured with cProfile, benchmarks/bench_recommend.py). Lua's unpack
@@ -133,13 +134,17 @@ class RedisProfileStore:
         await self._client.aclose()
 
     async def ping(self) -> None:
-        """Check, once and without retrying, that Redis answers.
+        """Check, once and without retrying, that Redis answers and has room for writes.
 
         Raises:
+            StoreFullError: Redis is at its memory limit (``maxmemory``).
             StoreUnavailableError: Redis cannot be reached in time.
         """
         async with unavailable_as_error(self._client, self._gate, "reach Redis"):
             await self._client.ping()
+            memory = await self._client.info("memory")
+        if _at_memory_limit(memory):
+            raise StoreFullError("Redis is at its memory limit (maxmemory): writes fail")
 
     async def load(self, user: UserRef) -> TasteProfile | None:
         """The user's profile, or ``None``; retried with backoff while Redis is unavailable.
@@ -403,6 +408,18 @@ class RedisProfileStore:
     async def _read_hash(self, action: str, key: str) -> dict[bytes, bytes]:
         """HGETALL of ``key``, retried as :meth:`_read` retries."""
         return bytes_hash(await self._read(action, lambda: self._client.hgetall(key)))
+
+
+def _at_memory_limit(memory: Mapping[str, Any]) -> bool:
+    """Whether INFO memory (of one server, or of each node of a cluster) shows used memory
+    at the configured limit."""
+    nodes = [memory] if "used_memory" in memory else list(memory.values())
+    return any(
+        int(node.get("maxmemory", 0)) > 0
+        and int(node["used_memory"]) >= FULL_SHARE * int(node["maxmemory"])
+        for node in nodes
+        if isinstance(node, Mapping) and "used_memory" in node
+    )
 
 
 def _subscription_fields(subscription: Subscription) -> dict[FieldT, EncodableT]:
