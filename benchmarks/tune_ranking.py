@@ -19,9 +19,10 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from core.evaluation import ReplayStrategy, evaluate, load_picks
+from core.evaluation import ReplayStrategy, evaluate
 from core.index import MovieIndex
 from core.ranking import RankingWeights
+from core.ratings import load_picks
 from core.taste import TasteSettings
 from testing.benchmarking import table
 from testing.data import SHARED_DATA

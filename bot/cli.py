@@ -5,30 +5,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from rich.text import Text
 from threadpoolctl import threadpool_limits
 
-from adapters import texts
 from adapters.console import ConsoleChat, console_user
 from bot.app import (
     build_sample_index,
@@ -47,21 +33,24 @@ from bot.app import (
 )
 from bot.config import EmbedderKind, Platform, Settings
 from bot.logs import configure_logging
+from bot.terminal import (
+    console,
+    embedding_progress,
+    errors,
+    friendly_errors,
+    logged_errors,
+    progress_bars,
+)
 from core.catalog import SAMPLE, load_catalog
 from core.embedders import OnnxEmbedder
-from core.embedding_cache import ProgressCallback, embed_documents_cached
-from core.errors import InvalidRequestError, MovieBotError, RefusedTokenError
-from core.evaluation import (
-    EvaluationReport,
-    evaluate,
-    histories,
-    load_picks,
-    standard_strategies,
-)
+from core.embedding_cache import embed_documents_cached
+from core.errors import MovieBotError
+from core.evaluation import EvaluationReport, evaluate, standard_strategies
 from core.index import MovieIndex, build_index
 from core.models import Movie, Vectors
 from core.ports import Backend
 from core.ranking import RankingWeights
+from core.ratings import histories, load_picks
 from core.recommender import Recommender
 from core.sample import write_shipped_vectors
 from core.stores.migration import ReindexReport, reindex_profiles
@@ -70,9 +59,6 @@ from core.taste import TasteSettings
 from core.text import document_text
 
 app = typer.Typer(help="moviebot: movie recommendations from a taste vector.", no_args_is_help=True)
-console = Console()
-errors = Console(stderr=True)
-log = logging.getLogger(__name__)
 
 
 @app.callback()
@@ -92,7 +78,7 @@ def build_index_command(
     settings = Settings()
     source = source or settings.index.catalog
     out = out or settings.index.dir
-    with _friendly_errors():
+    with friendly_errors():
         catalog = load_catalog(source)
         console.print(
             f"{len(catalog)} movies from {source}"
@@ -100,7 +86,7 @@ def build_index_command(
             f" {catalog.dropped_duplicate_ids} duplicate ids left out)"
         )
         model = make_embedder(embedder or settings.embedding.embedder, settings)
-        with _embedding_progress() as on_progress:
+        with embedding_progress() as on_progress:
             index = build_index(
                 catalog, model, index_params(settings), embedding_cache(settings), on_progress
             )
@@ -119,7 +105,7 @@ def search(
     index_dir: Annotated[Path | None, typer.Option("--index", help="Index directory.")] = None,
 ) -> None:
     """Search the index with free text and print the closest movies."""
-    with _friendly_errors():
+    with friendly_errors():
         hits = asyncio.run(open_recommender(Settings(), index_dir).search(text, k))
     table = Table("title", "year", "genres", "score")
     for hit in hits:
@@ -151,11 +137,11 @@ def run(
             "without one: moviebot demo"
         )
         raise typer.Exit(1)
-    with _friendly_errors():
+    with friendly_errors():
         if not has_index(settings.index.dir):
             _build_sample_index_once(settings)
     configure_logging(settings)
-    with _friendly_errors(), _logged_errors():
+    with friendly_errors(), logged_errors():
         asyncio.run(_serve_until_signalled(settings, [platform] if platform else platforms))
 
 
@@ -171,7 +157,7 @@ async def _serve_until_signalled(settings: Settings, platforms: list[Platform]) 
 def demo() -> None:
     """Chat in the terminal: search, pick, recommend, explore. No services needed."""
     settings = Settings()
-    with _friendly_errors():
+    with friendly_errors():
         if not has_index(settings.index.dir):
             _build_sample_index_once(settings)
         backend = make_demo_backend(settings)
@@ -181,7 +167,7 @@ def demo() -> None:
 
 def _build_sample_index_once(settings: Settings) -> None:
     console.print(f"First run: indexing the bundled sample catalog into {settings.index.dir}")
-    with _embedding_progress() as on_progress:
+    with embedding_progress() as on_progress:
         index = build_sample_index(settings, on_progress)
     console.print(f"{len(index)} movies indexed; later runs reuse this index.")
 
@@ -190,7 +176,7 @@ def _build_sample_index_once(settings: Settings) -> None:
 def ship_sample_vectors() -> None:
     """Embed the bundled sample catalog with the default model and write the vectors that
     ship beside it (after the catalog, the document template or the model changed)."""
-    with _friendly_errors():
+    with friendly_errors():
         embedder = OnnxEmbedder()
         texts = [document_text(movie) for movie in load_catalog(SAMPLE).movies]
         written = write_shipped_vectors(embedder.name, texts, embedder.embed_documents(texts))
@@ -209,7 +195,7 @@ def eval_command(
 ) -> None:
     """Replay real users' liked movies and score each recommendation strategy."""
     settings = Settings()
-    with _friendly_errors():
+    with friendly_errors():
         movies, vectors = _catalog_vectors(settings, catalog, index_dir)
         picks = load_picks(ratings, links, [movie.movie_id for movie in movies])
         taste = TasteSettings()
@@ -231,7 +217,7 @@ def _catalog_vectors(
     movies = load_catalog(source).movies
     embedder = make_embedder(settings.embedding.embedder, settings)
     texts = [document_text(movie) for movie in movies]
-    with _progress() as progress:
+    with progress_bars() as progress:
         task = progress.add_task("embedding", total=len(texts))
         vectors = embed_documents_cached(
             embedder,
@@ -273,7 +259,7 @@ def seed_community_command(
     become anonymous pick and co-pick counts (no profiles). Running it again on the same
     files changes nothing."""
     settings = Settings()
-    with _friendly_errors():
+    with friendly_errors():
         index = MovieIndex.load(index_dir or settings.index.dir)
         ids = [movie.movie_id for movie in index.movies]
         liked = histories(load_picks(ratings, links, ids, min_rating, min_likes=2))
@@ -307,7 +293,7 @@ def reindex_profiles_command(
 ) -> None:
     """Move every taste profile in Redis to the current index; run it after a rebuild."""
     settings = Settings()
-    with _friendly_errors():
+    with friendly_errors():
         index = MovieIndex.load(index_dir or settings.index.dir)
         report = asyncio.run(_reindex(make_redis_backend(settings), index))
     console.print(
@@ -345,7 +331,7 @@ def push(
         raise typer.Exit(2)
     settings = Settings()
     moment = (at or datetime.now(UTC)).replace(tzinfo=UTC) if dry_run else datetime.now(UTC)
-    with _friendly_errors():
+    with friendly_errors():
         asyncio.run(_push(settings, moment, send=now))
 
 
@@ -394,60 +380,3 @@ async def _send_push(
         f"{report.failed} failed (tried again at the next check), "
         f"{report.skipped} already sent by another process"
     )
-
-
-@contextmanager
-def _logged_errors() -> Iterator[None]:
-    """Log any other exception through the logging set up by ``configure_logging``,
-    which masks the secrets, and exit with status 1 (instead of a traceback that shows
-    local variables, tokens among them)."""
-    try:
-        yield
-    except MovieBotError:
-        raise
-    except Exception:
-        log.exception("moviebot run stopped by an unexpected error")
-        raise typer.Exit(1) from None
-
-
-class _RateColumn(ProgressColumn):
-    """Movies embedded per second."""
-
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:.0f} movies/s" if task.speed else "- movies/s")
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=errors,
-    )
-
-
-@contextmanager
-def _embedding_progress() -> Iterator[ProgressCallback]:
-    """A progress bar on stderr, fed by the (done, total) callback it yields; it shows
-    once the callback is called (nothing is embedded when every vector is at hand)."""
-    with _progress() as progress:
-        task = progress.add_task("embedding", total=None, visible=False)
-        yield lambda done, total: progress.update(task, completed=done, total=total, visible=True)
-
-
-@contextmanager
-def _friendly_errors() -> Iterator[None]:
-    """Turn the core's typed errors into one red line and exit status 1 (2 for a token
-    a platform refused)."""
-    try:
-        yield
-    except RefusedTokenError as error:
-        errors.print(f"[red]error:[/red] {error}", highlight=False)
-        raise typer.Exit(2) from None
-    except MovieBotError as error:
-        message = texts.refusal(error) if isinstance(error, InvalidRequestError) else error
-        errors.print(f"[red]error:[/red] {message}", highlight=False)
-        raise typer.Exit(1) from None

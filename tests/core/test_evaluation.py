@@ -16,17 +16,11 @@ from bot.config import Settings
 from core.catalog import load_catalog
 from core.embedders import OnnxEmbedder
 from core.embedding_cache import EmbeddingCache, embed_documents_cached
-from core.evaluation import (
-    Pick,
-    ReplayStrategy,
-    evaluate,
-    liked_picks,
-    load_picks,
-    standard_strategies,
-)
+from core.evaluation import ReplayStrategy, evaluate, standard_strategies
 from core.index import MovieIndex
 from core.models import Movie
 from core.ranking import RankingWeights
+from core.ratings import Pick, liked_picks, load_picks
 from core.taste import TasteSettings
 from core.text import document_text
 from testing.data import shared_file

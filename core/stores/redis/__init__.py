@@ -66,7 +66,8 @@ whole batch runs again from a fresh read.
 The modules: :mod:`~core.stores.redis.keys` (key names), :mod:`~core.stores.redis.store`
 (the profile store), :mod:`~core.stores.redis.writer` (the batched writer),
 :mod:`~core.stores.redis.global_keys` (pick counts and subscribers, in or after a
-transaction), :mod:`~core.stores.redis.ledger` (the push ledger),
+transaction), :mod:`~core.stores.redis.counts` (reading and seeding the shared counts),
+:mod:`~core.stores.redis.ledger` (the push ledger),
 :mod:`~core.stores.redis.rate_limit` (per-user rate limits shared by processes),
 :mod:`~core.stores.redis.availability` (errors, retries, the cluster's start),
 :mod:`~core.stores.redis.client` (the client and its replies) and

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ _UNAVAILABLE_ERRORS = (
     ClusterDownError,
 )
 _UNAVAILABLE_REPLIES = ("MISCONF", "NOREPLICAS")
+FULL_SHARE = 0.98  # of maxmemory: past it a write of a few KB may already be refused
 
 
 @asynccontextmanager
@@ -135,3 +136,15 @@ def _address(client: Client) -> str:
         return "the cluster"
     options: dict[str, Any] = client.connection_pool.connection_kwargs
     return f"{options.get('host', 'localhost')}:{options.get('port', 6379)}"
+
+
+def at_memory_limit(memory: Mapping[str, Any]) -> bool:
+    """Whether INFO memory (of one server, or of each node of a cluster) shows used memory
+    at the configured limit."""
+    nodes = [memory] if "used_memory" in memory else list(memory.values())
+    return any(
+        int(node.get("maxmemory", 0)) > 0
+        and int(node["used_memory"]) >= FULL_SHARE * int(node["maxmemory"])
+        for node in nodes
+        if isinstance(node, Mapping) and "used_memory" in node
+    )

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
@@ -16,19 +16,21 @@ from redis.backoff import NoBackoff
 from redis.exceptions import WatchError
 from redis.typing import EncodableT, FieldT
 
-from core.community import CoPickSettings, co_pick_changes, seeded_changes
+from core.community import CoPickSettings, co_pick_changes
 from core.errors import StoreFullError, StoreUnavailableError
 from core.models import Notice, Subscription, TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.profile_hash import PICKED, RecentProfiles, decode_profile, ids_of
 from core.stores.redis.availability import (
     CONFLICT_ATTEMPTS,
+    at_memory_limit,
     conflict_backoff,
     read_with_retries,
     start_gate,
     unavailable_as_error,
 )
 from core.stores.redis.client import PIPELINE_CHUNK, Client, as_bytes, bytes_hash, read_hashes
+from core.stores.redis.counts import SEED_CHUNK, read_co_picks, read_pick_counts, seed_chunk
 from core.stores.redis.global_keys import (
     commit_with_global_keys,
     move_co_picks,
@@ -46,18 +48,6 @@ log = logging.getLogger(__name__)
 
 CLUSTER_CONNECTIONS_PER_CALLER = 4
 MAX_NOTICES = len(Notice)
-FULL_SHARE = 0.98  # of maxmemory: past it a write of a few KB may already be refused
-# Ids go to HMGET as one comma-separated argument: a recommendation reads the counts of
-# about 2,000 candidates, and redis-py spent 4 ms of a 15 ms /recommend encoding them one
-# argument each (measured with cProfile, benchmarks/bench_recommend.py). Lua's unpack
-# takes at most 8,000 values.
-PACKED_IDS = 5_000
-_HMGET_PACKED = """
-local ids = {}
-for id in string.gmatch(ARGV[1], '[^,]+') do ids[#ids + 1] = id end
-return redis.call('HMGET', KEYS[1], unpack(ids))
-"""
-SEED_CHUNK = 100  # histories per transaction: about 30,000 pair counts, well within a timeout
 
 
 class RedisProfileStore:
@@ -143,7 +133,7 @@ class RedisProfileStore:
         async with unavailable_as_error(self._client, self._gate, "reach Redis"):
             await self._client.ping()
             memory = await self._client.info("memory")
-        if _at_memory_limit(memory):
+        if at_memory_limit(memory):
             raise StoreFullError("Redis is at its memory limit (maxmemory): writes fail")
 
     async def load(self, user: UserRef) -> TasteProfile | None:
@@ -268,16 +258,8 @@ class RedisProfileStore:
         Raises:
             StoreUnavailableError: Redis cannot be reached in time.
         """
-        counts: list[bytes | None] = []
-        for start in range(0, len(movie_ids), PACKED_IDS):
-            packed = ",".join(str(i) for i in movie_ids[start : start + PACKED_IDS])
-            counts += await self._read(
-                "read pick counts",
-                lambda packed=packed: self._client.eval(
-                    _HMGET_PACKED, 1, self._keys.pick_counts, packed
-                ),  # type: ignore[misc]
-            )
-        return tuple(max(int(count), 0) if count is not None else 0 for count in counts)
+        read = partial(read_pick_counts, self._client, self._keys, movie_ids)
+        return await self._read("read pick counts", read)
 
     async def co_picks(self, movie_ids: Sequence[int]) -> list[dict[int, int]]:
         """Each movie's co-pick neighbours with their counts, in one pipeline.
@@ -285,53 +267,31 @@ class RedisProfileStore:
         Raises:
             StoreUnavailableError: Redis cannot be reached in time.
         """
-
-        async def read() -> list[dict[int, int]]:
-            async with self._client.pipeline(transaction=False) as reads:
-                for movie_id in movie_ids:
-                    reads.hgetall(self._keys.co_picks(movie_id))
-                replies = await reads.execute()
-            return [
-                {int(other): int(count) for other, count in bytes_hash(reply).items()}
-                for reply in replies
-            ]
-
+        read = partial(read_co_picks, self._client, self._keys, movie_ids)
         return await self._read("read co-pick counts", read) if movie_ids else []
 
     async def seed_community(self, source: str, histories: Sequence[Sequence[int]]) -> bool:
         """Add anonymous histories once per ``source``, ``SEED_CHUNK`` histories per
-        transaction: each chunk is recorded (as ``source:number``) in the transaction that
-        adds its counts, so an interrupted seed, run again, adds only the chunks it missed
-        (on a cluster, the counts follow the record right after).
+        transaction (see :func:`~core.stores.redis.counts.seed_chunk`): an interrupted
+        seed, run again, adds only the chunks it missed.
 
         Raises:
             StoreUnavailableError: Redis cannot be reached in time.
         """
-        chunks = range(0, len(histories), SEED_CHUNK)
-        added = [
-            await self._seed_chunk(
-                f"{source}:{start // SEED_CHUNK}", histories[start : start + SEED_CHUNK]
-            )
-            for start in chunks
-        ]
+        added = []
+        for start in range(0, len(histories), SEED_CHUNK):
+            chunk = f"{source}:{start // SEED_CHUNK}"
+            async with unavailable_as_error(self._client, self._gate, "seed the community"):
+                added.append(
+                    await seed_chunk(
+                        self._client,
+                        self._keys,
+                        self._community,
+                        chunk,
+                        histories[start : start + SEED_CHUNK],
+                    )
+                )
         return any(added)
-
-    async def _seed_chunk(self, chunk: str, histories: Sequence[Sequence[int]]) -> bool:
-        pairs, picks = seeded_changes(histories, self._community.window)
-        sources = self._keys.community_sources
-        async with (
-            unavailable_as_error(self._client, self._gate, "seed the community counts"),
-            self._client.pipeline(transaction=True) as transaction,
-        ):
-            await transaction.watch(sources)
-            if await transaction.sismember(sources, chunk):
-                return False
-            transaction.multi()  # type: ignore[no-untyped-call]
-            transaction.sadd(sources, chunk)
-            async with commit_with_global_keys(self._client, transaction) as global_keys:
-                move_pick_counts(global_keys, self._keys, picks)
-                move_co_picks(global_keys, self._client, self._keys, pairs, self._community)
-        return True
 
     async def add_notice(self, user: UserRef, notice: Notice) -> None:
         """Keep ``notice`` for the user (SADD).
@@ -408,18 +368,6 @@ class RedisProfileStore:
     async def _read_hash(self, action: str, key: str) -> dict[bytes, bytes]:
         """HGETALL of ``key``, retried as :meth:`_read` retries."""
         return bytes_hash(await self._read(action, lambda: self._client.hgetall(key)))
-
-
-def _at_memory_limit(memory: Mapping[str, Any]) -> bool:
-    """Whether INFO memory (of one server, or of each node of a cluster) shows used memory
-    at the configured limit."""
-    nodes = [memory] if "used_memory" in memory else list(memory.values())
-    return any(
-        int(node.get("maxmemory", 0)) > 0
-        and int(node["used_memory"]) >= FULL_SHARE * int(node["maxmemory"])
-        for node in nodes
-        if isinstance(node, Mapping) and "used_memory" in node
-    )
 
 
 def _subscription_fields(subscription: Subscription) -> dict[FieldT, EncodableT]:
