@@ -7,8 +7,10 @@ it was sent to and to the index it was made for::
     |||   ||   `- tag: HMAC(key, version, action, movie, user, fingerprint), 16 chars
     |||   |`- owner: HMAC(key, user), 4 chars, to tell "someone else's" from "stale"
     |||   `- key id: which key signed it, 1 char
-    ||`- movie id in base 36 (for "confirm forget": the minute it was sent)
-    |`- action: p pick, d less like this, f confirm forget
+    ||`- movie id in base 36 (for "confirm forget": the minute it was sent; for a page:
+    ||   the list id times 64 plus the offset)
+    |`- action: p pick, d less like this, f confirm forget, l movies like this one,
+    |   m a page of a kept list ("more", "back")
     `- format version
 
 The key is derived from ``MOVIEBOT_SECRET`` (an HMAC of it under a label of its own, so
@@ -16,8 +18,9 @@ no other use of the secret shares it). Keys of previous secrets still read the b
 they signed, so rotating the secret outdates no button. A "confirm forget" button
 expires ``FORGET_MINUTES`` after it was sent.
 
-It is ASCII and at most 37 characters for any 64-bit movie id: under Telegram's 64-byte
-``callback_data`` and Discord's 100-character ``custom_id``. Everything in it is
+It is ASCII and at most 37 characters for any 64-bit movie id (a page's number is below
+2**54): under Telegram's 64-byte ``callback_data`` and Discord's 100-character
+``custom_id``. Everything in it is
 untrusted until :meth:`ButtonCodec.read` has checked it.
 """
 
@@ -33,10 +36,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from core.errors import InvalidRequestError
-from core.models import UserRef
+from core.models import LIST_ID_BITS, Page, UserRef
 
 VERSION = "2"
 MAX_MOVIE_ID = 2**63 - 1
+OFFSET_BITS = 6
+MAX_OFFSET = 2**OFFSET_BITS - 1
+MAX_LIST_ID = 2**LIST_ID_BITS - 1
 FORGET_MINUTES = 10
 MIN_SECRET_BYTES = 16
 _OWNER_CHARS = 4
@@ -54,14 +60,19 @@ class ButtonAction(StrEnum):
     PICK = "p"
     DISLIKE = "d"
     FORGET = "f"
+    SIMILAR = "l"
+    PAGE = "m"
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A verified press: the action and the movie it is about (0 when it has none)."""
+    """A verified press: the action and the movie it is about (0 when it has none); a
+    page names the kept list and where its page starts."""
 
     action: ButtonAction
     movie_id: int = 0
+    list_id: int = 0
+    offset: int = 0
 
 
 class StaleButtonError(InvalidRequestError):
@@ -105,10 +116,7 @@ class ButtonCodec:
 
     def write(self, user: UserRef, button: Button) -> str:
         """The payload of ``button`` for ``user``."""
-        movie_id = self._minute() if button.action is ButtonAction.FORGET else button.movie_id
-        if not 0 <= movie_id <= MAX_MOVIE_ID:
-            raise ValueError(f"movie id out of range: {movie_id}")
-        movie, key = _base36(movie_id), self._key
+        movie, key = _base36(self._number(button)), self._key
         tag = self._tag(key, VERSION, button.action.value, movie, user)
         return f"{VERSION}{button.action.value}{movie}.{key.id}{self._owner(key, user)}{tag}"
 
@@ -116,6 +124,19 @@ class ButtonCodec:
         """The payloads of the pick and the less-like-this button of a movie."""
         pick = self.write(user, Button(ButtonAction.PICK, movie_id))
         return pick, self.write(user, Button(ButtonAction.DISLIKE, movie_id))
+
+    def page_payloads(self, user: UserRef, page: Page) -> tuple[str | None, str | None]:
+        """The payloads of the "back" and the "more" button of a page of a kept list,
+        ``None`` where there is no page to go to."""
+        list_id = page.list_id
+        if list_id is None:
+            return None, None
+
+        def to(offset: int | None) -> str | None:
+            button = Button(ButtonAction.PAGE, list_id=list_id, offset=offset or 0)
+            return None if offset is None else self.write(user, button)
+
+        return to(page.previous_offset), to(page.next_offset)
 
     def read(self, user: UserRef, payload: str | bytes) -> Button:
         """The button that ``user`` pressed, if one of this codec's keys signed it for them.
@@ -138,14 +159,30 @@ class ButtonCodec:
         if not any(hmac.compare_digest(match["tag"], self._tag(key, *parts)) for key in keys):
             raise StaleButtonError()
         try:
-            button = Button(ButtonAction(match["action"]), int(match["movie"], 36))
+            action, number = ButtonAction(match["action"]), int(match["movie"], 36)
         except ValueError:
             raise StaleButtonError() from None
-        if button.action is ButtonAction.FORGET:
-            if not 0 <= self._minute() - button.movie_id <= FORGET_MINUTES:
-                raise ExpiredButtonError()
-            return Button(ButtonAction.FORGET)
-        return button
+        match action:
+            case ButtonAction.FORGET:
+                if not 0 <= self._minute() - number <= FORGET_MINUTES:
+                    raise ExpiredButtonError()
+                return Button(ButtonAction.FORGET)
+            case ButtonAction.PAGE:
+                return Button(action, list_id=number >> OFFSET_BITS, offset=number & MAX_OFFSET)
+        return Button(action, number)
+
+    def _number(self, button: Button) -> int:
+        """The number a payload carries for ``button``."""
+        match button.action:
+            case ButtonAction.FORGET:
+                return self._minute()
+            case ButtonAction.PAGE:
+                if not (0 <= button.list_id <= MAX_LIST_ID and 0 <= button.offset <= MAX_OFFSET):
+                    raise ValueError(f"no page payload for {button}")
+                return button.list_id << OFFSET_BITS | button.offset
+        if not 0 <= button.movie_id <= MAX_MOVIE_ID:
+            raise ValueError(f"movie id out of range: {button.movie_id}")
+        return button.movie_id
 
     def _minute(self) -> int:
         return int(self._clock() // 60)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from adapters.buttons import ExpiredButtonError, ForeignButtonError, StaleButtonError
 from core.errors import (
     AlreadyPickedError,
+    EndOfListError,
+    ExpiredListError,
     InvalidQueryError,
     InvalidRequestError,
     InvalidSlotError,
@@ -24,8 +26,10 @@ from core.errors import (
     UnknownTimeZoneError,
 )
 from core.models import (
+    ListKind,
     Movie,
     Notice,
+    Page,
     PickOutcome,
     PickResult,
     Reason,
@@ -77,6 +81,12 @@ FOR_YOU = "For you"
 EXPLORING = "Exploring: a step outside your taste"
 TO_START_WITH = "To start with"
 WEEKLY_TITLE = "Your weekly picks: a step outside your taste"
+MORE_BUTTON = "more ▸"
+BACK_BUTTON = "◂ back"
+LIKE_THIS_BUTTON = "🔎 like this"
+FIND_LIKE_THIS_BUTTON = "🔎 find movies like this"
+SMALL_VOTE_COUNT = 100
+"""Below this many votes a rating says how many it rests on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +103,7 @@ COMMANDS = (
     Command("start", "what this bot does, and movies to start with"),
     Command("search", "find movies by title, plot or mood", "space adventure"),
     Command("recommend", "movies for your taste"),
+    Command("similar", "movies like one you name", "Die Hard"),
     Command("explore", "a step outside your taste (strength 0-1)", "0.5"),
     Command("profile", "what I know about your taste"),
     Command("undo", "take back your last pick or less-like-this"),
@@ -107,6 +118,57 @@ COMMANDS = (
 def described(name: str) -> str:
     """What the command ``name`` does."""
     return next(command.description for command in COMMANDS if command.name == name)
+
+
+def like(movie: Movie) -> str:
+    """The title of the list of movies like ``movie``."""
+    return f"Like {movie.label}"
+
+
+def list_title(page: Page) -> str:
+    """The title of a page of a list: what the list is, and where the page is in it
+    after the first."""
+    match page.kind:
+        case ListKind.SEARCH:
+            title = SEARCH_RESULTS
+        case ListKind.RECOMMENDED:
+            title = FOR_YOU
+        case ListKind.EXPLORED:
+            title = EXPLORING
+        case ListKind.SIMILAR:
+            title = like(page.about) if page.about else "Like that movie"
+    if page.offset == 0 or not page.items:
+        return title
+    return f"{title}, {page.offset + 1}-{page.offset + len(page.items)} of {page.total}"
+
+
+def rating(movie: Movie) -> str:
+    """``★ 7.5``, with the number of votes when it is small: ``★ 6.1 (42 votes)``; nothing
+    when the catalog has no rating or no vote for the movie."""
+    if movie.vote_average is None or movie.vote_count == 0:
+        return ""
+    stars = f"★ {movie.vote_average:.1f}"
+    if movie.vote_count is not None and movie.vote_count < SMALL_VOTE_COUNT:
+        return f"{stars} ({counted(movie.vote_count, 'vote')})"
+    return stars
+
+
+def runtime(minutes: int | None) -> str:
+    """``2h 11m``, ``45m``; nothing when unknown."""
+    if not minutes:
+        return ""
+    hours, rest = divmod(minutes, 60)
+    return f"{hours}h {rest:02d}m" if hours else f"{rest}m"
+
+
+def facts(movie: Movie) -> str:
+    """What a card says of a movie besides its title: ``★ 7.5 · 2h 11m``."""
+    return " · ".join(part for part in (rating(movie), runtime(movie.runtime)) if part)
+
+
+def movie_page_button(site: str) -> str:
+    """The label of the button that opens a movie's page on ``site``."""
+    return f"{site} ↗"
 
 
 def pick_button(number: int, title: str, limit: int) -> str:
@@ -219,6 +281,10 @@ def refusal(error: InvalidRequestError) -> str:
             return f"Unknown time zone '{shown}'; use a name like Europe/Berlin or UTC."
         case StaleButtonError():
             return "This list is out of date — search again."
+        case ExpiredListError():
+            return "This list has expired — ask for a new one."
+        case EndOfListError():
+            return "That's the end of this list."
         case ExpiredButtonError():
             return "This confirmation has expired — send /forget again."
         case ForeignButtonError():

@@ -242,6 +242,7 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
                             codec,
                             *rate_limits(settings, backend),
                             observer=metrics.command,
+                            lists=backend.lists,
                         ),
                     )
                 )

@@ -2,8 +2,14 @@
 
 Every source is read into a table and normalized into :class:`Movie` values. Only the
 ``title`` column is required; ``overview``, ``genres``, ``cast``, ``producer``, a year
-(``year`` or ``release_date``), a popularity (``vote_count``, else ``popularity``) and
-an id (``movie_id``, ``tmdb_id`` or ``id``) are used when present.
+(``year`` or ``release_date``), a popularity (``vote_count``, else ``popularity``),
+TMDB's ``vote_average``, ``vote_count`` and ``runtime``, ``imdb_id`` and an id
+(``movie_id``, ``tmdb_id`` or ``id``) are used when present. ``tmdb_id`` is the TMDB id;
+so is ``id`` in TMDB's own export (which has ``original_title`` and ``vote_average``).
+
+A catalog whose id column is missing or not whole numbers gets stable ids, made from
+each movie's title and year (and its overview where two rows share both), so that
+re-ordering the file never points a user's picks at other movies.
 
 pandas (and fsspec) are imported when a catalog is read, not with this module: the
 running bot reads its index, never a catalog, and does without their memory.
@@ -11,15 +17,20 @@ running bot reads its index, never a catalog, and does without their memory.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from collections.abc import Callable, Hashable, Iterable, Mapping
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 from core.errors import CatalogError
 from core.models import Movie
@@ -30,8 +41,15 @@ if TYPE_CHECKING:
 COHERE_MOVIES = "hf://datasets/Cohere/movies/movies.parquet"
 SAMPLE = "sample"
 ID_COLUMNS = ("movie_id", "tmdb_id", "id")
+TMDB_EXPORT_COLUMNS = frozenset({"id", "original_title", "vote_average"})
+# Ids made from titles lie in [2**52, 2**53): apart from the small ids catalogs carry, and
+# exact as the double-precision numbers of Redis's Lua scripts. Two of a million movies
+# share one with a chance of about 1 in 10,000; the second is then dropped and counted.
+STABLE_ID_BASE = 2**52
+IMDB_ID = re.compile(r"tt\d{7,10}")
 
 TableReader = Callable[[Any], "pd.DataFrame"]
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,23 +82,38 @@ def catalog_from_table(table: pd.DataFrame, source: str) -> Catalog:
     """Normalize a raw table of movies; rows without a title are dropped and counted."""
     table = table.rename(columns=lambda name: str(name).strip().lower())
     if "title" not in table.columns:
-        found = ", ".join(map(str, table.columns)) or "none"
-        raise CatalogError(f"{source} has no 'title' column (columns: {found})")
-    records = table.to_dict("records")
-    ids = _movie_ids(table)
-    movies: list[Movie] = []
-    seen: set[int] = set()
-    untitled = duplicates = 0
-    for movie_id, row in zip(ids, records, strict=True):
-        title = _text(row.get("title"))
-        if not title:
-            untitled += 1
-        elif movie_id in seen:
-            duplicates += 1
-        else:
-            seen.add(movie_id)
-            movies.append(_movie(movie_id, title, row))
-    return Catalog(tuple(movies), source, untitled, duplicates)
+        columns = ", ".join(map(str, table.columns)) or "none"
+        raise CatalogError(f"{source} has no 'title' column (columns: {columns})")
+    tmdb_column = _tmdb_column(set(table.columns))
+    given = _given_ids(table)
+    titled = [
+        (position, _movie(title, row, tmdb_column))
+        for position, row in enumerate(table.to_dict("records"))
+        if (title := _text(row.get("title")))
+    ]
+    found = [movie for _, movie in titled]
+    ids = stable_ids(found) if given is None else [given[position] for position, _ in titled]
+    movies: dict[int, Movie] = {}
+    for movie_id, movie in zip(ids, found, strict=True):
+        movies.setdefault(movie_id, replace(movie, movie_id=movie_id))
+    untitled, duplicates = len(table) - len(found), len(found) - len(movies)
+    return Catalog(tuple(movies.values()), source, untitled, duplicates)
+
+
+def stable_ids(movies: Sequence[Movie]) -> list[int]:
+    """An id for each movie from its title and year, case and Unicode forms aside; movies
+    that share both are told apart by their overview."""
+    keys = [(unicodedata.normalize("NFKC", m.title).casefold(), str(m.year or "")) for m in movies]
+    shared = {key for key, count in Counter(keys).items() if count > 1}
+    return [
+        _stable_id(*key, movie.overview) if key in shared else _stable_id(*key)
+        for key, movie in zip(keys, movies, strict=True)
+    ]
+
+
+def _stable_id(*parts: str) -> int:
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return STABLE_ID_BASE + int.from_bytes(digest[:8], "big") % STABLE_ID_BASE
 
 
 def _read_table(source: str) -> pd.DataFrame:
@@ -136,21 +169,28 @@ def _read_csv(stream: IO[bytes], compression: Literal["gzip"] | None = None) -> 
     return pd.read_csv(stream, dtype=str, keep_default_na=False, compression=compression)
 
 
-def _movie_ids(table: pd.DataFrame) -> list[int]:
-    """Ids from the first usable id column, else the row positions of the source."""
+def _tmdb_column(columns: set[str]) -> str:
+    """``tmdb_id``, or ``id`` in TMDB's own export, which has no ``tmdb_id``."""
+    return "id" if "tmdb_id" not in columns and columns >= TMDB_EXPORT_COLUMNS else "tmdb_id"
+
+
+def _given_ids(table: pd.DataFrame) -> list[int] | None:
+    """Ids from the first id column of whole numbers in 0..2**63-1, or ``None``."""
     import pandas as pd
 
     for column in ID_COLUMNS:
         if column in table.columns:
             ids = pd.to_numeric(table[column], errors="coerce")
-            if ids.notna().all() and (ids == ids.round()).all():
+            whole = ids.notna().all() and (ids == ids.round()).all()
+            if whole and ((ids >= 0) & (ids < 2**63)).all():
                 return [int(value) for value in ids]
-    return list(range(len(table)))
+    return None
 
 
-def _movie(movie_id: int, title: str, row: Mapping[Hashable, Any]) -> Movie:
+def _movie(title: str, row: Mapping[Hashable, Any], tmdb_column: str) -> Movie:
+    """The movie of a row, with the id 0 until its id is known."""
     return Movie(
-        movie_id=movie_id,
+        movie_id=0,
         title=title,
         year=_year(row),
         genres=_names(row.get("genres")),
@@ -158,6 +198,12 @@ def _movie(movie_id: int, title: str, row: Mapping[Hashable, Any]) -> Movie:
         cast=_names(row.get("cast")),
         producer=_text(row.get("producer")),
         popularity=_popularity(row),
+        vote_average=_within(_number(row.get("vote_average")), 0.0, 10.0),
+        vote_count=_within(_whole(row.get("vote_count")), 0, 2**63 - 1),
+        release_date=_date(row.get("release_date")),
+        tmdb_id=_within(_whole(row.get(tmdb_column)), 1, 2**63 - 1),
+        imdb_id=_imdb_id(row.get("imdb_id")),
+        runtime=_within(_whole(row.get("runtime")), 1, 10_000),
     )
 
 
@@ -173,6 +219,28 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+def _whole(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def _within(number: N | None, low: N, high: N) -> N | None:
+    return number if number is not None and low <= number <= high else None
+
+
+def _date(value: Any) -> str | None:
+    text = _text(value)[:10]
+    try:
+        return date.fromisoformat(text).isoformat() if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def _imdb_id(value: Any) -> str | None:
+    text = _text(value)
+    return text if IMDB_ID.fullmatch(text) else None
 
 
 def _popularity(row: Mapping[Hashable, Any]) -> float | None:

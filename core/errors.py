@@ -114,3 +114,20 @@ class UnknownTimeZoneError(InvalidRequestError):
     def __init__(self, timezone: str) -> None:
         super().__init__(f"unknown time zone {timezone!r}")
         self.timezone = timezone
+
+
+class ExpiredListError(InvalidRequestError):
+    """A page of a list that is no longer kept (too old, or the user's newer lists
+    replaced it)."""
+
+    def __init__(self) -> None:
+        super().__init__("the list is no longer kept")
+
+
+class EndOfListError(InvalidRequestError):
+    """A page outside the list: past its end, or before its start."""
+
+    def __init__(self, offset: int, total: int) -> None:
+        super().__init__(f"no page at {offset} of a list of {total}")
+        self.offset = offset
+        self.total = total

@@ -23,6 +23,16 @@ class Movie:
     cast: tuple[str, ...] = ()
     producer: str = ""
     popularity: float | None = None
+    vote_average: float | None = None
+    """TMDB's average rating, 0 to 10."""
+    vote_count: int | None = None
+    release_date: str | None = None
+    """ISO 8601: ``1988-07-15``."""
+    tmdb_id: int | None = None
+    imdb_id: str | None = None
+    """IMDb's title id: ``tt0095016``."""
+    runtime: int | None = None
+    """Minutes."""
 
     @property
     def label(self) -> str:
@@ -128,6 +138,74 @@ class Recommendation:
     movie: Movie
     score: float
     reason: Reason
+
+
+class ListKind(StrEnum):
+    """What a list of movies shown to a user answers; the values are how stores write it."""
+
+    SEARCH = "search"
+    RECOMMENDED = "recommended"
+    EXPLORED = "explored"
+    SIMILAR = "similar"
+    """The movies nearest one movie (``ShownList.about``)."""
+
+
+LIST_ID_BITS = 48
+"""A kept list's id is below ``2**LIST_ID_BITS``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShownEntry:
+    """One movie of a shown list, by id, with its score and, for a recommendation, why."""
+
+    movie_id: int
+    score: float
+    reason: ReasonKind | None = None
+    pick_id: int | None = None
+    """The movie of ``Reason.pick``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShownList:
+    """A ranked list as a user was shown it, kept so that "more" pages through the same
+    movies. ``exploration`` is that of every entry with a reason, when there is one."""
+
+    kind: ListKind
+    entries: tuple[ShownEntry, ...]
+    about: int | None = None
+    exploration: Exploration | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A part of a ranked list: its movies from ``offset`` on, and where the list stands.
+
+    ``list_id`` names the kept list to page through; ``None`` when it could not be kept
+    (the page is all there is to see).
+    """
+
+    kind: ListKind
+    items: tuple[SearchHit | Recommendation, ...]
+    offset: int
+    size: int
+    """How many movies a page holds."""
+    total: int
+    list_id: int | None = None
+    about: Movie | None = None
+    """The movie a ``SIMILAR`` list is like."""
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the next page starts, or ``None`` at the end (or when nothing was kept)."""
+        after = self.offset + self.size
+        return after if self.list_id is not None and after < self.total else None
+
+    @property
+    def previous_offset(self) -> int | None:
+        """Where the page before starts, or ``None`` on the first page."""
+        if self.list_id is None or self.offset == 0:
+            return None
+        return max(0, self.offset - self.size)
 
 
 class PickOutcome(StrEnum):

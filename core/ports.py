@@ -12,6 +12,7 @@ from core.models import (
     Notice,
     PushHistory,
     Recommendation,
+    ShownList,
     Subscription,
     TasteProfile,
     UserRef,
@@ -147,6 +148,28 @@ class ProfileStore(Protocol):
         ...
 
 
+class ListStore(Protocol):
+    """The ranked lists users were shown, each kept a while under an id of the user's,
+    so that "more" pages through the same list. ``ProfileStore.forget`` forgets them."""
+
+    async def save(self, user: UserRef, list_id: int, shown: ShownList) -> None:
+        """Keep ``shown`` as the user's list ``list_id`` (ids grow with time: a user's
+        oldest lists are dropped first).
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
+    async def load(self, user: UserRef, list_id: int) -> ShownList | None:
+        """The user's list ``list_id``, or ``None`` when it is no longer kept.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
+
 class Telemetry(Protocol):
     """Where the core reports what operators watch."""
 
@@ -223,6 +246,11 @@ class Backend(Protocol):
     @property
     def push_ledger(self) -> PushLedger:
         """The ledger of weekly pushes, beside the profiles."""
+        ...
+
+    @property
+    def lists(self) -> ListStore:
+        """The lists users were shown, beside the profiles."""
         ...
 
     async def readiness(self) -> StoreUnavailableError | None:

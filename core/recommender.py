@@ -40,7 +40,7 @@ from core.starters import StarterSet
 from core.taste import TasteSettings, exploration_strategies
 from core.text import clean_query, names_title
 
-MAX_RESULTS = 20
+MAX_RESULTS = 50
 SEARCH_CANDIDATES_PER_HIT = 4
 # About the gap between a film and its sequel for a title query: "die hard" on the full
 # catalog scores Die Hard 2 0.444 and Live and Let Die 0.444 (int8 model), 0.448/0.446 (fp32).
@@ -122,6 +122,16 @@ class Recommender:
             hits = self._index.search(vector, _clamp(k) * SEARCH_CANDIDATES_PER_HIT)
         ranked = [SearchHit(hit.movie, _search_rank(query, hit)) for hit in hits]
         return sorted(ranked, key=lambda hit: hit.score, reverse=True)[: _clamp(k)]
+
+    async def similar(self, user: UserRef, movie_id: int, k: int = 5) -> list[SearchHit]:
+        """The movies nearest one movie, without it and the user's picks and dislikes.
+
+        Raises:
+            UnknownMovieError: no movie has this id.
+        """
+        exclude = {self._movie(movie_id).movie_id, *profile_exclusions(await self._load(user))}
+        with self._timed("index"):
+            return self._index.search(self._index.vector(movie_id), _clamp(k), exclude)
 
     async def pick(
         self, user: UserRef, movie_id: int, idempotency_key: str | None = None

@@ -11,8 +11,10 @@ from core.index import MovieIndex
 from core.models import Movie, Reason, ReasonKind, Recommendation
 from core.ranking import popularity_prior
 
-POPULAR_STARTERS = 80  # four of the longest lists a user can ask for (20 movies)
-CLUSTERS = 40
+# Two of the longest lists a user can page through (50 movies): /recommend's, and
+# /explore's after it.
+POPULAR_STARTERS = 100
+CLUSTERS = 100
 
 
 class StarterSet:

@@ -25,13 +25,16 @@ from adapters.discord.notifier import CANNOT_MESSAGE_USER
 from adapters.discord.unexpected import answer_privately
 from adapters.observe import CommandObserver, observed
 from adapters.services import ChatServices
+from adapters.texts import shorten
+from core.browsing import Browser
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.models import UserRef
 from core.subscriptions import known_timezones
 
 Interaction = discord.Interaction[Any]
-LIST_SIZE = 5
 MAX_QUERY_CHARS = 500
+MAX_CHOICES = 25  # Discord's limit on the choices of an autocomplete
+CHOICE_CHARS = 100  # and on the name and the value of each
 WEEKDAY_CHOICES = [app_commands.Choice(name=day, value=n) for n, day in enumerate(texts.WEEKDAYS)]
 
 
@@ -47,6 +50,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     def __init__(self, services: ChatServices) -> None:
         self._services = services
         self._recommender = services.recommender
+        self._browser = Browser(services.recommender, services.lists)
         self._codec = services.codec
 
     async def interaction_check(self, interaction: Interaction, /) -> bool:
@@ -68,6 +72,35 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
             return
         await self._answer(interaction, self._search(user, text))
+
+    @search.autocomplete("text")
+    async def search_titles(self, interaction: Interaction, current: str) -> list[Any]:
+        """Titles that start with what the user typed so far; their value is the title."""
+        return [
+            app_commands.Choice(name=_choice(movie.label), value=_choice(movie.title))
+            for movie in self._browser.complete(current, MAX_CHOICES)
+        ]
+
+    @app_commands.command(description=_described("similar"))
+    @app_commands.describe(title="A movie you like, e.g. Die Hard")
+    async def similar(
+        self, interaction: Interaction, title: app_commands.Range[str, 1, MAX_QUERY_CHARS]
+    ) -> None:
+        """/similar title: the movies like the one named (or the closest to the text)."""
+        user = _user(interaction)
+        if not await self._services.searches.allow(user):
+            await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
+            return
+        await self._answer(interaction, self._similar(user, title))
+
+    @similar.autocomplete("title")
+    async def similar_titles(self, interaction: Interaction, current: str) -> list[Any]:
+        """Titles that start with what the user typed so far; their value names the movie
+        with its year."""
+        return [
+            app_commands.Choice(name=_choice(movie.label), value=_choice(movie.label))
+            for movie in self._browser.complete(current, MAX_CHOICES)
+        ]
 
     @app_commands.command(description=_described("recommend"))
     async def recommend(self, interaction: Interaction) -> None:
@@ -187,11 +220,21 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             return
         await interaction.response.defer()
         async with _told_errors(interaction, self._services.observer, "button"):
-            if button.action is ButtonAction.FORGET:
-                await self._recommender.forget(user)
-                await interaction.edit_original_response(content=texts.FORGOTTEN, view=None)
-                return
-            await self._pick_or_dislike(interaction, user, button, f"{PREFIX}{payload}")
+            match button.action:
+                case ButtonAction.FORGET:
+                    await self._recommender.forget(user)
+                    await interaction.edit_original_response(content=texts.FORGOTTEN, view=None)
+                    return
+                case ButtonAction.PAGE:
+                    shown = await self._browser.page(user, button.list_id, button.offset)
+                    reply = render.page(shown, user, self._codec)
+                    await interaction.edit_original_response(**reply.message())
+                case ButtonAction.SIMILAR:
+                    shown = await self._browser.similar(user, button.movie_id)
+                    reply = render.page(shown, user, self._codec)
+                    await interaction.followup.send(**reply.message())
+                case _:
+                    await self._pick_or_dislike(interaction, user, button, f"{PREFIX}{payload}")
         await self._tell_notices(interaction)
 
     async def _pick_or_dislike(
@@ -206,16 +249,16 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             await interaction.edit_original_response(view=view)
 
     async def _search(self, user: UserRef, text: str) -> render.Reply:
-        hits = await self._recommender.search(text, LIST_SIZE)
-        return render.movie_list(texts.SEARCH_RESULTS, hits, user, self._codec)
+        return render.page(await self._browser.search(user, text), user, self._codec)
+
+    async def _similar(self, user: UserRef, title: str) -> render.Reply:
+        return render.page(await self._browser.similar_to(user, title), user, self._codec)
 
     async def _recommend(self, user: UserRef) -> render.Reply:
-        found = await self._recommender.recommend(user, LIST_SIZE)
-        return render.movie_list(texts.FOR_YOU, found, user, self._codec)
+        return render.page(await self._browser.recommend(user), user, self._codec)
 
     async def _explore(self, user: UserRef, strength: float | None) -> render.Reply:
-        found = await self._recommender.explore(user, LIST_SIZE, strength=strength)
-        return render.movie_list(texts.EXPLORING, found, user, self._codec)
+        return render.page(await self._browser.explore(user, strength), user, self._codec)
 
     async def _profile(self, user: UserRef) -> render.Reply:
         return render.profile_reply(await self._recommender.profile(user))
@@ -277,6 +320,10 @@ async def _direct_message(user: discord.abc.User, text: str) -> bool:
             raise
         return False
     return True
+
+
+def _choice(text: str) -> str:
+    return shorten(text, CHOICE_CHARS)
 
 
 def _user(interaction: Interaction) -> UserRef:

@@ -15,13 +15,19 @@ import discord
 from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord.components import CUSTOM_ID, PayloadButton
+from adapters.links import movie_page
 from adapters.texts import shorten
-from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
+from core.models import Movie, Page, ProfileSummary, Recommendation, SearchHit, UserRef
 
 COLOUR = discord.Colour.from_rgb(229, 160, 13)
+# Five embeds of at most ~1,100 characters, markdown escapes included, stay under
+# Discord's 6,000 for all the embeds of a message.
+TITLE_CHARS = 150
 OVERVIEW_CHARS = 200
-REASON_CHARS = 200
+REASON_CHARS = 150
+FOOTER_CHARS = 100
 LABEL_CHARS = 40
+MAX_MOVIES = 5  # a row of buttons each, and Discord allows five rows
 # Discord has no /start: people meet the bot through its slash commands.
 COMMANDS = tuple(command for command in texts.COMMANDS if command.name != "start")
 
@@ -61,31 +67,41 @@ def help_reply() -> Reply:
 def movie_list(
     title: str, found: Sequence[SearchHit | Recommendation], user: UserRef, codec: ButtonCodec
 ) -> Reply:
-    """A titled list of movies, an embed each with why it is there, and a row of a pick
-    and a less-like-this button per movie; at most five."""
-    if not found:
-        return Reply(f"**{escape(title)}**\n{texts.EMPTY_LIST}")
-    view = discord.ui.View(timeout=None)
-    embeds = []
-    for number, (movie, note) in enumerate(texts.listed(found[:5]), start=1):
-        embeds.append(movie_embed(number, movie, note))
-        for button in _movie_buttons(number, movie, user, codec):
-            view.add_item(button)
-    return Reply(f"**{escape(title)}**", embeds, view)
+    """A titled list of movie cards, an embed each (linked to the movie's page when
+    known), and a row per movie of a pick, a less-like-this and a like-this button."""
+    return _cards(title, found, user, codec)
+
+
+def page(shown: Page, user: UserRef, codec: ButtonCodec) -> Reply:
+    """A page of a kept list, numbered from its place in the list, with "◂ back" and
+    "more ▸" after the last movie's buttons where there is more (Discord allows five
+    rows, which the five movies take)."""
+    back, more = codec.page_payloads(user, shown)
+    nav = [
+        PayloadButton(payload, label, discord.ButtonStyle.primary, row=len(shown.items) - 1)
+        for label, payload in ((texts.BACK_BUTTON, back), (texts.MORE_BUTTON, more))
+        if payload is not None and shown.items
+    ]
+    return _cards(texts.list_title(shown), shown.items, user, codec, shown.offset + 1, nav)
 
 
 def movie_embed(number: int, movie: Movie, note: str) -> discord.Embed:
-    """Title and year, genres, a one-line overview and why it was chosen."""
-    lines = [escape(shorten(movie.overview, OVERVIEW_CHARS))] if movie.overview else []
+    """Title and year (linked to the movie's page when known), rating and runtime, a
+    short overview and why it was chosen; the genres below."""
+    lines = [escape(facts)] if (facts := texts.facts(movie)) else []
+    if movie.overview:
+        lines.append(escape(shorten(movie.overview, OVERVIEW_CHARS)))
     if note:
         lines.append(f"*{escape(shorten(note, REASON_CHARS))}*")
+    web = movie_page(movie)
     embed = discord.Embed(
-        title=shorten(f"{number}. {movie.label}", 256),
+        title=shorten(f"{number}. {movie.label}", TITLE_CHARS),
+        url=None if web is None else web.url,
         description="\n".join(lines) or None,
         colour=COLOUR,
     )
     if movie.genres:
-        embed.set_footer(text=", ".join(movie.genres[:4]))
+        embed.set_footer(text=shorten(", ".join(movie.genres[:4]), FOOTER_CHARS))
     return embed
 
 
@@ -134,13 +150,36 @@ def escape(value: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(value))
 
 
+def _cards(
+    title: str,
+    found: Sequence[SearchHit | Recommendation],
+    user: UserRef,
+    codec: ButtonCodec,
+    first: int = 1,
+    nav: Sequence[PayloadButton] = (),
+) -> Reply:
+    heading = f"**{escape(shorten(title, TITLE_CHARS))}**"
+    if not found:
+        return Reply(f"{heading}\n{texts.EMPTY_LIST}")
+    view = discord.ui.View(timeout=None)
+    embeds = []
+    for row, (movie, note) in enumerate(texts.listed(found[:MAX_MOVIES])):
+        embeds.append(movie_embed(first + row, movie, note))
+        for button in _movie_buttons(first + row, row, movie, user, codec):
+            view.add_item(button)
+    for button in nav:
+        view.add_item(button)
+    return Reply(heading, embeds, view)
+
+
 def _movie_buttons(
-    number: int, movie: Movie, user: UserRef, codec: ButtonCodec
+    number: int, row: int, movie: Movie, user: UserRef, codec: ButtonCodec
 ) -> list[PayloadButton]:
     pick, dislike = codec.movie_payloads(user, movie.movie_id)
+    similar = codec.write(user, Button(ButtonAction.SIMILAR, movie.movie_id))
     label = texts.pick_button(number, movie.title, LABEL_CHARS)
-    row = number - 1
     return [
         PayloadButton(pick, label, discord.ButtonStyle.success, row=row),
         PayloadButton(dislike, texts.LESS_LIKE_THIS_BUTTON, discord.ButtonStyle.secondary, row=row),
+        PayloadButton(similar, texts.LIKE_THIS_BUTTON, discord.ButtonStyle.secondary, row=row),
     ]

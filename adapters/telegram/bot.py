@@ -16,6 +16,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ExtBot,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -54,6 +55,7 @@ def build_application(
         "help": handlers.help,
         "search": handlers.search,
         "recommend": handlers.recommend,
+        "similar": handlers.similar,
         "explore": handlers.explore,
         "profile": handlers.profile,
         "undo": handlers.undo,
@@ -66,12 +68,14 @@ def build_application(
         CommandHandler(list(commands), handlers.limit),
         MessageHandler(private_text, handlers.limit),
         CallbackQueryHandler(handlers.limit),
+        InlineQueryHandler(handlers.limit),
     ):
         application.add_handler(limited, group=LIMIT_GROUP)
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(MessageHandler(private_text, handlers.text))
     application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(InlineQueryHandler(handlers.inline))
     application.add_error_handler(handlers.error)
     return application
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineQueryResultsButton, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -20,13 +20,16 @@ from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram import render
 from adapters.texts import UsageError
+from core.browsing import Browser
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
-from core.models import UserRef
+from core.models import Page, Recommendation, SearchHit, UserRef
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Any, Update, Context], Coroutine[Any, Any, None]]
-LIST_SIZE = 5
+INLINE_RESULTS = 20
+INLINE_CACHE_SECONDS = 30  # personal results: long enough for typing, short after a pick
+INLINE_START = "inline"  # the start parameter of the button above a refused inline query
 
 
 def friendly(handler: Handler) -> Handler:
@@ -52,6 +55,7 @@ class TelegramHandlers:
     def __init__(self, services: ChatServices) -> None:
         self._services = services
         self._recommender = services.recommender
+        self._browser = Browser(services.recommender, services.lists)
         self._codec = services.codec
         self._notices = UserRateLimit(limit=1, window=60.0)
 
@@ -74,16 +78,22 @@ class TelegramHandlers:
     @friendly
     async def start(self, update: Update, context: Context) -> None:
         """/start: a welcome and a starter set with pick buttons; ``/start profile`` and
-        ``/start subscribe`` (the links given in a group) answer that command here."""
+        ``/start subscribe`` (the links given in a group) answer that command here, and
+        ``/start like_<movie id>`` (the link of a shared card) lists movies like it."""
+        user = _user(update)
         match context.args:
             case ["profile"]:
                 return await self._profile(update, context)
             case ["subscribe"]:
                 return await self._subscribe(update, context, [])
-        user = _user(update)
-        starters = await self._recommender.recommend(user, LIST_SIZE)
-        reply = render.movie_list(texts.TO_START_WITH, starters, user, self._codec)
-        await _reply(update, render.Reply(f"{render.WELCOME}\n\n{reply.text}", reply.keyboard))
+            case [argument] if (movie_id := render.liked_movie(argument)) is not None:
+                return await self._show(update, await self._browser.similar(user, movie_id))
+        starters = render.page(
+            await self._browser.recommend(user), user, self._codec, texts.TO_START_WITH
+        )
+        await _reply(
+            update, render.Reply(f"{render.WELCOME}\n\n{starters.text}", starters.keyboard)
+        )
 
     @friendly
     async def help(self, update: Update, context: Context) -> None:
@@ -104,17 +114,40 @@ class TelegramHandlers:
     @friendly
     async def recommend(self, update: Update, context: Context) -> None:
         """/recommend: the movies nearest the user's taste."""
-        user = _user(update)
-        found = await self._recommender.recommend(user, LIST_SIZE)
-        await _reply(update, render.movie_list(texts.FOR_YOU, found, user, self._codec))
+        await self._show(update, await self._browser.recommend(_user(update)))
 
     @friendly
     async def explore(self, update: Update, context: Context) -> None:
         """/explore [strength]: recommendations from a step outside the taste."""
-        user = _user(update)
         strength = _strength(context.args or [])
-        found = await self._recommender.explore(user, LIST_SIZE, strength=strength)
-        await _reply(update, render.movie_list(texts.EXPLORING, found, user, self._codec))
+        await self._show(update, await self._browser.explore(_user(update), strength))
+
+    @friendly
+    async def similar(self, update: Update, context: Context) -> None:
+        """/similar <title>: the movies like the one named (or the closest to the text)."""
+        title = " ".join(context.args or ())
+        if not title:
+            raise UsageError(SIMILAR_USAGE)
+        if await self._allowed_search(update):
+            await self._show(update, await self._browser.similar_to(_user(update), title))
+
+    @friendly
+    async def inline(self, update: Update, context: Context) -> None:
+        """An inline query (``@bot die hard`` in any chat): movie cards to share; with no
+        text, the user's own recommendations."""
+        query = update.inline_query
+        if query is None:
+            return
+        text, user = query.query.strip(), _user(update)
+        if text and not await self._services.searches.allow(user):
+            return await _tell(update, texts.SLOW_DOWN)
+        found: Sequence[SearchHit | Recommendation] = (
+            await self._recommender.search(text, INLINE_RESULTS)
+            if text
+            else await self._recommender.recommend(user, INLINE_RESULTS)
+        )
+        cards = render.shared_cards(found, context.bot.username)
+        await query.answer(cards, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
 
     @friendly
     async def profile(self, update: Update, context: Context) -> None:
@@ -152,11 +185,25 @@ class TelegramHandlers:
             return
         user = _user(update)
         button = self._codec.read(user, query.data)
-        if button.action is ButtonAction.FORGET:
-            await self._recommender.forget(user)
-            await query.answer("Forgotten.")
-            await query.edit_message_text(texts.FORGOTTEN)
-            return
+        match button.action:
+            case ButtonAction.FORGET:
+                await self._recommender.forget(user)
+                await query.answer("Forgotten.")
+                await query.edit_message_text(texts.FORGOTTEN)
+                return
+            case ButtonAction.PAGE:
+                shown = await self._browser.page(user, button.list_id, button.offset)
+                reply = render.page(shown, user, self._codec)
+                await query.answer()
+                await query.edit_message_text(
+                    reply.text, parse_mode="HTML", reply_markup=reply.keyboard
+                )
+                return
+            case ButtonAction.SIMILAR:
+                shown = await self._browser.similar(user, button.movie_id)
+                await query.answer()
+                await _reply(update, render.page(shown, user, self._codec))
+                return
         picked = button.action is ButtonAction.PICK
         act = self._recommender.pick if picked else self._recommender.dislike
         result = await act(user, button.movie_id, idempotency_key=f"telegram:{query.id}")
@@ -185,8 +232,8 @@ class TelegramHandlers:
     async def _tell_notices(self, update: Update, context: Context) -> None:
         """After an answer, what the user is to be told once (read again next time when
         the store does not answer)."""
-        if update.effective_user is None:
-            return
+        if update.effective_user is None or update.effective_message is None:
+            return  # an inline query has no chat to tell them in: next time
         try:
             notices = await self._services.subscriptions.take_notices(_user(update))
         except StoreUnavailableError:
@@ -206,12 +253,18 @@ class TelegramHandlers:
             log.warning("could not tell a user that error %s happened: %s", error_id, failure)
 
     async def _search(self, update: Update, text: str) -> None:
-        user = _user(update)
-        if not await self._services.searches.allow(user):
-            await _reply(update, render.Reply(texts.SLOW_DOWN))
-            return
-        hits = await self._recommender.search(text, LIST_SIZE)
-        await _reply(update, render.movie_list(texts.SEARCH_RESULTS, hits, user, self._codec))
+        if await self._allowed_search(update):
+            await self._show(update, await self._browser.search(_user(update), text))
+
+    async def _allowed_search(self, update: Update) -> bool:
+        """Whether the user may search now; if not, they are told to slow down."""
+        if await self._services.searches.allow(_user(update)):
+            return True
+        await _reply(update, render.Reply(texts.SLOW_DOWN))
+        return False
+
+    async def _show(self, update: Update, shown: Page) -> None:
+        await _reply(update, render.page(shown, _user(update), self._codec))
 
 
 def _user(update: Update) -> UserRef:
@@ -225,6 +278,7 @@ SUBSCRIBE_USAGE = (
     "Usage: /subscribe [day] [hour] [time zone], for example /subscribe fri 18 Europe/Berlin"
 )
 STRENGTH_USAGE = "Strength is a number from 0 to 1, like /explore 0.5"
+SIMILAR_USAGE = "Name a movie, like /similar Die Hard"
 
 
 def _slot(args: list[str]) -> tuple[int | None, int | None, str | None]:
@@ -286,5 +340,8 @@ async def _reply_privately(
 async def _tell(update: Update, text: str) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(text)
+    elif update.inline_query is not None:
+        button = InlineQueryResultsButton(text=text, start_parameter=INLINE_START)
+        await update.inline_query.answer([], cache_time=0, is_personal=True, button=button)
     else:
         await _reply(update, render.Reply(text))

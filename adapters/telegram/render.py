@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+)
 
 from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
+from adapters.links import movie_page
 from adapters.texts import shorten
-from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
+from core.models import Movie, Page, ProfileSummary, Recommendation, SearchHit, UserRef
 
-# Five movies of at most ~600 characters each stay under Telegram's 4,096.
+# Five cards of at most ~700 characters each stay under Telegram's 4,096.
 TITLE_CHARS = 200
+GENRE_CHARS = 60
 OVERVIEW_CHARS = 140
 LABEL_CHARS = 28
+DESCRIPTION_CHARS = 200
+MAX_INLINE_RESULTS = 50  # Telegram's limit per answer to an inline query
+LIKE_START = "like_"
+LIKE_ARGUMENT = re.compile(rf"{LIKE_START}(?P<movie>[0-9]{{1,19}})", re.ASCII)
 
 WELCOME = (
     "<b>Hi! I recommend movies.</b>\n"
@@ -48,16 +60,89 @@ def help_text() -> str:
 def movie_list(
     title: str, found: Sequence[SearchHit | Recommendation], user: UserRef, codec: ButtonCodec
 ) -> Reply:
-    """A titled list of movies, each with why it is there, a pick and a less-like-this
-    button."""
-    if not found:
-        return Reply(f"<b>{escape(title)}</b>\n{texts.EMPTY_LIST}")
-    blocks = [f"<b>{escape(title)}</b>"]
-    rows = []
-    for number, (movie, note) in enumerate(texts.listed(found), start=1):
-        blocks.append(_movie_block(number, movie, note))
-        rows.append(_movie_buttons(number, movie, user, codec))
-    return Reply("\n\n".join(blocks), InlineKeyboardMarkup(rows))
+    """A titled list of movie cards, each with why it is there, and its buttons: pick,
+    less like this, movies like it and, when known, its page on the web."""
+    return _cards(title, found, user, codec)
+
+
+def page(shown: Page, user: UserRef, codec: ButtonCodec, title: str | None = None) -> Reply:
+    """A page of a kept list (titled ``title``, else as :func:`texts.list_title` says),
+    numbered from its place in the list, with "◂ back" and "more ▸" where there is more."""
+    back, more = codec.page_payloads(user, shown)
+    nav = [
+        InlineKeyboardButton(label, callback_data=payload)
+        for label, payload in ((texts.BACK_BUTTON, back), (texts.MORE_BUTTON, more))
+        if payload is not None
+    ]
+    heading = title or texts.list_title(shown)
+    return _cards(heading, shown.items, user, codec, shown.offset + 1, [nav] if nav else [])
+
+
+def card_text(movie: Movie, number: int | None = None, note: str = "") -> str:
+    """A movie's card: title and year, genres, rating and runtime, a short overview and,
+    when given, why it is there."""
+    heading = clip(movie.label, TITLE_CHARS)
+    lines = [f"<b>{escape(heading if number is None else f'{number}. {heading}')}</b>"]
+    if movie.genres:
+        lines[0] += f" · {escape(clip(', '.join(movie.genres[:3]), GENRE_CHARS))}"
+    if facts := texts.facts(movie):
+        lines.append(escape(facts))
+    if movie.overview:
+        lines.append(escape(clip(movie.overview, OVERVIEW_CHARS)))
+    if note:
+        lines.append(f"<i>{escape(clip(note, TITLE_CHARS))}</i>")
+    return "\n".join(lines)
+
+
+def clip(text: str, units: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``units`` UTF-16 code units,
+    as Telegram counts a message's length (an emoji may count two)."""
+    limit = units
+    while _utf16_units(clipped := shorten(text, limit)) > units:
+        limit -= _utf16_units(clipped) - units
+    return clipped
+
+
+def shared_card(movie: Movie, bot_username: str) -> InlineQueryResultArticle:
+    """A movie offered in inline mode, to share in any chat: its card (without why it
+    was suggested, which is the user's own), a button that opens the bot on movies like
+    it, and its page on the web."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                texts.FIND_LIKE_THIS_BUTTON, url=like_link(bot_username, movie.movie_id)
+            )
+        ]
+    ]
+    if (web := movie_page(movie)) is not None:
+        rows[0].append(InlineKeyboardButton(texts.movie_page_button(web.site), url=web.url))
+    about = (texts.facts(movie), ", ".join(movie.genres[:3]), movie.overview)
+    return InlineQueryResultArticle(
+        id=str(movie.movie_id),
+        title=clip(movie.label, TITLE_CHARS),
+        description=clip(" · ".join(part for part in about if part), DESCRIPTION_CHARS),
+        input_message_content=InputTextMessageContent(card_text(movie), parse_mode="HTML"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+def shared_cards(
+    found: Sequence[SearchHit | Recommendation], bot_username: str
+) -> list[InlineQueryResultArticle]:
+    """The inline answer: a shared card per movie, at most ``MAX_INLINE_RESULTS``."""
+    return [shared_card(item.movie, bot_username) for item in found[:MAX_INLINE_RESULTS]]
+
+
+def like_link(bot_username: str, movie_id: int) -> str:
+    """The deep link that opens the private chat with the bot and, on Start, lists the
+    movies like ``movie_id``."""
+    return start_link(bot_username, f"{LIKE_START}{movie_id}")
+
+
+def liked_movie(start_argument: str) -> int | None:
+    """The movie id of a ``like_<id>`` start argument, or ``None``."""
+    match = LIKE_ARGUMENT.fullmatch(start_argument)
+    return None if match is None else int(match["movie"])
 
 
 def profile_text(summary: ProfileSummary) -> str:
@@ -113,23 +198,42 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _movie_block(number: int, movie: Movie, note: str) -> str:
-    lines = [f"<b>{number}. {escape(shorten(movie.label, TITLE_CHARS))}</b>"]
-    if movie.genres:
-        lines[0] += f" · {escape(', '.join(movie.genres[:3]))}"
-    if movie.overview:
-        lines.append(escape(shorten(movie.overview, OVERVIEW_CHARS)))
-    if note:
-        lines.append(f"<i>{escape(shorten(note, TITLE_CHARS))}</i>")
-    return "\n".join(lines)
+def _cards(
+    title: str,
+    found: Sequence[SearchHit | Recommendation],
+    user: UserRef,
+    codec: ButtonCodec,
+    first: int = 1,
+    extra_rows: list[list[InlineKeyboardButton]] | None = None,
+) -> Reply:
+    if not found:
+        return Reply(f"<b>{escape(clip(title, TITLE_CHARS))}</b>\n{texts.EMPTY_LIST}")
+    blocks = [f"<b>{escape(clip(title, TITLE_CHARS))}</b>"]
+    rows = []
+    for number, (movie, note) in enumerate(texts.listed(found), start=first):
+        blocks.append(card_text(movie, number, note))
+        rows.extend(_movie_buttons(number, movie, user, codec))
+    return Reply("\n\n".join(blocks), InlineKeyboardMarkup([*rows, *(extra_rows or [])]))
 
 
 def _movie_buttons(
     number: int, movie: Movie, user: UserRef, codec: ButtonCodec
-) -> list[InlineKeyboardButton]:
+) -> list[list[InlineKeyboardButton]]:
+    """Two rows: pick and less like this; movies like it and its page on the web."""
     pick, dislike = codec.movie_payloads(user, movie.movie_id)
+    similar = codec.write(user, Button(ButtonAction.SIMILAR, movie.movie_id))
     label = texts.pick_button(number, movie.title, LABEL_CHARS)
+    more = [InlineKeyboardButton(texts.LIKE_THIS_BUTTON, callback_data=similar)]
+    if (web := movie_page(movie)) is not None:
+        more.append(InlineKeyboardButton(texts.movie_page_button(web.site), url=web.url))
     return [
-        InlineKeyboardButton(label, callback_data=pick),
-        InlineKeyboardButton(texts.LESS_LIKE_THIS_BUTTON, callback_data=dislike),
+        [
+            InlineKeyboardButton(label, callback_data=pick),
+            InlineKeyboardButton(texts.LESS_LIKE_THIS_BUTTON, callback_data=dislike),
+        ],
+        more,
     ]
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2

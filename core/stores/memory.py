@@ -18,6 +18,7 @@ from core.stores.retention import (
     is_replay,
     remember_key,
 )
+from core.stores.shown_lists import MemoryListStore
 from core.weeks import weeks_apart
 
 
@@ -43,6 +44,7 @@ class MemoryProfileStore:
         self._subscriptions: dict[UserRef, Subscription] = {}
         self._notices: dict[UserRef, set[Notice]] = {}
         self._ledger = MemoryPushLedger()
+        self._lists = MemoryListStore(clock=clock)
         self._idempotency_ttl = idempotency_ttl
         self._clock = clock
         self._lock = asyncio.Lock()
@@ -50,6 +52,10 @@ class MemoryProfileStore:
     def push_ledger(self) -> MemoryPushLedger:
         """The ledger of this store's weekly pushes, which ``forget`` clears too."""
         return self._ledger
+
+    def shown_lists(self) -> MemoryListStore:
+        """The lists this store's users were shown, which ``forget`` clears too."""
+        return self._lists
 
     async def load(self, user: UserRef) -> TasteProfile | None:
         return self._profiles.get(user)
@@ -86,6 +92,7 @@ class MemoryProfileStore:
             self._subscriptions.pop(user, None)
             self._notices.pop(user, None)
             self._ledger.forget(user)
+            self._lists.forget(user)
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         return tuple(max(self._pick_counts[movie_id], 0) for movie_id in movie_ids)
@@ -184,11 +191,13 @@ class MemoryPushLedger:
 
 
 class MemoryBackend:
-    """A MemoryProfileStore and its push ledger: nothing to reach, nothing to close."""
+    """A MemoryProfileStore, its push ledger and its lists: nothing to reach, nothing to
+    close."""
 
     def __init__(self, community: CoPickSettings | None = None) -> None:
         self.store = MemoryProfileStore(community=community)
         self.push_ledger = self.store.push_ledger()
+        self.lists = self.store.shown_lists()
 
     async def readiness(self) -> StoreUnavailableError | None:
         """Always ``None``: memory is always there."""

@@ -10,7 +10,9 @@ from adapters.discord import render
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import CUSTOM_ID, PayloadButton
 from core.models import (
+    ListKind,
     Movie,
+    Page,
     ProfileSummary,
     Reason,
     ReasonKind,
@@ -35,7 +37,7 @@ def buttons_of(reply: render.Reply) -> list[PayloadButton]:
     return [item for item in reply.view.children if isinstance(item, PayloadButton)]
 
 
-async def test_search_results_have_an_embed_and_two_signed_buttons_per_movie() -> None:
+async def test_search_results_have_an_embed_and_three_signed_buttons_per_movie() -> None:
     hits = [
         SearchHit(Movie(100 + n, f"Movie {n}", 2000 + n, ("Drama",), "Plot."), 0.5)
         for n in range(5)
@@ -47,12 +49,44 @@ async def test_search_results_have_an_embed_and_two_signed_buttons_per_movie() -
         f"{n + 1}. Movie {n} ({2000 + n})" for n in range(5)
     ]
     buttons = buttons_of(reply)
-    assert len(buttons) == 10
+    assert len(buttons) == 15
     pressed = [CODEC.read(ALICE, button.payload) for button in buttons]
-    assert pressed[:2] == [Button(ButtonAction.PICK, 100), Button(ButtonAction.DISLIKE, 100)]
-    assert [button.item.row for button in buttons] == [n // 2 for n in range(10)]
+    assert pressed[:3] == [
+        Button(ButtonAction.PICK, 100),
+        Button(ButtonAction.DISLIKE, 100),
+        Button(ButtonAction.SIMILAR, 100),
+    ]
+    assert [button.item.row for button in buttons] == [n // 3 for n in range(15)]
     for button in buttons:
         assert CUSTOM_ID.fullmatch(button.custom_id) and len(button.custom_id) <= 100
+
+
+async def test_an_embed_links_the_movies_page_and_shows_its_rating() -> None:
+    die_hard = Movie(
+        562, "Die Hard", 1988, ("Action",), "A cop.", vote_average=7.5, vote_count=40, tmdb_id=562
+    )
+
+    (embed,) = render.movie_list("Search results", [SearchHit(die_hard, 0.5)], ALICE, CODEC).embeds
+
+    assert embed.url == "https://www.themoviedb.org/movie/562"
+    assert embed.description == "★ 7.5 (40 votes)\nA cop."
+    assert embed.footer.text == "Action"
+
+
+async def test_a_page_puts_back_and_more_after_the_last_movies_buttons() -> None:
+    hits = tuple(SearchHit(Movie(n, f"Movie {n}"), 0.5) for n in range(5))
+
+    reply = render.page(Page(ListKind.SIMILAR, hits, 5, 5, 50, 12, hits[0].movie), ALICE, CODEC)
+
+    assert reply.content == "**Like Movie 0, 6-10 of 50**"
+    assert reply.embeds[0].title == "6. Movie 0"
+    buttons = buttons_of(reply)
+    assert [button.item.row for button in buttons] == [n // 3 for n in range(15)] + [4, 4]
+    assert [CODEC.read(ALICE, button.payload) for button in buttons[-2:]] == [
+        Button(ButtonAction.PAGE, list_id=12, offset=0),
+        Button(ButtonAction.PAGE, list_id=12, offset=10),
+    ]
+    assert [button.item.label for button in buttons[-2:]] == ["◂ back", "more ▸"]
 
 
 async def test_catalog_text_cannot_format_or_ping() -> None:

@@ -11,7 +11,17 @@ from adapters.telegram import render as telegram_render
 from adapters.texts import UsageError
 from core import errors
 from core.errors import EmbedderError, InvalidRequestError, StoreFullError, StoreUnavailableError
-from core.models import Exploration, Movie, PickOutcome, PickResult, Reason, ReasonKind
+from core.models import (
+    Exploration,
+    ListKind,
+    Movie,
+    Page,
+    PickOutcome,
+    PickResult,
+    Reason,
+    ReasonKind,
+    SearchHit,
+)
 
 DIE_HARD = Movie(1, "Die Hard", 1988)
 JAWS = Movie(2, "Jaws", 1975)
@@ -78,6 +88,8 @@ REFUSALS: list[tuple[InvalidRequestError, str]] = [
     (StaleButtonError(), "This list is out of date — search again."),
     (ExpiredButtonError(), "This confirmation has expired — send /forget again."),
     (ForeignButtonError(), "These are someone else's picks — run /search yourself."),
+    (errors.ExpiredListError(), "This list has expired — ask for a new one."),
+    (errors.EndOfListError(50, 50), "That's the end of this list."),
     (UsageError("Give one movie number, for example 2."), "Give one movie number, for example 2."),
 ]
 
@@ -135,3 +147,34 @@ def test_a_full_store_is_told_apart_from_an_unreachable_one() -> None:
     assert texts.unavailable(StoreFullError("at maxmemory")) == texts.FULL
     assert texts.unavailable(StoreUnavailableError("unreachable")) == texts.UNAVAILABLE
     assert texts.unavailable(EmbedderError("down")) == texts.UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("movie", "words"),
+    [
+        (Movie(1, "Die Hard", vote_average=7.54, vote_count=3948, runtime=131), "★ 7.5 · 2h 11m"),
+        (Movie(2, "Obscure", vote_average=6.1, vote_count=42), "★ 6.1 (42 votes)"),
+        (Movie(3, "Rare", vote_average=9.0, vote_count=1, runtime=45), "★ 9.0 (1 vote) · 45m"),
+        (Movie(4, "Unrated", vote_average=0.0, vote_count=0, runtime=60), "1h 00m"),
+        (Movie(5, "Averaged", vote_average=8.0), "★ 8.0"),
+        (Movie(6, "Bare"), ""),
+    ],
+)
+def test_a_card_says_the_rating_with_few_votes_counted_and_the_runtime(
+    movie: Movie, words: str
+) -> None:
+    assert texts.facts(movie) == words
+
+
+def test_a_page_title_says_the_list_and_where_the_page_is_after_the_first() -> None:
+    hits = tuple(SearchHit(Movie(n, f"Movie {n}"), 0.5) for n in range(5))
+    first = Page(ListKind.SEARCH, hits, 0, 5, 50, list_id=7)
+    third = Page(ListKind.SIMILAR, hits[:3], 10, 5, 13, list_id=7, about=DIE_HARD)
+    assert texts.list_title(first) == "Search results"
+    assert texts.list_title(third) == "Like Die Hard (1988), 11-13 of 13"
+    assert [texts.list_title(Page(kind, hits, 0, 5, 5)) for kind in ListKind] == [
+        "Search results",
+        "For you",
+        "Exploring: a step outside your taste",
+        "Like that movie",
+    ]

@@ -35,6 +35,9 @@ class RedisKeys:
         """One movie's co-pick counts; its own hash tag, so a cluster spreads them."""
         return f"{self.prefix}:{{movie:{movie_id}}}:co_picks"
 
+    def lists(self, user: UserRef) -> str:
+        return f"{self._user_part(user)}:lists"
+
     def rate(self, user: UserRef, name: str) -> str:
         return f"{self._user_part(user)}:rate:{name}"
 

@@ -39,6 +39,7 @@ from core.stores.redis.global_keys import (
 )
 from core.stores.redis.keys import RedisKeys
 from core.stores.redis.ledger import RedisPushLedger
+from core.stores.redis.lists import RedisListStore
 from core.stores.redis.rate_limit import RedisRateLimit
 from core.stores.redis.writer import BatchWriter
 from core.stores.retention import IDEMPOTENCY_TTL_SECONDS, REMEMBERED_WEEKS
@@ -167,6 +168,11 @@ class RedisProfileStore:
     def push_ledger(self, remembered_weeks: int = REMEMBERED_WEEKS) -> RedisPushLedger:
         """The ledger of weekly pushes on the same server and prefix."""
         return RedisPushLedger(self._client, self._gate, self._keys, remembered_weeks)
+
+    def shown_lists(self) -> RedisListStore:
+        """The lists users were shown, on the same server and prefix (``forget`` drops a
+        user's)."""
+        return RedisListStore(self._client, self._gate, self._keys)
 
     def rate_limit(self, name: str, limit: int, window: float) -> RedisRateLimit:
         """At most ``limit`` requests ``name`` per user in ``window`` seconds, shared by
@@ -352,7 +358,11 @@ class RedisProfileStore:
             picked = await transaction.hget(profile_key, PICKED)
             transaction.multi()  # type: ignore[no-untyped-call]
             transaction.delete(
-                profile_key, subscription_key, self._keys.pushes(user), self._keys.notices(user)
+                profile_key,
+                subscription_key,
+                self._keys.pushes(user),
+                self._keys.notices(user),
+                self._keys.lists(user),
             )
             picks = ids_of(None if picked is None else as_bytes(picked))
             pairs = co_pick_changes(picks, (), self._community.window)
