@@ -53,7 +53,7 @@ def test_every_movie_gets_signed_pick_dislike_and_like_this_buttons() -> None:
         f"👍 3. Movie {2**40}",
     ]
     for number, movie in enumerate(movies):
-        (pick, dislike), (similar,) = rows[2 * number], rows[2 * number + 1]
+        (pick, _), (similar,) = rows[2 * number], rows[2 * number + 1]
         pressed = [CODEC.read(ALICE, str(button.callback_data)) for button in rows[2 * number]]
         assert pressed == [
             Button(ButtonAction.PICK, movie.movie_id),
