@@ -112,7 +112,8 @@ class Crowd:
     async def _journey(self, user: int, arrival: float) -> None:
         await asyncio.sleep(arrival)
         results = await self._until_ok(user, "search", lambda: self._type(user, _query(user)))
-        buttons = [row[0]["callback_data"] for row in results["reply_markup"]["inline_keyboard"]]
+        rows = results["reply_markup"]["inline_keyboard"]
+        buttons = [b["callback_data"] for row in rows for b in row if b["text"].startswith("👍")]
         self.acknowledged[user] = []
         for data in buttons[:PICKS]:
             await self._until_ok(user, "pick", lambda d=data: self._press(user, results, d))

@@ -15,6 +15,8 @@ An ``AutoShardedClient`` (or ``commands.AutoShardedBot``) learns the gateway URL
     ...                                                   # bot.start(TOKEN) as a task
     await fake.wait_connected()                           # IDENTIFY answered with READY
     interaction_id = fake.slash(1001, "echo", {"text": "hi"}, guild_id=GUILD)
+    typing = fake.autocomplete(1001, "search", {"text": "die h"}, "text", guild_id=GUILD)
+    await wait_until(lambda: fake.answers(typing))           # its choices, in ``choices``
     await wait_until(lambda: fake.answers(interaction_id))   # what the bot answered
     fake.press(1001, fake.message_of(interaction_id), "pick:42")   # a button press
     fake.fail_next("followup", status=429, retry_after=0.2)        # discord.py retries
@@ -81,8 +83,15 @@ DISPATCH, HEARTBEAT, IDENTIFY, HELLO, HEARTBEAT_ACK = 0, 1, 2, 10, 11
 AUTHENTICATION_FAILED = 4004
 
 # Interaction types and callback types
-APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
+APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 2, 3, 4
 CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE = 4, 5, 6, 7
+AUTOCOMPLETE_RESULT = 8
+
+# Limits of a message (https://discord.com/developers/docs/resources/message)
+MAX_CONTENT, MAX_EMBEDS, MAX_EMBED_TOTAL, MAX_FIELDS = 2000, 10, 6000, 25
+EMBED_TEXT_LIMITS = (("title", 256), ("description", 4096))
+MAX_ROWS, MAX_ROW_COMPONENTS, MAX_CUSTOM_ID, MAX_LABEL = 5, 5, 100, 80
+MAX_CHOICES, MAX_CHOICE_CHARS = 25, 100
 
 # Message flags
 SUPPRESS_EMBEDS = 1 << 2
@@ -147,6 +156,7 @@ class Answer:
     components: list[JSON] = field(default_factory=list)
     ephemeral: bool = False
     attachments: list[str] = field(default_factory=list)  # filenames
+    choices: list[JSON] = field(default_factory=list)  # of an autocomplete result
 
 
 @dataclass(frozen=True)
@@ -336,6 +346,33 @@ class FakeDiscord(BackgroundServer):
                 data["guild_id"] = command["guild_id"]
             channel = self._interaction_channel(user_id, guild_id, channel_id)
             record = self._new_interaction(APPLICATION_COMMAND, user_id, data, guild_id, channel)
+        return self._deliver(record, guild_id)
+
+    def autocomplete(
+        self,
+        user_id: int,
+        name: str,
+        options: dict[str, str | int | float | bool],
+        focused: str,
+        *,
+        guild_id: int | None = None,
+    ) -> str:
+        """Dispatch an autocomplete interaction (type 4), as Discord sends while the user
+        types the option ``focused`` of ``/name`` (required options may be missing yet);
+        returns the interaction id. The bot answers with ``Answer.choices``."""
+        with self._lock:
+            command = self._synced_command(name, guild_id)
+            declared = {option["name"]: option for option in command.get("options", [])}
+            if not declared.get(focused, {}).get("autocomplete"):
+                raise ValueError(f"option {focused!r} of /{name} has no autocomplete")
+            typed = _command_options(command, options, partial=True)
+            for option in typed:
+                option["focused"] = option["name"] == focused
+            data: JSON = {"id": command["id"], "name": name, "type": 1, "options": typed}
+            if "guild_id" in command:
+                data["guild_id"] = command["guild_id"]
+            channel = self._interaction_channel(user_id, guild_id, None)
+            record = self._new_interaction(AUTOCOMPLETE, user_id, data, guild_id, channel)
         return self._deliver(record, guild_id)
 
     def press(
@@ -578,7 +615,12 @@ class FakeDiscord(BackgroundServer):
         kind = body.get("type")
         message = self._respond(record, kind, _object(body.get("data") or {}), request.files)
         record.callback_type = kind
-        self._answer(record, "callback", message, callback_type=kind)
+        if kind == AUTOCOMPLETE_RESULT:
+            at = time.monotonic() - record.dispatched_at
+            choices = copy.deepcopy(_object(body.get("data") or {})["choices"])
+            record.answers.append(Answer("callback", at, kind, choices=choices))
+        else:
+            self._answer(record, "callback", message, callback_type=kind)
         if not _truthy(request.query.get("with_response")):
             return 204, None
         return 200, _callback_response(record, kind, message)
@@ -586,7 +628,13 @@ class FakeDiscord(BackgroundServer):
     def _respond(
         self, record: _Interaction, kind: Any, data: JSON, files: list[_Upload]
     ) -> JSON | None:
-        """Apply a callback; returns the message it created or updated (None for type 6)."""
+        """Apply a callback; returns the message it created or updated (None for types
+        6 and 8)."""
+        if record.type == AUTOCOMPLETE:
+            if kind != AUTOCOMPLETE_RESULT:
+                raise _invalid_form({"type": {"_errors": [_error("BASE_TYPE_CHOICES", "8")]}})
+            _check_choices(data.get("choices"))
+            return None
         if kind == CHANNEL_MESSAGE:
             flags = int(data.get("flags") or 0) & INTERACTION_MESSAGE_FLAGS
             return self._original(record, data, files, flags)
@@ -1127,14 +1175,18 @@ def _interaction_metadata(record: _Interaction) -> JSON:
 def _check_message(message: JSON, nest: str | None) -> None:
     """Discord's length limits, and its refusal of a message with nothing to show."""
     errors: JSON = {}
-    if len(message["content"]) > 2000:
-        errors["content"] = _too_long(2000)
-    if len(message["embeds"]) > 10:
-        errors["embeds"] = _too_long(10)
+    if len(message["content"]) > MAX_CONTENT:
+        errors["content"] = _too_long(MAX_CONTENT)
+    if len(message["embeds"]) > MAX_EMBEDS:
+        errors["embeds"] = _too_long(MAX_EMBEDS)
     for index, embed in enumerate(message["embeds"]):
-        for key, limit in (("title", 256), ("description", 4096)):
+        for key, limit in (*EMBED_TEXT_LIMITS, ("fields", MAX_FIELDS)):
             if len(embed.get(key) or "") > limit:
                 errors.setdefault("embeds", {}).setdefault(str(index), {})[key] = _too_long(limit)
+    if sum(_embed_text(embed) for embed in message["embeds"]) > MAX_EMBED_TOTAL:
+        errors.setdefault("embeds", {})["_errors"] = [_error("MAX_EMBED_SIZE_EXCEEDED", "")]
+    if _components_problem(message["components"]):
+        errors["components"] = {"_errors": [_error("COMPONENT_LAYOUT_INVALID", "")]}
     if errors:
         raise _invalid_form({nest: errors} if nest else errors)
     shown = ("content", "embeds", "components", "attachments")
@@ -1142,18 +1194,56 @@ def _check_message(message: JSON, nest: str | None) -> None:
         raise _fail(400, 50006, "Cannot send an empty message")
 
 
+def _embed_text(embed: JSON) -> int:
+    """The characters of an embed that count towards Discord's 6,000 per message."""
+    fields = embed.get("fields") or []
+    texts = [embed.get("title"), embed.get("description"), (embed.get("footer") or {}).get("text")]
+    texts += [(embed.get("author") or {}).get("name")]
+    texts += [part for item in fields for part in (item.get("name"), item.get("value"))]
+    return sum(len(text or "") for text in texts)
+
+
+def _components_problem(rows: list[JSON]) -> bool:
+    """Whether classic action rows break Discord's layout: more than five rows, more than
+    five buttons in one, a custom_id over 100 characters, a label over 80."""
+    if len(rows) > MAX_ROWS:
+        return True
+    for row in rows:
+        buttons = row.get("components") or []
+        if row.get("type") == 1 and len(buttons) > MAX_ROW_COMPONENTS:
+            return True
+        for button in buttons:
+            if len(button.get("custom_id") or "") > MAX_CUSTOM_ID:
+                return True
+            if len(button.get("label") or "") > MAX_LABEL:
+                return True
+    return False
+
+
+def _check_choices(choices: object) -> None:
+    """Discord's limits on an autocomplete result: at most 25 choices, each with a name
+    and a value of 1 to 100 characters."""
+    if not isinstance(choices, list) or len(choices) > MAX_CHOICES:
+        raise _invalid_form({"choices": _too_long(MAX_CHOICES)})
+    for choice in choices:
+        for key in ("name", "value"):
+            if not 1 <= len(str(choice.get(key, ""))) <= MAX_CHOICE_CHARS:
+                raise _invalid_form({"choices": {key: _too_long(MAX_CHOICE_CHARS)}})
+
+
 def _too_long(limit: int) -> JSON:
     return {"_errors": [_error("BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")]}
 
 
-def _command_options(command: JSON, values: dict[str, Any]) -> list[JSON]:
-    """Slash options as Discord sends them, checked against the synced command."""
+def _command_options(command: JSON, values: dict[str, Any], partial: bool = False) -> list[JSON]:
+    """Slash options as Discord sends them, checked against the synced command (all the
+    required ones, unless ``partial``: an autocomplete while the user types)."""
     declared = {option["name"]: option for option in command.get("options", [])}
     unknown = sorted(set(values) - set(declared))
     if unknown:
         raise ValueError(f"/{command['name']} has no option {unknown}; it has {sorted(declared)}")
     missing = [n for n, o in declared.items() if o.get("required") and n not in values]
-    if missing:
+    if missing and not partial:
         raise ValueError(f"/{command['name']} needs the options {missing}")
     options = []
     for name, value in values.items():

@@ -10,6 +10,8 @@ and then ``/<method>``, and POSTs parameters as form data where every non-string
     update_id = fake.type_text(1001, "/search die hard")      # a person typing
     await wait_until(lambda: fake.calls("sendMessage"))        # the bot answered
     fake.press(1001, fake.last_message(1001), "more:42")       # a person pressing a button
+    query_id = fake.type_inline(1001, "die hard")              # "@bot die hard" in a chat
+    card = fake.share(1001, query_id, "562", chat_id=-100200)  # choosing a result to send
     fake.fail_next("sendMessage", status=429, retry_after=1)   # PTB raises RetryAfter
     fake.block_chat(1001)                                      # PTB raises Forbidden
     fake.stop()
@@ -49,7 +51,7 @@ BOT_USER: JSON = {
     "username": BOT_USERNAME,
     "can_join_groups": True,
     "can_read_all_group_messages": False,
-    "supports_inline_queries": False,
+    "supports_inline_queries": True,
 }
 BOT_AS_SENDER: JSON = {key: BOT_USER[key] for key in ("id", "is_bot", "first_name", "username")}
 MAX_LONG_POLL = 1.0
@@ -65,6 +67,9 @@ STRING_PARAMS = frozenset(
         "parse_mode",
         "callback_query_id",
         "inline_message_id",
+        "inline_query_id",
+        "next_offset",
+        "start_parameter",
         "url",
         "language_code",
         "business_connection_id",
@@ -88,6 +93,11 @@ STRING_PARAMS = frozenset(
 
 MAX_TEXT = 4096  # characters of a message once its entities are parsed
 MAX_CALLBACK_ANSWER = 200
+MAX_CALLBACK_DATA = 64  # bytes
+MAX_BUTTONS = 100  # of an inline keyboard
+MAX_INLINE_RESULTS = 50
+MAX_RESULT_ID = 64  # bytes
+URL_SCHEMES = ("https://", "http://", "tg://")
 HTML_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre"}
     | {"span", "tg-spoiler", "blockquote", "tg-emoji"}
@@ -107,6 +117,7 @@ KNOWN_METHODS = (
     "editMessageText",
     "editMessageReplyMarkup",
     "answerCallbackQuery",
+    "answerInlineQuery",
     "deleteMessage",
 )
 CANONICAL = {name.lower(): name for name in KNOWN_METHODS}
@@ -184,6 +195,48 @@ def check_text(text: str, parse_mode: object) -> None:
         raise ApiError(400, "Bad Request: message is too long")
 
 
+def check_markup(markup: object) -> None:
+    """Refuse an inline keyboard Telegram refuses: more than ``MAX_BUTTONS`` buttons, a
+    button without a text, or not of exactly one kind, callback data of more than
+    ``MAX_CALLBACK_DATA`` bytes, a URL that is not one."""
+    if markup is None:
+        return
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    buttons = [button for row in rows for button in row]
+    if len(buttons) > MAX_BUTTONS:
+        raise ApiError(400, "Bad Request: reply markup is too long")
+    for button in buttons:
+        kinds = {"callback_data", "url"} & set(button)
+        if not button.get("text") or len(kinds) != 1:
+            raise ApiError(400, "Bad Request: can't parse inline keyboard button")
+        data = str(button.get("callback_data", "x"))
+        if not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+            raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        if not str(button.get("url", "https://")).startswith(URL_SCHEMES):
+            raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+
+
+def check_inline_results(results: object) -> None:
+    """Refuse an answer to an inline query that Telegram refuses: more than
+    ``MAX_INLINE_RESULTS`` results, ids that are not 1-64 bytes or repeat, an article
+    without a title or with a message Telegram would not send."""
+    if not isinstance(results, list) or len(results) > MAX_INLINE_RESULTS:
+        raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+    ids = [str(result.get("id", "")) for result in results]
+    if len(set(ids)) != len(ids) or not all(1 <= len(i.encode()) <= MAX_RESULT_ID for i in ids):
+        raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+    for result in results:
+        content = result.get("input_message_content") or {}
+        if result.get("type") != "article" or not result.get("title"):
+            raise ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
+        if not content.get("message_text"):
+            raise ApiError(400, "Bad Request: MESSAGE_EMPTY")
+        check_text(str(content["message_text"]), content.get("parse_mode"))
+        check_markup(result.get("reply_markup"))
+
+
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -217,6 +270,8 @@ class FakeTelegram(BackgroundServer):
         self._update_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
         self._issued_callbacks: set[str] = set()
+        self._inline_ids = itertools.count(1)
+        self._inline_queries: dict[str, JSON] = {}  # id -> the answer, once answered
         self._chats: dict[int | str, _Chat] = {}
         self._users: dict[int, JSON] = {}
         self._typed: dict[int, list[str]] = {}
@@ -243,6 +298,7 @@ class FakeTelegram(BackgroundServer):
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "answercallbackquery": self._answer_callback_query,
+            "answerinlinequery": self._answer_inline_query,
             "deletemessage": self._delete_message,
         }
 
@@ -394,6 +450,48 @@ class FakeTelegram(BackgroundServer):
             }
             self._queue({"callback_query": query})
             return query_id
+
+    def type_inline(self, user_id: int, query: str, chat_type: str = "private") -> str:
+        """Queue an inline query, as typing ``@bot <query>`` in a chat of ``chat_type``
+        sends; returns its id."""
+        with self._lock:
+            query_id = f"iq-{next(self._inline_ids)}"
+            self._inline_queries[query_id] = {}
+            inline: JSON = {
+                "id": query_id,
+                "from": copy.deepcopy(self._user(user_id, None)),
+                "query": query,
+                "offset": "",
+                "chat_type": chat_type,
+            }
+            self._queue({"inline_query": inline})
+            return query_id
+
+    def inline_answer(self, query_id: str) -> JSON:
+        """The bot's answer to an inline query (``results``, ``cache_time``...), or ``{}``
+        while it has not answered."""
+        with self._lock:
+            return copy.deepcopy(self._inline_queries[query_id])
+
+    def share(self, user_id: int, query_id: str, result_id: str, chat_id: int) -> JSON:
+        """Send the result ``result_id`` of an answered inline query to ``chat_id``, as
+        choosing it does: the message the chat gets, from the user via the bot."""
+        with self._lock:
+            answer = self._inline_queries[query_id]
+            result = next(r for r in answer["results"] if str(r["id"]) == result_id)
+            content = result["input_message_content"]
+            chat = self._chat(chat_id, None, None)
+            message: JSON = {
+                "message_id": self._next_message_id(chat),
+                "from": copy.deepcopy(self._user(user_id, None)),
+                "chat": copy.deepcopy(chat.info),
+                "date": int(time.time()),
+                "text": content["message_text"],
+                "via_bot": dict(BOT_AS_SENDER),
+            }
+            if "reply_markup" in result:
+                message["reply_markup"] = copy.deepcopy(result["reply_markup"])
+            return message
 
     # --- reading what happened ---------------------------------------------------------------
 
@@ -608,6 +706,7 @@ class FakeTelegram(BackgroundServer):
         if not text:
             raise ApiError(400, "Bad Request: message text is empty")
         check_text(str(text), params.get("parse_mode"))
+        check_markup(params.get("reply_markup"))
         with self._lock:
             key = _chat_key(params["chat_id"])
             if key in self._blocked:
@@ -635,9 +734,11 @@ class FakeTelegram(BackgroundServer):
         if not text:
             raise ApiError(400, "Bad Request: message text is empty")
         check_text(str(text), params.get("parse_mode"))
+        check_markup(params.get("reply_markup"))
         return self._edit(params, text=str(text))
 
     async def _edit_message_reply_markup(self, params: JSON) -> JSON:
+        check_markup(params.get("reply_markup"))
         return self._edit(params, text=None)
 
     def _edit(self, params: JSON, text: str | None) -> JSON:
@@ -672,6 +773,16 @@ class FakeTelegram(BackgroundServer):
                     "Bad Request: query is too old and response timeout expired or query ID "
                     "is invalid",
                 )
+        return True
+
+    async def _answer_inline_query(self, params: JSON) -> bool:
+        query_id = str(params.get("inline_query_id"))
+        results = params.get("results")
+        check_inline_results(results)
+        with self._lock:
+            if self._inline_queries.get(query_id) != {}:
+                raise ApiError(400, "Bad Request: QUERY_ID_INVALID")
+            self._inline_queries[query_id] = {key: copy.deepcopy(v) for key, v in params.items()}
         return True
 
     async def _delete_message(self, params: JSON) -> bool:

@@ -133,6 +133,13 @@ def custom_ids(message: dict[str, Any] | Any) -> list[str]:
     return [button["custom_id"] for row in components for button in row["components"]]
 
 
+def pick_ids(message: dict[str, Any] | Any) -> list[str]:
+    """The custom ids of the pick buttons, one per movie."""
+    components = message["components"] if isinstance(message, dict) else message.components
+    buttons = [button for row in components for button in row["components"]]
+    return [button["custom_id"] for button in buttons if button["label"].startswith("👍")]
+
+
 def labels(message: dict[str, Any]) -> list[str]:
     return [button["label"] for row in message["components"] for button in row["components"]]
 
@@ -164,7 +171,8 @@ async def test_search_pick_recommend_journey(
     assert not results.ephemeral and len(results.embeds) == 5
     assert all(embed["title"].startswith(f"{n}. ") for n, embed in enumerate(results.embeds, 1))
     ids = custom_ids(results)
-    assert len(ids) == 10 and all(i.startswith("mb:") and len(i) <= 100 for i in ids)
+    assert len(ids) == 5 * 3 + 1 and all(i.startswith("mb:") and len(i) <= 100 for i in ids)
+    assert labels(shown(fake, results))[-1] == "more ▸"
 
     message = shown(fake, results)
     pick = await press(fake, ALICE, message, ids[0])
@@ -226,7 +234,7 @@ async def test_a_replayed_press_is_applied_once(
     bot: MovieBot, fake: FakeDiscord, store: RedisProfileStore
 ) -> None:
     results = await slash(fake, ALICE, "search", text="romantic comedy in paris")
-    pick = await press(fake, ALICE, shown(fake, results), custom_ids(results)[2])
+    pick = await press(fake, ALICE, shown(fake, results), pick_ids(results)[1])
     before = len(fake.calls())
 
     fake.redeliver(pick)
@@ -431,7 +439,7 @@ async def test_the_weekly_push_dms_subscribers_and_drops_closed_dms(
 
     assert (report.sent, report.gone) == (1, 1)
     (dm,) = fake.dms(ALICE)
-    assert len(dm["embeds"]) == 3 and len(custom_ids(dm)) == 6
+    assert len(dm["embeds"]) == 3 and len(pick_ids(dm)) == 3 and len(custom_ids(dm)) == 9
     assert await store.subscription(bob) is None
     assert await store.subscription(alice) == Subscription(4, 18)
 

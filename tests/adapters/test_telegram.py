@@ -116,6 +116,11 @@ def buttons(message: dict[str, Any]) -> list[list[dict[str, Any]]]:
     return message["reply_markup"]["inline_keyboard"]
 
 
+def picks(message: dict[str, Any]) -> list[str]:
+    """The callback data of the pick buttons, one per movie."""
+    return [b["callback_data"] for row in buttons(message) for b in row if b["text"][0] == "👍"]
+
+
 async def test_commands_are_published(bot: Recommender, fake: FakeTelegram) -> None:
     await wait_until(lambda: fake.commands)
     names = [command["command"] for command in fake.commands]
@@ -123,6 +128,7 @@ async def test_commands_are_published(bot: Recommender, fake: FakeTelegram) -> N
         "start",
         "search",
         "recommend",
+        "similar",
         "explore",
         "profile",
         "undo",
@@ -229,7 +235,7 @@ async def test_redis_stopped_mid_conversation_gets_a_clear_answer(
                 server.kill()
                 reply = await say(fake, ALICE, "/recommend")
                 assert reply["text"] == "I can't reach my memory right now, try again in a minute."
-                answer = await press(fake, ALICE, results, buttons(results)[1][0]["callback_data"])
+                answer = await press(fake, ALICE, results, picks(results)[1])
                 assert answer == "I can't reach my memory right now, try again in a minute."
                 server.start()
                 recommended = (await say(fake, ALICE, "/recommend"))["text"]

@@ -88,7 +88,8 @@ async def test_a_push_to_1000_users_sends_1000_messages(
     assert delivered(fake) == Counter(chats)
     message = fake.messages(chats[0])[0]
     assert message["text"].startswith("<b>Your weekly picks")
-    assert len(message["reply_markup"]["inline_keyboard"]) == SETTINGS.picks
+    rows = message["reply_markup"]["inline_keyboard"]
+    assert [row[0]["text"][0] for row in rows] == ["👍", "🔎"] * SETTINGS.picks
 
 
 async def test_a_push_stopped_after_300_sends_the_other_700_on_restart(
