@@ -8,13 +8,13 @@ import math
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from telegram import InlineQueryResultsButton, Message, Update
+from telegram import CallbackQuery, InlineQueryResultsButton, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from adapters import texts
-from adapters.buttons import ButtonAction
+from adapters.buttons import Button, ButtonAction
 from adapters.observe import observed, report_unexpected
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
@@ -179,7 +179,8 @@ class TelegramHandlers:
 
     @friendly
     async def button(self, update: Update, context: Context) -> None:
-        """A pressed button: pick, less like this, or confirm forget."""
+        """A pressed button: pick, less like this, like this, a page of a list, or confirm
+        forget."""
         query = update.callback_query
         if query is None or query.data is None:
             return
@@ -190,26 +191,26 @@ class TelegramHandlers:
                 await self._recommender.forget(user)
                 await query.answer("Forgotten.")
                 await query.edit_message_text(texts.FORGOTTEN)
-                return
             case ButtonAction.PAGE:
                 shown = await self._browser.page(user, button.list_id, button.offset)
                 reply = render.page(shown, user, self._codec)
-                await query.answer()
                 await query.edit_message_text(
                     reply.text, parse_mode="HTML", reply_markup=reply.keyboard
                 )
-                return
-            case ButtonAction.SIMILAR:
-                shown = await self._browser.similar(user, button.movie_id)
                 await query.answer()
-                await _reply(update, render.page(shown, user, self._codec))
-                return
+            case ButtonAction.SIMILAR:
+                await self._show(update, await self._browser.similar(user, button.movie_id))
+                await query.answer()
+            case _:
+                await self._pick_or_dislike(query, user, button)
+
+    async def _pick_or_dislike(self, query: CallbackQuery, user: UserRef, button: Button) -> None:
         picked = button.action is ButtonAction.PICK
         act = self._recommender.pick if picked else self._recommender.dislike
         result = await act(user, button.movie_id, idempotency_key=f"telegram:{query.id}")
         await query.answer(texts.pick_result(result))
         message = query.message
-        if result.applied and isinstance(message, Message):
+        if result.applied and isinstance(message, Message) and query.data is not None:
             mark = "✓" if picked else "✗"
             keyboard = render.marked_keyboard(message.reply_markup, query.data, mark)
             if keyboard is not None:
