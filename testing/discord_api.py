@@ -1172,6 +1172,27 @@ def _interaction_metadata(record: _Interaction) -> JSON:
     return metadata
 
 
+class LimitError(ValueError):
+    """A message or an autocomplete result that Discord would refuse; ``str()`` says why."""
+
+
+def check_limits(message: JSON) -> None:
+    """Raise :class:`LimitError` for a message (content, embeds, components) that Discord
+    would refuse, as this stand-in refuses it."""
+    try:
+        _check_message(message, None)
+    except _ApiError as error:
+        raise LimitError(json.dumps(error.body)) from None
+
+
+def check_choices(choices: object) -> None:
+    """Raise :class:`LimitError` for autocomplete choices that Discord would refuse."""
+    try:
+        _check_choices(choices)
+    except _ApiError as error:
+        raise LimitError(json.dumps(error.body)) from None
+
+
 def _check_message(message: JSON, nest: str | None) -> None:
     """Discord's length limits, and its refusal of a message with nothing to show."""
     errors: JSON = {}

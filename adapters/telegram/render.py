@@ -129,8 +129,10 @@ def shared_card(movie: Movie, bot_username: str) -> InlineQueryResultArticle:
 def shared_cards(
     found: Sequence[SearchHit | Recommendation], bot_username: str
 ) -> list[InlineQueryResultArticle]:
-    """The inline answer: a shared card per movie, at most ``MAX_INLINE_RESULTS``."""
-    return [shared_card(item.movie, bot_username) for item in found[:MAX_INLINE_RESULTS]]
+    """The inline answer: a shared card per movie, at most ``MAX_INLINE_RESULTS`` (the
+    result ids, the movie ids, must differ)."""
+    movies = list({item.movie.movie_id: item.movie for item in found}.values())
+    return [shared_card(movie, bot_username) for movie in movies[:MAX_INLINE_RESULTS]]
 
 
 def like_link(bot_username: str, movie_id: int) -> str:
