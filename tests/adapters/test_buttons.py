@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from adapters.buttons import (
     FORGET_MINUTES,
+    MAX_LIST_ID,
     MAX_MOVIE_ID,
+    MAX_OFFSET,
     Button,
     ButtonAction,
     ButtonCodec,
@@ -17,6 +19,7 @@ from adapters.buttons import (
     StaleButtonError,
     derived_key,
 )
+from core.browsing import LIST_LENGTH, PAGE_SIZE
 from core.errors import InvalidRequestError
 from core.models import UserRef
 
@@ -26,9 +29,30 @@ ALICE = UserRef("telegram", "1001")
 BOB = UserRef("telegram", "1002")
 
 users = st.builds(UserRef, st.sampled_from(["telegram", "discord", "console"]), st.text(min_size=1))
-buttons = st.builds(
-    Button, st.sampled_from([ButtonAction.PICK, ButtonAction.DISLIKE]), st.integers(0, MAX_MOVIE_ID)
+movie_actions = st.sampled_from([ButtonAction.PICK, ButtonAction.DISLIKE, ButtonAction.SIMILAR])
+pages = st.builds(
+    Button,
+    st.just(ButtonAction.PAGE),
+    list_id=st.integers(0, MAX_LIST_ID),
+    offset=st.integers(0, MAX_OFFSET),
 )
+buttons = st.builds(Button, movie_actions, st.integers(0, MAX_MOVIE_ID)) | pages
+
+
+def test_every_list_position_has_a_page_payload() -> None:
+    assert LIST_LENGTH - PAGE_SIZE <= MAX_OFFSET
+    for wrong in (
+        Button(ButtonAction.PAGE, list_id=MAX_LIST_ID + 1),
+        Button(ButtonAction.PAGE, offset=-1),
+    ):
+        with pytest.raises(ValueError, match="no page payload"):
+            CODEC.write(ALICE, wrong)
+
+
+@given(pages)
+def test_a_page_of_one_user_is_someone_elses_for_another(button: Button) -> None:
+    with pytest.raises(ForeignButtonError):
+        CODEC.read(BOB, CODEC.write(ALICE, button))
 
 
 @given(users, buttons)

@@ -193,11 +193,25 @@ def completing_cog(movies: list[Movie]) -> MovieCommands:
     return MovieCommands(ChatServices(recommender, Subscriptions(store), CODEC))
 
 
+@st.composite
+def typing_in_a_catalog(draw: st.DrawFn) -> tuple[list[Movie], str]:
+    """A catalog and what a user typed so far: any text, or the start of a title; half
+    the catalogs have more titles that start alike than Discord takes choices."""
+    movies = draw(catalog_movies(max_size=40))
+    if draw(st.booleans()):
+        sequels = [Movie(n, f"{movies[0].title} {n}") for n in range(1, 40)]
+        movies = [*movies, *sequels]
+    title = draw(st.sampled_from(movies)).title
+    typed = draw(st.text(max_size=100) | st.integers(1, len(title)).map(lambda n: title[:n]))
+    return movies, typed
+
+
 @PROPERTIES
-@given(movies=catalog_movies(max_size=40), typed=st.text(max_size=100))
+@given(typing=typing_in_a_catalog())
 async def test_autocomplete_offers_at_most_25_choices_discord_takes(
-    movies: list[Movie], typed: str
+    typing: tuple[list[Movie], str],
 ) -> None:
+    movies, typed = typing
     cog = completing_cog(movies)
     for complete in (cog.search_titles, cog.similar_titles):
         choices = await complete(None, typed)  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.browsing import LIST_LENGTH, PAGE_SIZE, Browser
 from core.embedders import OnnxEmbedder
@@ -17,10 +19,11 @@ from core.errors import (
     UnknownMovieError,
 )
 from core.index import MovieIndex
-from core.models import ListKind, Page, Recommendation, ShownList, UserRef
+from core.models import ListKind, Page, Recommendation, ShownEntry, ShownList, UserRef
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.shown_lists import MemoryListStore
+from testing.data import random_movies
 from testing.doubles import FixedEmbedder
 
 ALICE = UserRef("telegram", "1")
@@ -168,3 +171,31 @@ async def test_titles_complete_without_the_model_or_the_store(sample_index: Movi
         "Die Hard with a Vengeance",
     ]
     assert len(browser.complete("t", 25)) == 25
+
+
+def random_browser() -> tuple[Browser, MemoryListStore, MovieIndex]:
+    movies, vectors = random_movies(60)
+    index = MovieIndex.from_vectors(movies, vectors, "test:random")
+    lists = MemoryListStore()
+    recommender = Recommender(index, FixedEmbedder("test:random", 16), MemoryProfileStore())
+    return Browser(recommender, lists), lists, index
+
+
+@given(length=st.integers(0, LIST_LENGTH), offset=st.integers(-(2**7), 2**7), other=st.booleans())
+async def test_any_position_is_a_page_of_the_list_or_a_short_refusal(
+    length: int, offset: int, other: bool
+) -> None:
+    browser, lists, index = random_browser()
+    entries = tuple(ShownEntry(movie.movie_id, 0.5) for movie in index.movies[:length])
+    await lists.save(ALICE, 7, ShownList(ListKind.SEARCH, entries))
+
+    if other:
+        with pytest.raises(ExpiredListError):
+            await browser.page(BOB, 7, offset)
+    elif 0 <= offset < length:
+        page = await browser.page(ALICE, 7, offset)
+        assert [entry.movie_id for entry in entries[offset : offset + PAGE_SIZE]] == ids(page)
+        assert page.next_offset == (offset + PAGE_SIZE if offset + PAGE_SIZE < length else None)
+    else:
+        with pytest.raises(EndOfListError):
+            await browser.page(ALICE, 7, offset)
