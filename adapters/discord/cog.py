@@ -8,6 +8,7 @@ follow-up only they can see.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
@@ -28,7 +29,7 @@ from adapters.services import ChatServices
 from adapters.texts import shorten
 from core.browsing import Browser
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
-from core.models import UserRef
+from core.models import Movie, UserRef
 from core.subscriptions import known_timezones
 
 Interaction = discord.Interaction[Any]
@@ -52,6 +53,10 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         self._recommender = services.recommender
         self._browser = Browser(services.recommender, services.lists)
         self._codec = services.codec
+
+    async def cog_load(self) -> None:
+        """Index the titles before the first autocomplete needs them."""
+        await asyncio.to_thread(lambda: self._browser.titles)
 
     async def interaction_check(self, interaction: Interaction, /) -> bool:
         """Every command counts against the user's request limit; beyond it, "slow down"
@@ -78,7 +83,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         """Titles that start with what the user typed so far; their value is the title."""
         return [
             app_commands.Choice(name=_choice(movie.label), value=_choice(movie.title))
-            for movie in self._browser.complete(current, MAX_CHOICES)
+            for movie in await self._completions(current)
         ]
 
     @app_commands.command(description=_described("similar"))
@@ -99,8 +104,13 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         with its year."""
         return [
             app_commands.Choice(name=_choice(movie.label), value=_choice(movie.label))
-            for movie in self._browser.complete(current, MAX_CHOICES)
+            for movie in await self._completions(current)
         ]
+
+    async def _completions(self, typed: str) -> list[Movie]:
+        """Completions from memory, in a worker thread: a catalog of a million titles
+        takes up to a second (benchmarks/bench_titles.py), which no other user waits for."""
+        return await asyncio.to_thread(self._browser.complete, typed, MAX_CHOICES)
 
     @app_commands.command(description=_described("recommend"))
     async def recommend(self, interaction: Interaction) -> None:
