@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -92,11 +92,45 @@ def test_the_catalog_snapshot_keeps_every_field(tmp_path: Path) -> None:
             **{**asdict(amelie), "cast": ("Audrey Tautou",), "producer": "UGC", "popularity": 9.0}
         ),
         Movie(2, 'Untitled "draft"'),
+        replace(
+            amelie,
+            movie_id=194,
+            vote_average=7.8,
+            vote_count=3403,
+            release_date="2001-04-25",
+            tmdb_id=194,
+            imdb_id="tt0211915",
+            runtime=122,
+        ),
     ]
-    vectors = np.eye(2, 4, dtype=np.float32)
+    vectors = np.eye(3, 4, dtype=np.float32)
     MovieIndex.from_vectors(movies, vectors, "test:random").save(tmp_path / "index")
 
     assert MovieIndex.load(tmp_path / "index").movies == tuple(movies)
+
+
+def test_a_snapshot_from_before_ratings_and_ids_loads_without_them(tmp_path: Path) -> None:
+    make_index().save(tmp_path / "index")
+    snapshot = tmp_path / "index" / core.index.MOVIES_FILE
+    old_fields = (
+        "movie_id",
+        "title",
+        "year",
+        "genres",
+        "overview",
+        "cast",
+        "producer",
+        "popularity",
+    )
+    rows = [json.loads(line) for line in snapshot.read_text().splitlines()]
+    snapshot.write_text("".join(json.dumps({k: row[k] for k in old_fields}) + "\n" for row in rows))
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    manifest["files_sha256"].pop(core.index.MOVIES_FILE)
+    (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
+
+    movie = MovieIndex.load(tmp_path / "index").movies[0]
+
+    assert (movie.vote_average, movie.tmdb_id, movie.runtime) == (None, None, None)
 
 
 def test_a_damaged_catalog_snapshot_is_refused(tmp_path: Path) -> None:
