@@ -85,6 +85,8 @@ MORE_BUTTON = "more ▸"
 BACK_BUTTON = "◂ back"
 LIKE_THIS_BUTTON = "🔎 like this"
 FIND_LIKE_THIS_BUTTON = "🔎 find movies like this"
+SIMILAR_USAGE = "Name a movie, like /similar Die Hard"
+SIMILAR_TITLE_HINT = "A movie you like, e.g. Die Hard"
 SMALL_VOTE_COUNT = 100
 """Below this many votes a rating says how many it rests on."""
 

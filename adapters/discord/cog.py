@@ -87,7 +87,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         ]
 
     @app_commands.command(description=_described("similar"))
-    @app_commands.describe(title="A movie you like, e.g. Die Hard")
+    @app_commands.describe(title=texts.SIMILAR_TITLE_HINT)
     async def similar(
         self, interaction: Interaction, title: app_commands.Range[str, 1, MAX_QUERY_CHARS]
     ) -> None:
@@ -218,7 +218,8 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             await interaction.followup.send(**reply.message(), ephemeral=ephemeral)
 
     async def press(self, interaction: Interaction, payload: str) -> None:
-        """A pressed button: pick, less like this, or confirm forget."""
+        """A pressed button: pick, less like this, like this, a page of a list, or confirm
+        forget."""
         user = _user(interaction)
         if not await self._services.requests.allow(user):
             await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)

@@ -127,7 +127,7 @@ class TelegramHandlers:
         """/similar <title>: the movies like the one named (or the closest to the text)."""
         title = " ".join(context.args or ())
         if not title:
-            raise UsageError(SIMILAR_USAGE)
+            raise UsageError(texts.SIMILAR_USAGE)
         if await self._allowed_search(update):
             await self._show(update, await self._browser.similar_to(_user(update), title))
 
@@ -279,7 +279,6 @@ SUBSCRIBE_USAGE = (
     "Usage: /subscribe [day] [hour] [time zone], for example /subscribe fri 18 Europe/Berlin"
 )
 STRENGTH_USAGE = "Strength is a number from 0 to 1, like /explore 0.5"
-SIMILAR_USAGE = "Name a movie, like /similar Die Hard"
 
 
 def _slot(args: list[str]) -> tuple[int | None, int | None, str | None]:
