@@ -21,6 +21,7 @@ class TelegramNotifier:
     the bot (or never started it) is reported ``GONE``.
 
     Flood control (429) is waited out by the bot's rate limiter before a call returns.
+    Telegram has no idempotency key: a push retried after a crash may arrive twice.
     """
 
     platform = "telegram"
@@ -29,7 +30,9 @@ class TelegramNotifier:
         self._bot = bot
         self._codec = codec
 
-    async def send_picks(self, user: UserRef, picks: Sequence[Recommendation]) -> Delivery:
+    async def send_picks(
+        self, user: UserRef, picks: Sequence[Recommendation], key: str
+    ) -> Delivery:
         """Send ``picks`` with buttons: ``SENT``, ``GONE`` or ``FAILED``."""
         reply = render.movie_list(texts.WEEKLY_TITLE, picks, user, self._codec)
         try:
