@@ -379,6 +379,8 @@ async def test_weekly_picks_by_dm_and_closed_dms(
     picks = recommender.starters.recommendations(3)
 
     assert await notifier.send_picks(alice, picks, "2026-W48:discord:1") is Delivery.SENT
+    retried = await notifier.send_picks(alice, picks, "2026-W48:discord:1")
+    assert retried is Delivery.SENT  # the same push again: Discord keeps the first by nonce
     fake.close_dms(BOB)
     assert await notifier.send_picks(bob, picks, "2026-W48:discord:2") is Delivery.GONE
 
