@@ -16,6 +16,7 @@ from adapters.discord.bot import MovieBot, rest_client
 from adapters.discord.bot import serving as discord_serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.notifier import DiscordNotifier
+from adapters.i18n import LANGUAGES
 from adapters.rate_limit import RateLimit, UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import Webhook, build_application, sending_bot
@@ -32,6 +33,7 @@ from core.embedders import OllamaEmbedder, OnnxEmbedder, TorchEmbedder
 from core.embedding_cache import EmbeddingCache, ProgressCallback, embed_documents_cached
 from core.errors import EmbedderError, IndexFileError, MovieBotError, StoreFullError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, read_manifest
+from core.languages import Languages
 from core.models import Subscription
 from core.ports import Backend, Embedder, Notifier, ProfileStore, PushLedger, Telemetry
 from core.push import PushSettings, WeeklyPush
@@ -242,6 +244,7 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
                             codec,
                             *rate_limits(settings, backend),
                             observer=metrics.command,
+                            languages=Languages(timed_store, LANGUAGES),
                         ),
                     )
                 )
@@ -313,7 +316,7 @@ async def telegram(settings: Settings, services: ChatServices) -> AsyncIterator[
         settings.telegram.max_waiting_updates,
     )
     async with telegram_serving(application, telegram_webhook(settings)):
-        yield TelegramNotifier(application.bot, services.codec)
+        yield TelegramNotifier(application.bot, services.codec, services.languages)
 
 
 @asynccontextmanager
@@ -323,24 +326,27 @@ async def discord(settings: Settings, services: ChatServices) -> AsyncIterator[N
     token = _token(settings.discord.token, "MOVIEBOT_DISCORD_TOKEN")
     bot = MovieBot(MovieCommands(services), settings.discord.guild_id)
     async with discord_serving(bot, token):
-        yield DiscordNotifier(bot, services.codec)
+        yield DiscordNotifier(bot, services.codec, services.languages)
 
 
 @asynccontextmanager
-async def senders(settings: Settings, codec: ButtonCodec) -> AsyncIterator[list[Notifier]]:
+async def senders(
+    settings: Settings, codec: ButtonCodec, languages: Languages
+) -> AsyncIterator[list[Notifier]]:
     """Notifiers for every platform with a token, over the platforms' HTTP APIs only
-    (no polling, no gateway): for a push run outside ``moviebot run``."""
+    (no polling, no gateway): for a push run outside ``moviebot run``; the picks speak
+    each user's language of ``languages``."""
     async with AsyncExitStack() as clients:
         notifiers: list[Notifier] = []
         if settings.telegram.token is not None:
             token = settings.telegram.token.get_secret_value()
             bot = await clients.enter_async_context(sending_bot(token, settings.telegram.base_url))
-            notifiers.append(TelegramNotifier(bot, codec))
+            notifiers.append(TelegramNotifier(bot, codec, languages))
         if settings.discord.token is not None:
             client = await clients.enter_async_context(
                 rest_client(settings.discord.token.get_secret_value())
             )
-            notifiers.append(DiscordNotifier(client, codec))
+            notifiers.append(DiscordNotifier(client, codec, languages))
         yield notifiers
 
 
