@@ -35,6 +35,7 @@ from adapters.console import (
     render_profile,
     render_recommendations,
 )
+from adapters.i18n import words
 from bot.cli import app
 from core.embedders import OnnxEmbedder
 from core.errors import InvalidRequestError
@@ -54,6 +55,7 @@ from core.stores.memory import MemoryProfileStore
 from testing.local_redis import LOCAL_REDIS
 
 USER = UserRef("console", "tester")
+EN = words("en")
 runner = CliRunner()
 
 
@@ -71,11 +73,11 @@ def numbered_labels(output: str) -> list[str]:
 class Conversation:
     """A ConsoleChat fed from a script, its screen kept as text."""
 
-    def __init__(self, recommender: Recommender) -> None:
+    def __init__(self, recommender: Recommender, language: str = "en") -> None:
         self.screen = io.StringIO()
         self._script: deque[str] = deque()
         console = Console(file=self.screen, width=200, color_system=None)
-        self.chat = ConsoleChat(recommender, USER, console, self._type)
+        self.chat = ConsoleChat(recommender, USER, console, self._type, language=language)
 
     async def say(self, line: str, *replies: str) -> str:
         """Type ``line`` at the prompt, ``replies`` at the prompts it asks; return the answer."""
@@ -165,6 +167,7 @@ def test_the_grid_numbers_search_results_beside_the_taste_columns() -> None:
     odd = Movie(9, "[bold]Not markup[/bold]")
     grid = as_text(
         render_grid(
+            EN,
             [SearchHit(movie, 0.9) for movie in movies],
             [Recommendation(odd, 0.5, "because")],
             {
@@ -187,16 +190,16 @@ def test_the_grid_numbers_search_results_beside_the_taste_columns() -> None:
 def test_a_list_shows_each_movie_with_its_reason() -> None:
     close_to_aliens = Reason(ReasonKind.CLOSE_TO_PICK, Movie(2, "Aliens", 1986))
     found = [Recommendation(Movie(1, "Alien", 1979), 0.8, close_to_aliens)]
-    assert as_text(render_recommendations("Recommendations", found)).splitlines() == [
+    assert as_text(render_recommendations(EN, "Recommendations", found)).splitlines() == [
         "Recommendations",
         " 1. Alien (1979) - close to Aliens (1986), which you picked",
     ]
 
 
 def test_the_profile_counts_picks_and_helps_a_newcomer() -> None:
-    newcomer = as_text(render_profile(ProfileSummary(0, 0, (), ())))
+    newcomer = as_text(render_profile(EN, ProfileSummary(0, 0, (), ())))
     regular = as_text(
-        render_profile(ProfileSummary(1, 2, ("Action",), (Movie(1, "Die Hard", 1988),)))
+        render_profile(EN, ProfileSummary(1, 2, ("Action",), (Movie(1, "Die Hard", 1988),)))
     )
     assert newcomer.startswith("0 picks, 0 disliked") and "pick it by its number" in newcomer
     assert regular.splitlines() == [
