@@ -35,11 +35,12 @@ from adapters.console import (
     render_profile,
     render_recommendations,
 )
-from adapters.i18n import words
+from adapters.i18n import LANGUAGES, words
 from bot.cli import app
 from core.embedders import OnnxEmbedder
 from core.errors import InvalidRequestError
 from core.index import MovieIndex
+from core.languages import Languages
 from core.models import (
     Movie,
     ProfileSummary,
@@ -73,11 +74,15 @@ def numbered_labels(output: str) -> list[str]:
 class Conversation:
     """A ConsoleChat fed from a script, its screen kept as text."""
 
-    def __init__(self, recommender: Recommender, language: str = "en") -> None:
+    def __init__(
+        self, recommender: Recommender, language: str = "en", languages: Languages | None = None
+    ) -> None:
         self.screen = io.StringIO()
         self._script: deque[str] = deque()
         console = Console(file=self.screen, width=200, color_system=None)
-        self.chat = ConsoleChat(recommender, USER, console, self._type, language=language)
+        self.chat = ConsoleChat(
+            recommender, USER, console, self._type, language=language, languages=languages
+        )
 
     async def say(self, line: str, *replies: str) -> str:
         """Type ``line`` at the prompt, ``replies`` at the prompts it asks; return the answer."""
@@ -226,6 +231,26 @@ async def test_search_pick_recommend_profile_undo(
     assert "↶ undid pick: Die Hard (1988)" in await talk.say("/undo")
     assert "0 picks" in await talk.say("/profile")
     assert state(await store.load(USER))[:3] == ((), (), None)
+
+
+async def test_the_chat_speaks_russian_and_keeps_a_chosen_language(
+    sample_index: MovieIndex, local_embedder: OnnxEmbedder, store: MemoryProfileStore
+) -> None:
+    recommender = Recommender(sample_index, local_embedder, store, rng=np.random.default_rng(0))
+    russian = Conversation(recommender, "ru", Languages(store, LANGUAGES))
+    grid = await russian.say("die hard", "1")
+    assert "Результаты поиска" in grid and "Номер фильма для выбора" in grid
+    assert grid.rstrip().endswith("✓ выбрано: Die Hard (1988)")
+    assert "1 выбор, 0 «меньше такого»" in await russian.say("/profile")
+    assert "ищите по английскому названию" in await russian.say("крепкий орешек", "")
+    assert "Команды /frobnicate нет." in await russian.say("/frobnicate")
+    assert "Ничего не забыто." in await russian.say("/forget", "нет")
+
+    assert "From now on I speak English" in await russian.say("/language en")
+    assert await store.language(USER) == "en"
+    assert "1 pick, 0 disliked" in await russian.say("/profile")
+    again = Conversation(recommender, "ru", Languages(store, LANGUAGES))
+    assert (await again.run()).rstrip().endswith("Goodbye!")
 
 
 async def test_explore_shows_other_movies_than_recommend(talk: Conversation) -> None:
