@@ -28,12 +28,12 @@ from bot.app import (
     make_embedder,
     make_redis_backend,
     open_recommender,
-    senders,
     serve,
     weekly_push,
 )
 from bot.config import EmbedderKind, Platform, Settings
 from bot.logs import configure_logging
+from bot.platforms import senders
 from bot.terminal import (
     console,
     embedding_progress,

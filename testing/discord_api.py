@@ -72,6 +72,7 @@ BOT_USERNAME = "moviebot"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 HEARTBEAT_INTERVAL_MS = 41_250
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+NONCE_LENGTH = 25
 CDN = "https://cdn.discordapp.com"
 # VIEW_CHANNEL, SEND_MESSAGES, EMBED_LINKS, ATTACH_FILES, READ_MESSAGE_HISTORY,
 # USE_APPLICATION_COMMANDS
@@ -233,6 +234,9 @@ class FakeDiscord(BackgroundServer):
         self._dm_channels: dict[int, str] = {}
         self._guild_channels: dict[int, str] = {}
         self._messages: dict[str, JSON] = {}
+        self._nonces: dict[tuple[str, str], str] = {}
+        self.send_latency = 0.0
+        """Seconds a created message's answer takes to leave, after the message is stored."""
         self._faults: dict[str, deque[_Fault]] = {}
         self._closed_dms: set[int] = set()
         self._locales: dict[int, str] = {}
@@ -465,6 +469,8 @@ class FakeDiscord(BackgroundServer):
             )
             with self._lock:
                 self._calls.append(call)
+            if name == "create_message":
+                await asyncio.sleep(self.send_latency)
             if status == 204:
                 return web.Response(status=204, headers=headers)
             # Exactly "application/json": discord.py reads any other content type as text.
@@ -665,10 +671,27 @@ class FakeDiscord(BackgroundServer):
         if channel["type"] == 1 and int(channel["recipients"][0]["id"]) in self._closed_dms:
             raise _fail(403, 50007, "Cannot send messages to this user")
         data = _object(request.body)
+        nonce = self._enforced_nonce(channel["id"], data)
+        if nonce in self._nonces:
+            return 200, copy.deepcopy(self._messages[self._nonces[nonce]])
         flags = int(data.get("flags") or 0) & CHANNEL_MESSAGE_FLAGS
         message = self._new_message(channel["id"], data, request.files, flags, DEFAULT_MESSAGE)
         channel["last_message_id"] = message["id"]
+        if nonce is not None:
+            self._nonces[nonce] = message["id"]
         return 200, copy.deepcopy(message)
+
+    @staticmethod
+    def _enforced_nonce(channel_id: str, data: JSON) -> tuple[str, str] | None:
+        """The channel and nonce a message must be unique by, when ``enforce_nonce`` is on:
+        Discord then answers a repeat with the message first created (within minutes; the
+        stand-in remembers them all)."""
+        nonce = data.get("nonce")
+        if nonce is not None and len(str(nonce)) > NONCE_LENGTH:
+            raise _invalid_form({"nonce": {"_errors": [_error("BASE_TYPE_BAD_LENGTH", "")]}})
+        if nonce is None or not data.get("enforce_nonce"):
+            return None
+        return channel_id, str(nonce)
 
     # --- interactions and messages (lock held) ------------------------------------------
 

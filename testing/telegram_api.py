@@ -216,6 +216,8 @@ class FakeTelegram(BackgroundServer):
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
+        self.send_latency = 0.0
+        """Seconds a sent message's answer takes to leave, after the message is stored."""
         self._calls: list[Call] = []
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1000)
@@ -649,7 +651,8 @@ class FakeTelegram(BackgroundServer):
             if isinstance(markup, dict) and "inline_keyboard" in markup:
                 message["reply_markup"] = copy.deepcopy(markup)
             chat.messages[message["message_id"]] = message
-            return copy.deepcopy(message)
+        await asyncio.sleep(self.send_latency)
+        return copy.deepcopy(message)
 
     async def _edit_message_text(self, params: JSON) -> JSON:
         text = params.get("text")

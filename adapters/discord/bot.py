@@ -47,6 +47,14 @@ class MovieBot(commands.AutoShardedBot):
         await self.tree.sync(guild=guild)
 
 
+async def gateway_problem(bot: MovieBot) -> str | None:
+    """``None`` while every shard is connected to the gateway; else a short reason."""
+    shards = bot.shards.values()
+    if bot.is_closed() or not bot.is_ready() or any(shard.is_closed() for shard in shards):
+        return "discord not connected"
+    return None
+
+
 @asynccontextmanager
 async def serving(bot: MovieBot, token: str) -> AsyncIterator[None]:
     """Log in (which publishes the commands) and connect; answer interactions until the

@@ -25,6 +25,7 @@ class TelegramNotifier:
     language (English while the store does not answer).
 
     Flood control (429) is waited out by the bot's rate limiter before a call returns.
+    Telegram has no idempotency key: a push retried after a crash may arrive twice.
     """
 
     platform = "telegram"
@@ -34,7 +35,9 @@ class TelegramNotifier:
         self._codec = codec
         self._languages = languages
 
-    async def send_picks(self, user: UserRef, picks: Sequence[Recommendation]) -> Delivery:
+    async def send_picks(
+        self, user: UserRef, picks: Sequence[Recommendation], key: str
+    ) -> Delivery:
         """Send ``picks`` with buttons: ``SENT``, ``GONE`` or ``FAILED``."""
         said = words(await stored_language(self._languages, user))
         reply = render.movie_list(said, texts.WEEKLY_TITLE, picks, user, self._codec)

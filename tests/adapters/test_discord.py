@@ -19,7 +19,7 @@ import pytest
 from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord import render
-from adapters.discord.bot import MovieBot, serving
+from adapters.discord.bot import MovieBot, gateway_problem, serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
 from adapters.discord.notifier import DiscordNotifier
@@ -394,9 +394,9 @@ async def test_weekly_picks_by_dm_and_closed_dms(
     recommender = Recommender(sample_index, OnnxEmbedder(), store)
     picks = recommender.starters.recommendations(3)
 
-    assert await notifier.send_picks(alice, picks) is Delivery.SENT
+    assert await notifier.send_picks(alice, picks, "2026-W48:discord:1") is Delivery.SENT
     fake.close_dms(BOB)
-    assert await notifier.send_picks(bob, picks) is Delivery.GONE
+    assert await notifier.send_picks(bob, picks, "2026-W48:discord:2") is Delivery.GONE
 
     (dm,) = fake.dms(ALICE)
     assert dm["content"] == f"**{EN.gettext(texts.WEEKLY_TITLE)}**" and len(dm["embeds"]) == 3
@@ -525,3 +525,11 @@ async def test_a_user_the_push_could_not_reach_is_told_once(
     second = fake.slash(BOB, "recommend", guild_id=GUILD)
     await answered(fake, second)
     assert len(followup_texts(fake, second)) == 1
+
+
+async def test_the_gateway_connection_is_reported_for_readiness(bot: MovieBot) -> None:
+    assert await gateway_problem(bot) is None
+
+    await bot.close()
+
+    assert await gateway_problem(bot) == "discord not connected"

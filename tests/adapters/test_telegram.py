@@ -24,9 +24,10 @@ from adapters.buttons import ButtonCodec
 from adapters.i18n import LANGUAGES, words
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
-from adapters.telegram.bot import Webhook, build_application, serving
+from adapters.telegram.bot import build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.notifier import TelegramNotifier
+from adapters.telegram.webhook import MAX_BODY_BYTES, Webhook
 from core.embedders import OnnxEmbedder
 from core.errors import EmbedderError
 from core.index import MovieIndex
@@ -381,6 +382,15 @@ async def test_webhook_mode_accepts_only_telegrams_secret(
         )
         assert genuine.status_code == 200
         await wait_until(lambda: fake.messages(ALICE))
+        huge = {**update, "padding": "x" * MAX_BODY_BYTES}
+        too_large = await client.post(
+            hook.url, json=huge, headers={"X-Telegram-Bot-Api-Secret-Token": "sesame_42"}
+        )
+        assert too_large.status_code == 413
+        not_json = await client.post(
+            hook.url, content=b"{", headers={"X-Telegram-Bot-Api-Secret-Token": "sesame_42"}
+        )
+        assert not_json.status_code == 400
     assert len(fake.messages(ALICE)) == 1
     assert fake.messages(ALICE)[0]["text"].startswith("<b>Commands</b>")
 

@@ -7,7 +7,7 @@ Key design (``moviebot`` is the configurable prefix)::
     moviebot:embedders                hash: index fingerprint -> embedder name
     moviebot:{telegram:123}:subscription  hash: weekday, hour, timezone of the weekly picks
     moviebot:subscribers              set: the subscription keys of subscribed users
-    moviebot:{telegram:123}:pushes    hash: ISO week -> movie ids pushed ("" while claimed)
+    moviebot:{telegram:123}:pushes    hash: ISO week -> movie ids pushed, or "@holder@ms" claimed
     moviebot:{telegram:123}:notices   set: what to tell the user once (``Notice`` values)
     moviebot:{telegram:123}:language  string: the language the user speaks with the bot
     moviebot:push:leader              string: the holder of the weekly push's lease

@@ -37,6 +37,7 @@ from core.stores.redis.global_keys import (
     move_pick_counts,
     pick_count_changes,
 )
+from core.stores.redis.inactive import batches, inactive_among
 from core.stores.redis.keys import RedisKeys
 from core.stores.redis.ledger import RedisPushLedger
 from core.stores.redis.rate_limit import RedisRateLimit
@@ -200,6 +201,16 @@ class RedisProfileStore:
                     return await self._try_forget(user)
                 await asyncio.sleep(conflict_backoff(attempt))
         raise StoreUnavailableError(f"the profile of {user.key} kept changing; try again")
+
+    async def forget_inactive(self, before: float) -> int:
+        """Forget, one by one as :meth:`forget` does, every user whose profile last
+        changed before ``before``; the users are read in batches, one round trip each."""
+        forgotten = 0
+        async for batch in batches(self.users()):
+            for user in await inactive_among(self._client, self._gate, self._keys, batch, before):
+                await self.forget(user)
+                forgotten += 1
+        return forgotten
 
     async def subscription(self, user: UserRef) -> Subscription | None:
         """When the user gets the weekly picks, or ``None``.
