@@ -22,7 +22,7 @@ MessageKey = tuple[str | None, str]
 
 def extracted() -> Catalog:
     """Every message the code marks, with where it is marked."""
-    catalog = Catalog(domain=DOMAIN, project="moviebot", charset="utf-8")
+    catalog = Catalog(domain=DOMAIN, project="moviebot", charset="utf-8", msgid_bugs_address="")
     for folder in SOURCES:
         for path, line, message, comments, context in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
@@ -43,8 +43,10 @@ def updated(language: str) -> Catalog:
     """The catalog of ``language`` with the messages of the code: new ones untranslated,
     gone ones dropped (``update`` keeps them as obsolete; a catalog here has none)."""
     catalog = translations(language)
+    created = catalog.creation_date
     catalog.update(extracted(), no_fuzzy_matching=True)
     catalog.obsolete.clear()
+    catalog.creation_date = created  # a run that changes no message changes no line
     return catalog
 
 
