@@ -2,9 +2,9 @@
 
 A line is parsed, answered by the Recommender and rendered. Free text shows the
 prototype's grid: search results beside the taste columns, then asks for a pick.
-Rendering functions return rich renderables, so tests can read them as strings. The
-chat speaks the language of the terminal's locale (``LANGUAGE``, ``LC_ALL``,
-``LC_MESSAGES``, ``LANG``) until ``/language`` chooses another.
+What it shows is built in ``console_render``. The chat speaks the language of the
+terminal's locale (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``) until
+``/language`` chooses another.
 """
 
 from __future__ import annotations
@@ -15,20 +15,28 @@ import getpass
 import os
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from itertools import zip_longest
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from adapters import i18n, texts
-from adapters.i18n import N_, Words
+from adapters.console_render import (
+    RECOMMENDATIONS,
+    render_grid,
+    render_help,
+    render_problem,
+    render_profile,
+    render_recommendations,
+    render_result,
+    render_welcome,
+)
+from adapters.i18n import N_
 from adapters.texts import UsageError, shorten
 from core.errors import InvalidRequestError, MovieBotError
 from core.languages import Languages
-from core.models import Movie, PickResult, ProfileSummary, Recommendation, SearchHit, UserRef
+from core.models import Movie, Recommendation, UserRef
 from core.recommender import Recommender
 
 PROMPT = "moviebot> "
@@ -331,111 +339,3 @@ class ConsoleChat:
     def _say(self, text: Text, end: str = "\n") -> None:
         # soft_wrap: long lines are left to the terminal, not broken mid-title by rich.
         self._console.print(text, soft_wrap=True, end=end)
-
-
-RECOMMENDATIONS = N_("Recommendations")
-
-
-def render_welcome(words: Words, movie_count: int, source: str) -> Text:
-    """The first lines of the demo."""
-    return Text.assemble(
-        ("moviebot demo", "bold"),
-        ": ",
-        words.ngettext(
-            "{count} movie from {source}.",
-            "{count} movies from {source}.",
-            movie_count,
-            source=source,
-        ),
-        "\n",
-        words.gettext(
-            "Type what you feel like watching, pick a movie by its number; /help lists commands."
-        ),
-    )
-
-
-def render_grid(
-    words: Words,
-    hits: Sequence[SearchHit],
-    recommended: Sequence[Recommendation],
-    explored: Mapping[str, Sequence[Recommendation]],
-) -> Table:
-    """The prototype's grid: numbered search results beside the taste columns."""
-    columns = {
-        words.gettext(texts.SEARCH_RESULTS): [
-            f"{n}. {hit.movie.label}" for n, hit in enumerate(hits, 1)
-        ],
-        words.gettext(RECOMMENDATIONS): [rec.movie.label for rec in recommended],
-        **{
-            words.gettext("Exploring ({strategy})", strategy=name): [
-                rec.movie.label for rec in found
-            ]
-            for name, found in explored.items()
-        },
-    }
-    table = Table(*columns)
-    for row in zip_longest(*columns.values(), fillvalue=""):
-        table.add_row(*(Text(cell) for cell in row))
-    return table
-
-
-def render_recommendations(words: Words, title: str, found: Sequence[Recommendation]) -> Text:
-    """A numbered list of movies, each with the reason it was chosen."""
-    text = Text(title, style="bold")
-    for n, rec in enumerate(found, 1):
-        text.append(f"\n{n:>2}. {rec.movie.label}")
-        text.append(f" - {texts.reason(words, rec.reason)}", style="dim")
-    if not found:
-        text.append("\n" + words.gettext("Nothing left to suggest: the catalog is exhausted."))
-    return text
-
-
-def render_profile(words: Words, summary: ProfileSummary) -> Text:
-    """Number of picks and dislikes, top genres and the last picks."""
-    disliked = words.ngettext("{count} disliked", "{count} disliked", summary.dislike_count)
-    text = Text(f"{texts.picks(words, summary.pick_count)}, {disliked}")
-    if summary.pick_count == 0:
-        text.append("\n" + words.gettext("Search for a movie you like and pick it by its number."))
-    if summary.top_genres:
-        text.append(f"\n{words.gettext(texts.TOP_GENRES)}: {', '.join(summary.top_genres)}")
-    if summary.last_picks:
-        last = ", ".join(movie.label for movie in summary.last_picks)
-        text.append(f"\n{words.gettext(texts.LAST_PICKS)}: {last}")
-    return text
-
-
-def render_result(words: Words, result: PickResult) -> Text:
-    """The one-line outcome of a pick, dislike or undo."""
-    return Text(texts.pick_result(words, result))
-
-
-def render_problem(message: str) -> Text:
-    """Why a line could not be done; nothing was changed."""
-    return Text(message, style="yellow")
-
-
-def render_help(words: Words, strategy_names: Sequence[str]) -> Text:
-    """What can be typed."""
-    strategies = " | ".join(strategy_names)
-    explore = words.gettext(
-        "{what}, strategy {strategies}",
-        what=texts.described(words, "explore"),
-        strategies=strategies,
-    )
-    commands = [
-        (words.gettext("any text"), words.gettext("search; then pick a result by its number")),
-        ("N", words.gettext("pick movie N of the last list")),
-        ("/recommend", texts.described(words, "recommend")),
-        (words.gettext("/explore [strength] [strategy]"), explore),
-        ("/dislike N", words.gettext("less like movie N of the last list")),
-        ("/profile", texts.described(words, "profile")),
-        ("/undo", texts.described(words, "undo")),
-        ("/forget", texts.described(words, "forget")),
-        ("/language [en|ru]", texts.described(words, "language")),
-        ("exit", words.gettext("leave (Ctrl-D works too)")),
-    ]
-    width = max(len(command) for command, _ in commands)
-    text = Text(words.gettext(texts.COMMANDS_TITLE), style="bold")
-    for command, meaning in commands:
-        text.append(f"\n  {command:<{width}}  {meaning}")
-    return text

@@ -25,16 +25,8 @@ from redis.asyncio import Redis
 from rich.console import Console, RenderableType
 from typer.testing import CliRunner
 
-from adapters.console import (
-    PROMPT,
-    ConsoleChat,
-    Request,
-    parse_explore_args,
-    parse_line,
-    render_grid,
-    render_profile,
-    render_recommendations,
-)
+from adapters.console import PROMPT, ConsoleChat, Request, parse_explore_args, parse_line
+from adapters.console_render import render_grid, render_profile, render_recommendations
 from adapters.i18n import LANGUAGES, words
 from bot.cli import app
 from core.embedders import OnnxEmbedder
