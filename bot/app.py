@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from adapters.buttons import ButtonCodec
+from adapters.i18n import LANGUAGES
 from adapters.rate_limit import RateLimit, UserRateLimit
 from adapters.services import ChatServices
 from bot.config import MEMORY_URL, EmbedderKind, Platform, RedisSettings, Settings
@@ -22,6 +23,7 @@ from core.embedders import OllamaEmbedder, OnnxEmbedder, TorchEmbedder
 from core.embedding_cache import EmbeddingCache, ProgressCallback, embed_documents_cached
 from core.errors import EmbedderError, IndexFileError, MovieBotError, StoreFullError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, read_manifest
+from core.languages import Languages
 from core.models import Subscription
 from core.ports import Backend, Embedder, Notifier, ProfileStore, PushLedger, Telemetry
 from core.push import PushSettings, WeeklyPush
@@ -233,6 +235,7 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
                             codec,
                             *rate_limits(settings, backend),
                             observer=metrics.command,
+                            languages=Languages(timed_store, LANGUAGES),
                         ),
                     )
                 )

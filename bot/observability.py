@@ -145,6 +145,14 @@ class TimedStore:
     def subscribers(self) -> AsyncIterator[tuple[UserRef, Subscription]]:
         return self._store.subscribers()
 
+    async def language(self, user: UserRef) -> str | None:
+        with self._seconds.time():
+            return await self._store.language(user)
+
+    async def set_language(self, user: UserRef, language: str | None) -> None:
+        with self._seconds.time():
+            await self._store.set_language(user, language)
+
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         with self._seconds.time():
             return await self._store.pick_counts(movie_ids)

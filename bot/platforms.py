@@ -24,6 +24,7 @@ from adapters.telegram.webhook import Webhook
 from bot.config import Platform, Settings
 from bot.observability import Check
 from core.errors import MovieBotError
+from core.languages import Languages
 from core.ports import Notifier
 
 
@@ -47,7 +48,7 @@ async def telegram(settings: Settings, services: ChatServices) -> AsyncIterator[
         settings.telegram.max_waiting_updates,
     )
     async with telegram_serving(application, telegram_webhook(settings)):
-        notifier = TelegramNotifier(application.bot, services.codec)
+        notifier = TelegramNotifier(application.bot, services.codec, services.languages)
         yield ServedPlatform(notifier, lambda: connection_problem(application))
 
 
@@ -57,27 +58,31 @@ async def discord(settings: Settings, services: ChatServices) -> AsyncIterator[S
     token = _token(settings.discord.token, "MOVIEBOT_DISCORD_TOKEN")
     bot = MovieBot(MovieCommands(services), settings.discord.guild_id)
     async with discord_serving(bot, token):
-        yield ServedPlatform(DiscordNotifier(bot, services.codec), lambda: gateway_problem(bot))
+        notifier = DiscordNotifier(bot, services.codec, services.languages)
+        yield ServedPlatform(notifier, lambda: gateway_problem(bot))
 
 
 PLATFORMS = {Platform.telegram: telegram, Platform.discord: discord}
 
 
 @asynccontextmanager
-async def senders(settings: Settings, codec: ButtonCodec) -> AsyncIterator[list[Notifier]]:
+async def senders(
+    settings: Settings, codec: ButtonCodec, languages: Languages
+) -> AsyncIterator[list[Notifier]]:
     """Notifiers for every platform with a token, over the platforms' HTTP APIs only
-    (no polling, no gateway): for a push run outside ``moviebot run``."""
+    (no polling, no gateway): for a push run outside ``moviebot run``; the picks speak
+    each user's language of ``languages``."""
     async with AsyncExitStack() as clients:
         notifiers: list[Notifier] = []
         if settings.telegram.token is not None:
             token = settings.telegram.token.get_secret_value()
             bot = await clients.enter_async_context(sending_bot(token, settings.telegram.base_url))
-            notifiers.append(TelegramNotifier(bot, codec))
+            notifiers.append(TelegramNotifier(bot, codec, languages))
         if settings.discord.token is not None:
             client = await clients.enter_async_context(
                 rest_client(settings.discord.token.get_secret_value())
             )
-            notifiers.append(DiscordNotifier(client, codec))
+            notifiers.append(DiscordNotifier(client, codec, languages))
         yield notifiers
 
 

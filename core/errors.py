@@ -114,3 +114,12 @@ class UnknownTimeZoneError(InvalidRequestError):
     def __init__(self, timezone: str) -> None:
         super().__init__(f"unknown time zone {timezone!r}")
         self.timezone = timezone
+
+
+class UnknownLanguageError(InvalidRequestError):
+    """A language the bot does not speak; ``known`` are those it does."""
+
+    def __init__(self, language: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown language {language!r}")
+        self.language = language
+        self.known = tuple(known)

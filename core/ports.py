@@ -139,6 +139,19 @@ class ProfileStore(Protocol):
         No profile is created, and no ``forget`` takes them back."""
         ...
 
+    async def language(self, user: UserRef) -> str | None:
+        """The language the user speaks with the bot (a code such as ``ru``), or ``None``
+        when none is stored.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
+    async def set_language(self, user: UserRef, language: str | None) -> None:
+        """Store the user's language, or drop it with ``None`` (``forget`` drops it too)."""
+        ...
+
     async def add_notice(self, user: UserRef, notice: Notice) -> None:
         """Keep ``notice`` for the user until :meth:`take_notices` (``forget`` drops it)."""
         ...

@@ -40,6 +40,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import threading
 import time
@@ -238,6 +239,7 @@ class FakeDiscord(BackgroundServer):
         """Seconds a created message's answer takes to leave, after the message is stored."""
         self._faults: dict[str, deque[_Fault]] = {}
         self._closed_dms: set[int] = set()
+        self._locales: dict[int, str] = {}
         self._routes: list[tuple[str, str, str, Handler]] = [
             ("GET", "/users/@me", "get_current_user", self._get_current_user),
             ("GET", "/oauth2/applications/@me", "get_application", self._get_application),
@@ -309,6 +311,12 @@ class FakeDiscord(BackgroundServer):
         """Messages to this user's DM channel now answer 403 with code 50007."""
         with self._lock:
             self._closed_dms.add(user_id)
+
+    def set_locale(self, user_id: int, locale: str) -> None:
+        """The user's Discord client speaks ``locale`` (``ru``, ``en-US``...): their
+        interactions carry it from now on (``en-US`` until then)."""
+        with self._lock:
+            self._locales[user_id] = locale
 
     # --- driving the bot like a person ----------------------------------------------------
 
@@ -546,6 +554,8 @@ class FakeDiscord(BackgroundServer):
             raise _invalid_form({"_errors": [_error("LIST_TYPE_CONVERT", "Must be an array.")]})
         guild = request.match.get("guild")
         previous = {(c["name"], c["type"]): c["id"] for c in self._commands.get(guild, [])}
+        for command in submitted:
+            _check_command(command)
         stored = [self._stored_command(c, guild, previous) for c in submitted]
         self._commands[guild] = stored
         return 200, copy.deepcopy(stored)
@@ -852,7 +862,7 @@ class FakeDiscord(BackgroundServer):
             "channel": copy.deepcopy(channel),
             "token": f"aW50ZXJhY3Rpb246{interaction_id}:{secrets.token_urlsafe(48)}",
             "version": 1,
-            "locale": "en-US",
+            "locale": self._locales.get(user_id, "en-US"),
             "app_permissions": PERMISSIONS,
             "entitlements": [],
             "entitlement_sku_ids": [],
@@ -1186,6 +1196,34 @@ def _command_options(command: JSON, values: dict[str, Any]) -> list[JSON]:
             raise TypeError(f"option {name!r} of /{command['name']} is of type {wanted}: {value!r}")
         options.append({"name": name, "type": wanted, "value": value})
     return options
+
+
+# Discord's rules for the name of a command or an option, in any locale.
+COMMAND_NAME = re.compile(r"[-_\w]{1,32}")
+
+
+def _check_command(command: JSON) -> None:
+    """Refuse a command as Discord does: a name (or an option's, or a localized one)
+    that is not 1-32 lower-case letters, digits, ``-`` or ``_``; a description (or an
+    option's, or a localized one) of more than 100 characters; a choice of more than 100."""
+    errors: JSON = {}
+    for part in [command, *command.get("options", [])]:
+        names = [part.get("name", ""), *(part.get("name_localizations") or {}).values()]
+        if not all(COMMAND_NAME.fullmatch(name) and name == name.lower() for name in names):
+            errors.setdefault("name", {"_errors": [_error("APPLICATION_COMMAND_INVALID_NAME", "")]})
+        texts = [
+            part.get("description", ""),
+            *(part.get("description_localizations") or {}).values(),
+        ]
+        choices = [
+            name
+            for choice in part.get("choices", [])
+            for name in [choice["name"], *(choice.get("name_localizations") or {}).values()]
+        ]
+        if any(len(text) > 100 for text in texts + choices):
+            errors.setdefault("description", {"_errors": [_error("BASE_TYPE_MAX_LENGTH", "")]})
+    if errors:
+        raise _invalid_form(errors)
 
 
 def _option_type(value: Any) -> int:

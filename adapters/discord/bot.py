@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
+from adapters.discord.translator import CatalogTranslator
 from adapters.discord.unexpected import MovieTree
 from core.errors import MovieBotError, RefusedTokenError
 
@@ -34,8 +35,10 @@ class MovieBot(commands.AutoShardedBot):
         self._guild_id = guild_id
 
     async def setup_hook(self) -> None:
-        """Add the cog and the persistent buttons, then publish the slash commands: to one
-        server at once when ``guild_id`` is set (for development), else globally."""
+        """Add the cog and the persistent buttons, then publish the slash commands with
+        their names and descriptions in every language of the catalogs: to one server at
+        once when ``guild_id`` is set (for development), else globally."""
+        await self.tree.set_translator(CatalogTranslator())
         await self.add_cog(self._cog)
         self.add_dynamic_items(PayloadButton)
         guild = None if self._guild_id is None else discord.Object(self._guild_id)

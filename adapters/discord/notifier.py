@@ -12,6 +12,9 @@ import discord
 from adapters import texts
 from adapters.buttons import ButtonCodec
 from adapters.discord import render
+from adapters.i18n import words
+from adapters.services import stored_language
+from core.languages import Languages
 from core.models import Delivery, Recommendation, UserRef
 
 log = logging.getLogger(__name__)
@@ -21,7 +24,8 @@ NONCE_LENGTH = 25
 
 
 class DiscordNotifier:
-    """DMs a user their picks; a user whose DMs are closed is reported ``GONE``.
+    """DMs a user their picks, in their stored language; a user whose DMs are closed is
+    reported ``GONE``.
 
     Rate limits (429) are waited out by discord.py itself before a call returns. Each
     push carries a nonce that Discord enforces: a push retried within minutes (after a
@@ -30,15 +34,17 @@ class DiscordNotifier:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client, codec: ButtonCodec) -> None:
+    def __init__(self, client: discord.Client, codec: ButtonCodec, languages: Languages) -> None:
         self._client = client
         self._codec = codec
+        self._languages = languages
 
     async def send_picks(
         self, user: UserRef, picks: Sequence[Recommendation], key: str
     ) -> Delivery:
         """DM ``picks`` with buttons: ``SENT``, ``GONE`` or ``FAILED``."""
-        reply = render.movie_list(texts.WEEKLY_TITLE, picks, user, self._codec)
+        said = words(await stored_language(self._languages, user))
+        reply = render.movie_list(said, texts.WEEKLY_TITLE, picks, user, self._codec)
         try:
             channel = await self._client.create_dm(discord.Object(int(user.user_id)))
             await channel.send(**reply.message(), nonce=nonce(key))

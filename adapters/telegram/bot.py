@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from adapters import texts
+from adapters.i18n import LANGUAGES, SOURCE_LANGUAGE, words
 from adapters.telegram.flow import MAX_WAITING, OneUpdatePerUser, ResendingRateLimiter
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.webhook import Webhook, receiving
@@ -63,6 +64,7 @@ def build_application(
         "forget": handlers.forget,
         "subscribe": handlers.subscribe,
         "unsubscribe": handlers.unsubscribe,
+        "language": handlers.language,
     }
     private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     for limited in (
@@ -77,6 +79,14 @@ def build_application(
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_error_handler(handlers.error)
     return application
+
+
+def command_list(language: str) -> list[BotCommand]:
+    """The commands with their descriptions in ``language``, as Telegram lists them."""
+    said = words(language)
+    return [
+        BotCommand(command.name, texts.described(said, command.name)) for command in texts.COMMANDS
+    ]
 
 
 @asynccontextmanager
@@ -117,7 +127,8 @@ async def serving(
     webhook: Webhook | None = None,
     poll_timeout: int = 10,
 ) -> AsyncIterator[None]:
-    """Publish the commands (setMyCommands), then answer updates until the block ends:
+    """Publish the commands (setMyCommands, once per language: Telegram shows a user the
+    list of their app's language), then answer updates until the block ends:
     by webhook when one is given (updates without its secret header are refused), else
     by long polling.
 
@@ -130,8 +141,9 @@ async def serving(
     except InvalidToken:
         raise RefusedTokenError(REFUSED_TOKEN) from None
     async with application:
-        commands = [BotCommand(command.name, command.description) for command in texts.COMMANDS]
-        await application.bot.set_my_commands(commands)
+        for language in LANGUAGES:
+            code = None if language == SOURCE_LANGUAGE else language
+            await application.bot.set_my_commands(command_list(language), language_code=code)
         await application.start()
         try:
             async with _updates(application, webhook, poll_timeout):

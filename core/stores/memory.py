@@ -44,6 +44,7 @@ class MemoryProfileStore:
         self._pick_counts: Counter[int] = Counter()
         self._subscriptions: dict[UserRef, Subscription] = {}
         self._notices: dict[UserRef, set[Notice]] = {}
+        self._languages: dict[UserRef, str] = {}
         self._ledger = MemoryPushLedger()
         self._idempotency_ttl = idempotency_ttl
         self._clock = clock
@@ -89,6 +90,7 @@ class MemoryProfileStore:
             self._active_at.pop(user, None)
             self._subscriptions.pop(user, None)
             self._notices.pop(user, None)
+            self._languages.pop(user, None)
             self._ledger.forget(user)
 
     async def forget_inactive(self, before: float) -> int:
@@ -132,6 +134,15 @@ class MemoryProfileStore:
         self._pick_counts.update(set(after) - set(before))
         self._pick_counts.subtract(set(before) - set(after))
         self._co_picks.apply(co_pick_changes(before, after, self._co_picks.settings.window))
+
+    async def language(self, user: UserRef) -> str | None:
+        return self._languages.get(user)
+
+    async def set_language(self, user: UserRef, language: str | None) -> None:
+        if language is None:
+            self._languages.pop(user, None)
+        else:
+            self._languages[user] = language
 
     async def add_notice(self, user: UserRef, notice: Notice) -> None:
         self._notices.setdefault(user, set()).add(notice)

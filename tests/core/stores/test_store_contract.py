@@ -349,6 +349,22 @@ async def test_subscribers_lists_every_subscribed_user_once(store: ProfileStore)
     assert listed[users[30]] == Subscription(2, 6)
 
 
+async def test_a_language_is_stored_changed_dropped_and_forgotten(store: ProfileStore) -> None:
+    assert await store.language(ALICE) is None
+    await store.set_language(ALICE, "ru")
+    await store.set_language(BOB, "en")
+    assert await store.language(ALICE) == "ru"
+    await store.set_language(ALICE, "en")
+    assert await store.language(ALICE) == "en"
+    await store.set_language(ALICE, None)
+    await store.set_language(ALICE, None)
+    assert await store.language(ALICE) is None
+    await store.set_language(ALICE, "ru")
+    await store.forget(ALICE)
+    assert await store.language(ALICE) is None
+    assert await store.language(BOB) == "en"
+
+
 async def test_users_inactive_since_the_cutoff_are_forgotten(
     clocked_store: ProfileStore, clock: ManualClock
 ) -> None:
