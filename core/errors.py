@@ -131,3 +131,12 @@ class EndOfListError(InvalidRequestError):
         super().__init__(f"no page at {offset} of a list of {total}")
         self.offset = offset
         self.total = total
+
+
+class UnknownLanguageError(InvalidRequestError):
+    """A language the bot does not speak; ``known`` are those it does."""
+
+    def __init__(self, language: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown language {language!r}")
+        self.language = language
+        self.known = tuple(known)

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,30 @@ def sample_index_dir(
 @pytest.fixture(scope="session")
 def sample_index(sample_index_dir: Path) -> MovieIndex:
     return MovieIndex.load(sample_index_dir)
+
+
+@pytest.fixture(scope="session")
+def rated_index(sample_index: MovieIndex) -> MovieIndex:
+    """The sample with what TMDB's table adds (made-up numbers, fixed): a rating, a vote
+    count, a runtime and a TMDB id for every movie; Die Hard's rating rests on 42 votes."""
+    movies = [
+        replace(
+            movie,
+            vote_average=5.0 + n % 40 / 10,
+            vote_count=1000 + n,
+            runtime=80 + n % 70,
+            tmdb_id=100_000 + n,
+        )
+        for n, movie in enumerate(sample_index.movies)
+    ]
+    movies = [
+        replace(movie, vote_average=7.5, vote_count=42, runtime=131, tmdb_id=562)
+        if movie.label == "Die Hard (1988)"
+        else movie
+        for movie in movies
+    ]
+    vectors = sample_index.all_vectors()
+    return MovieIndex.from_vectors(movies, vectors, sample_index.manifest.embedder)
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,10 @@ from typing import Any
 
 import discord
 
-from adapters import texts
+from adapters import card_texts, texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord.components import CUSTOM_ID, PayloadButton
+from adapters.i18n import Words
 from adapters.links import movie_page
 from adapters.texts import shorten
 from core.models import Movie, Page, ProfileSummary, Recommendation, SearchHit, UserRef
@@ -57,38 +58,52 @@ def text(content: str) -> Reply:
     return Reply(content)
 
 
-def help_reply() -> Reply:
-    """Every command with its description."""
-    lines = [f"`/{command.name}` — {command.description}" for command in COMMANDS]
-    embed = discord.Embed(title=texts.COMMANDS_TITLE, description="\n".join(lines), colour=COLOUR)
+def help_reply(words: Words) -> Reply:
+    """Every command with its description (under the names Discord shows the user)."""
+    lines = [
+        f"`/{words.pgettext('command', command.name)}` — "
+        f"{escape(texts.described(words, command.name))}"
+        for command in COMMANDS
+    ]
+    title = words.gettext(texts.COMMANDS_TITLE)
+    embed = discord.Embed(title=title, description="\n".join(lines), colour=COLOUR)
     return Reply(embeds=[embed])
 
 
 def movie_list(
-    title: str, found: Sequence[SearchHit | Recommendation], user: UserRef, codec: ButtonCodec
+    words: Words,
+    title: str,
+    found: Sequence[SearchHit | Recommendation],
+    user: UserRef,
+    codec: ButtonCodec,
 ) -> Reply:
-    """A titled list of movie cards, an embed each (linked to the movie's page when
-    known), and a row per movie of a pick, a less-like-this and a like-this button."""
-    return _cards(title, found, user, codec)
+    """A titled list of movie cards (``title`` a message id), an embed each (linked to
+    the movie's page when known), and a row per movie of a pick, a less-like-this and a
+    like-this button."""
+    return _cards(words, words.gettext(title), found, user, codec)
 
 
-def page(shown: Page, user: UserRef, codec: ButtonCodec) -> Reply:
+def page(words: Words, shown: Page, user: UserRef, codec: ButtonCodec) -> Reply:
     """A page of a kept list, numbered from its place in the list, with "◂ back" and
     "more ▸" after the last movie's buttons where there is more (Discord allows five
     rows, which the five movies take)."""
     back, more = codec.page_payloads(user, shown)
+    labels = (card_texts.BACK_BUTTON, back), (card_texts.MORE_BUTTON, more)
+    row = len(shown.items) - 1
     nav = [
-        PayloadButton(payload, label, discord.ButtonStyle.primary, row=len(shown.items) - 1)
-        for label, payload in ((texts.BACK_BUTTON, back), (texts.MORE_BUTTON, more))
+        PayloadButton(payload, words.gettext(label), discord.ButtonStyle.primary, row=row)
+        for label, payload in labels
         if payload is not None and shown.items
     ]
-    return _cards(texts.list_title(shown), shown.items, user, codec, shown.offset + 1, nav)
+    title = card_texts.list_title(words, shown)
+    return _cards(words, title, shown.items, user, codec, shown.offset + 1, nav)
 
 
-def movie_embed(number: int, movie: Movie, note: str) -> discord.Embed:
+def movie_embed(words: Words, number: int, movie: Movie, note: str) -> discord.Embed:
     """Title and year (linked to the movie's page when known), rating and runtime, a
     short overview and why it was chosen; the genres below."""
-    lines = [escape(facts)] if (facts := texts.facts(movie)) else []
+    facts = card_texts.facts(words, movie)
+    lines = [escape(facts)] if facts else []
     if movie.overview:
         lines.append(escape(shorten(movie.overview, OVERVIEW_CHARS)))
     if note:
@@ -105,25 +120,28 @@ def movie_embed(number: int, movie: Movie, note: str) -> discord.Embed:
     return embed
 
 
-def profile_reply(summary: ProfileSummary) -> Reply:
+def profile_reply(words: Words, summary: ProfileSummary) -> Reply:
     """``/profile``: picks so far, top genres, last picks."""
     if summary.pick_count == 0:
-        return Reply(texts.NO_PICKS_YET)
-    title = f"{texts.picks(summary.pick_count)}, {texts.less_like_this(summary.dislike_count)}"
+        return Reply(escape(words.gettext(texts.NO_PICKS_YET)))
+    picks = texts.picks(words, summary.pick_count)
+    title = f"{picks}, {texts.less_like_this(words, summary.dislike_count)}"
     embed = discord.Embed(title=title, colour=COLOUR)
     if summary.top_genres:
-        embed.add_field(name=texts.TOP_GENRES, value=escape(", ".join(summary.top_genres)))
-    last = ", ".join(movie.label for movie in summary.last_picks)
-    embed.add_field(name=texts.LAST_PICKS, value=escape(shorten(last, 1000)), inline=False)
+        genres = escape(", ".join(summary.top_genres))
+        embed.add_field(name=words.gettext(texts.TOP_GENRES), value=genres)
+    last = escape(shorten(", ".join(movie.label for movie in summary.last_picks), 1000))
+    embed.add_field(name=words.gettext(texts.LAST_PICKS), value=last, inline=False)
     return Reply(embeds=[embed])
 
 
-def forget_confirmation(user: UserRef, codec: ButtonCodec) -> Reply:
+def forget_confirmation(words: Words, user: UserRef, codec: ButtonCodec) -> Reply:
     """The question ``/forget`` asks before deleting anything."""
     view = discord.ui.View(timeout=None)
     payload = codec.write(user, Button(ButtonAction.FORGET))
-    view.add_item(PayloadButton(payload, texts.FORGET_BUTTON, discord.ButtonStyle.danger))
-    return Reply(texts.FORGET_QUESTION, view=view)
+    label = words.gettext(texts.FORGET_BUTTON)
+    view.add_item(PayloadButton(payload, label, discord.ButtonStyle.danger))
+    return Reply(escape(words.gettext(texts.FORGET_QUESTION)), view=view)
 
 
 def marked_view(
@@ -151,6 +169,7 @@ def escape(value: str) -> str:
 
 
 def _cards(
+    words: Words,
     title: str,
     found: Sequence[SearchHit | Recommendation],
     user: UserRef,
@@ -158,14 +177,16 @@ def _cards(
     first: int = 1,
     nav: Sequence[PayloadButton] = (),
 ) -> Reply:
+    """``title`` (already in the user's language) over an embed and a row of buttons
+    per movie."""
     heading = f"**{escape(shorten(title, TITLE_CHARS))}**"
     if not found:
-        return Reply(f"{heading}\n{texts.EMPTY_LIST}")
+        return Reply(f"{heading}\n{escape(words.gettext(texts.EMPTY_LIST))}")
     view = discord.ui.View(timeout=None)
     embeds = []
-    for row, (movie, note) in enumerate(texts.listed(found[:MAX_MOVIES])):
-        embeds.append(movie_embed(first + row, movie, note))
-        for button in _movie_buttons(first + row, row, movie, user, codec):
+    for row, (movie, note) in enumerate(texts.listed(words, found[:MAX_MOVIES])):
+        embeds.append(movie_embed(words, first + row, movie, note))
+        for button in _movie_buttons(words, first + row, row, movie, user, codec):
             view.add_item(button)
     for button in nav:
         view.add_item(button)
@@ -173,13 +194,15 @@ def _cards(
 
 
 def _movie_buttons(
-    number: int, row: int, movie: Movie, user: UserRef, codec: ButtonCodec
+    words: Words, number: int, row: int, movie: Movie, user: UserRef, codec: ButtonCodec
 ) -> list[PayloadButton]:
     pick, dislike = codec.movie_payloads(user, movie.movie_id)
     similar = codec.write(user, Button(ButtonAction.SIMILAR, movie.movie_id))
     label = texts.pick_button(number, movie.title, LABEL_CHARS)
+    less = words.gettext(texts.LESS_LIKE_THIS_BUTTON)
+    like_this = words.gettext(card_texts.LIKE_THIS_BUTTON)
     return [
         PayloadButton(pick, label, discord.ButtonStyle.success, row=row),
-        PayloadButton(dislike, texts.LESS_LIKE_THIS_BUTTON, discord.ButtonStyle.secondary, row=row),
-        PayloadButton(similar, texts.LIKE_THIS_BUTTON, discord.ButtonStyle.secondary, row=row),
+        PayloadButton(dislike, less, discord.ButtonStyle.secondary, row=row),
+        PayloadButton(similar, like_this, discord.ButtonStyle.secondary, row=row),
     ]

@@ -14,8 +14,9 @@ from telegram import (
     InputTextMessageContent,
 )
 
-from adapters import texts
+from adapters import card_texts, texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
+from adapters.i18n import N_, Words
 from adapters.links import movie_page
 from adapters.texts import shorten
 from core.models import Movie, Page, ProfileSummary, Recommendation, SearchHit, UserRef
@@ -30,7 +31,7 @@ MAX_INLINE_RESULTS = 50  # Telegram's limit per answer to an inline query
 LIKE_START = "like_"
 LIKE_ARGUMENT = re.compile(rf"{LIKE_START}(?P<movie>[0-9]{{1,19}})", re.ASCII)
 
-WELCOME = (
+WELCOME = N_(
     "<b>Hi! I recommend movies.</b>\n"
     "Search for movies you like and press 👍 on them: your taste becomes a vector, "
     "and /recommend finds the movies nearest to it. Here are some to start with:"
@@ -45,47 +46,67 @@ class Reply:
     keyboard: InlineKeyboardMarkup | None = None
 
 
-def help_text() -> str:
+def help_text(words: Words) -> str:
     """Every command with its one-line description and, where it takes arguments, an
     example (Telegram commands take them as typed text)."""
     lines = [
-        f"/{command.name} — {escape(command.description)}"
-        + (f": /{command.name} {escape(command.example)}" if command.example else "")
+        f"/{command.name} — {escape(texts.described(words, command.name))}"
+        + (f": /{command.name} {escape(texts.example(words, command))}" if command.example else "")
         for command in texts.COMMANDS
     ]
-    title = f"<b>{texts.COMMANDS_TITLE}</b>"
-    return "\n".join([title, *lines, "Or just send me what you feel like watching."])
+    title = f"<b>{escape(words.gettext(texts.COMMANDS_TITLE))}</b>"
+    footer = escape(words.gettext("Or just send me what you feel like watching."))
+    return "\n".join([title, *lines, footer])
+
+
+def welcome(words: Words) -> str:
+    """The first lines of ``/start``."""
+    return words.gettext(WELCOME)
+
+
+def plain(text: str) -> Reply:
+    """A message of plain text, escaped."""
+    return Reply(escape(text))
 
 
 def movie_list(
-    title: str, found: Sequence[SearchHit | Recommendation], user: UserRef, codec: ButtonCodec
+    words: Words,
+    title: str,
+    found: Sequence[SearchHit | Recommendation],
+    user: UserRef,
+    codec: ButtonCodec,
 ) -> Reply:
-    """A titled list of movie cards, each with why it is there, and its buttons: pick,
-    less like this, movies like it and, when known, its page on the web."""
-    return _cards(title, found, user, codec)
+    """A titled list of movie cards (``title`` a message id), each with why it is there,
+    and its buttons: pick, less like this, movies like it and, when known, its page on
+    the web."""
+    return _cards(words, words.gettext(title), found, user, codec)
 
 
-def page(shown: Page, user: UserRef, codec: ButtonCodec, title: str | None = None) -> Reply:
-    """A page of a kept list (titled ``title``, else as :func:`texts.list_title` says),
+def page(
+    words: Words, shown: Page, user: UserRef, codec: ButtonCodec, title: str | None = None
+) -> Reply:
+    """A page of a kept list (titled ``title``, a message id, else by what the list is),
     numbered from its place in the list, with "◂ back" and "more ▸" where there is more."""
     back, more = codec.page_payloads(user, shown)
+    labels = (card_texts.BACK_BUTTON, back), (card_texts.MORE_BUTTON, more)
     nav = [
-        InlineKeyboardButton(label, callback_data=payload)
-        for label, payload in ((texts.BACK_BUTTON, back), (texts.MORE_BUTTON, more))
+        InlineKeyboardButton(words.gettext(label), callback_data=payload)
+        for label, payload in labels
         if payload is not None
     ]
-    heading = title or texts.list_title(shown)
-    return _cards(heading, shown.items, user, codec, shown.offset + 1, [nav] if nav else [])
+    heading = card_texts.list_title(words, shown, title)
+    rows = [nav] if nav else []
+    return _cards(words, heading, shown.items, user, codec, shown.offset + 1, rows)
 
 
-def card_text(movie: Movie, number: int | None = None, note: str = "") -> str:
+def card_text(words: Words, movie: Movie, number: int | None = None, note: str = "") -> str:
     """A movie's card: title and year, genres, rating and runtime, a short overview and,
     when given, why it is there."""
     heading = clip(movie.label, TITLE_CHARS)
     lines = [f"<b>{escape(heading if number is None else f'{number}. {heading}')}</b>"]
     if movie.genres:
         lines[0] += f" · {escape(clip(', '.join(movie.genres[:3]), GENRE_CHARS))}"
-    if facts := texts.facts(movie):
+    if facts := card_texts.facts(words, movie):
         lines.append(escape(facts))
     if movie.overview:
         lines.append(escape(clip(movie.overview, OVERVIEW_CHARS)))
@@ -103,36 +124,31 @@ def clip(text: str, units: int) -> str:
     return clipped
 
 
-def shared_card(movie: Movie, bot_username: str) -> InlineQueryResultArticle:
+def shared_card(words: Words, movie: Movie, bot_username: str) -> InlineQueryResultArticle:
     """A movie offered in inline mode, to share in any chat: its card (without why it
     was suggested, which is the user's own), a button that opens the bot on movies like
     it, and its page on the web."""
-    rows = [
-        [
-            InlineKeyboardButton(
-                texts.FIND_LIKE_THIS_BUTTON, url=like_link(bot_username, movie.movie_id)
-            )
-        ]
-    ]
+    find = words.gettext(card_texts.FIND_LIKE_THIS_BUTTON)
+    row = [InlineKeyboardButton(find, url=like_link(bot_username, movie.movie_id))]
     if (web := movie_page(movie)) is not None:
-        rows[0].append(InlineKeyboardButton(texts.movie_page_button(web.site), url=web.url))
-    about = (texts.facts(movie), ", ".join(movie.genres[:3]), movie.overview)
+        row.append(InlineKeyboardButton(card_texts.movie_page_button(web.site), url=web.url))
+    about = (card_texts.facts(words, movie), ", ".join(movie.genres[:3]), movie.overview)
     return InlineQueryResultArticle(
         id=str(movie.movie_id),
         title=clip(movie.label, TITLE_CHARS),
         description=clip(" · ".join(part for part in about if part), DESCRIPTION_CHARS),
-        input_message_content=InputTextMessageContent(card_text(movie), parse_mode="HTML"),
-        reply_markup=InlineKeyboardMarkup(rows),
+        input_message_content=InputTextMessageContent(card_text(words, movie), parse_mode="HTML"),
+        reply_markup=InlineKeyboardMarkup([row]),
     )
 
 
 def shared_cards(
-    found: Sequence[SearchHit | Recommendation], bot_username: str
+    words: Words, found: Sequence[SearchHit | Recommendation], bot_username: str
 ) -> list[InlineQueryResultArticle]:
     """The inline answer: a shared card per movie, at most ``MAX_INLINE_RESULTS`` (the
     result ids, the movie ids, must differ)."""
     movies = list({item.movie.movie_id: item.movie for item in found}.values())
-    return [shared_card(movie, bot_username) for movie in movies[:MAX_INLINE_RESULTS]]
+    return [shared_card(words, movie, bot_username) for movie in movies[:MAX_INLINE_RESULTS]]
 
 
 def like_link(bot_username: str, movie_id: int) -> str:
@@ -147,16 +163,17 @@ def liked_movie(start_argument: str) -> int | None:
     return None if match is None else int(match["movie"])
 
 
-def profile_text(summary: ProfileSummary) -> str:
+def profile_text(words: Words, summary: ProfileSummary) -> str:
     """``/profile``: picks so far, top genres, last picks."""
     if summary.pick_count == 0:
-        return texts.NO_PICKS_YET
-    picks = texts.picks(summary.pick_count)
-    lines = [f"<b>{picks}</b>, {texts.less_like_this(summary.dislike_count)}"]
+        return escape(words.gettext(texts.NO_PICKS_YET))
+    picks = escape(texts.picks(words, summary.pick_count))
+    lines = [f"<b>{picks}</b>, {escape(texts.less_like_this(words, summary.dislike_count))}"]
     if summary.top_genres:
-        lines.append(f"{texts.TOP_GENRES}: " + escape(", ".join(summary.top_genres)))
+        genres = ", ".join(summary.top_genres)
+        lines.append(escape(f"{words.gettext(texts.TOP_GENRES)}: {genres}"))
     last = ", ".join(movie.label for movie in summary.last_picks)
-    lines.append(f"{texts.LAST_PICKS}: {escape(last)}")
+    lines.append(escape(f"{words.gettext(texts.LAST_PICKS)}: {last}"))
     return "\n".join(lines)
 
 
@@ -181,12 +198,13 @@ def marked_keyboard(
     return InlineKeyboardMarkup(rows) if changed else None
 
 
-def forget_confirmation(user: UserRef, codec: ButtonCodec) -> Reply:
+def forget_confirmation(words: Words, user: UserRef, codec: ButtonCodec) -> Reply:
     """The question ``/forget`` asks before deleting anything."""
     button = InlineKeyboardButton(
-        texts.FORGET_BUTTON, callback_data=codec.write(user, Button(ButtonAction.FORGET))
+        words.gettext(texts.FORGET_BUTTON),
+        callback_data=codec.write(user, Button(ButtonAction.FORGET)),
     )
-    return Reply(texts.FORGET_QUESTION, InlineKeyboardMarkup([[button]]))
+    return Reply(escape(words.gettext(texts.FORGET_QUESTION)), InlineKeyboardMarkup([[button]]))
 
 
 def start_link(bot_username: str, command: str) -> str:
@@ -201,6 +219,7 @@ def escape(text: str) -> str:
 
 
 def _cards(
+    words: Words,
     title: str,
     found: Sequence[SearchHit | Recommendation],
     user: UserRef,
@@ -208,30 +227,35 @@ def _cards(
     first: int = 1,
     extra_rows: list[list[InlineKeyboardButton]] | None = None,
 ) -> Reply:
+    """``title`` (already in the user's language) over a card and two rows of buttons
+    per movie."""
+    heading = f"<b>{escape(clip(title, TITLE_CHARS))}</b>"
     if not found:
-        return Reply(f"<b>{escape(clip(title, TITLE_CHARS))}</b>\n{texts.EMPTY_LIST}")
-    blocks = [f"<b>{escape(clip(title, TITLE_CHARS))}</b>"]
+        return Reply(f"{heading}\n{escape(words.gettext(texts.EMPTY_LIST))}")
+    blocks = [heading]
     rows = []
-    for number, (movie, note) in enumerate(texts.listed(found), start=first):
-        blocks.append(card_text(movie, number, note))
-        rows.extend(_movie_buttons(number, movie, user, codec))
+    for number, (movie, note) in enumerate(texts.listed(words, found), start=first):
+        blocks.append(card_text(words, movie, number, note))
+        rows.extend(_movie_buttons(words, number, movie, user, codec))
     return Reply("\n\n".join(blocks), InlineKeyboardMarkup([*rows, *(extra_rows or [])]))
 
 
 def _movie_buttons(
-    number: int, movie: Movie, user: UserRef, codec: ButtonCodec
+    words: Words, number: int, movie: Movie, user: UserRef, codec: ButtonCodec
 ) -> list[list[InlineKeyboardButton]]:
     """Two rows: pick and less like this; movies like it and its page on the web."""
     pick, dislike = codec.movie_payloads(user, movie.movie_id)
     similar = codec.write(user, Button(ButtonAction.SIMILAR, movie.movie_id))
     label = texts.pick_button(number, movie.title, LABEL_CHARS)
-    more = [InlineKeyboardButton(texts.LIKE_THIS_BUTTON, callback_data=similar)]
+    like_this = words.gettext(card_texts.LIKE_THIS_BUTTON)
+    more = [InlineKeyboardButton(like_this, callback_data=similar)]
     if (web := movie_page(movie)) is not None:
-        more.append(InlineKeyboardButton(texts.movie_page_button(web.site), url=web.url))
+        more.append(InlineKeyboardButton(card_texts.movie_page_button(web.site), url=web.url))
+    less = words.gettext(texts.LESS_LIKE_THIS_BUTTON)
     return [
         [
             InlineKeyboardButton(label, callback_data=pick),
-            InlineKeyboardButton(texts.LESS_LIKE_THIS_BUTTON, callback_data=dislike),
+            InlineKeyboardButton(less, callback_data=dislike),
         ],
         more,
     ]

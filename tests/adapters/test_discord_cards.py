@@ -16,10 +16,12 @@ from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord.bot import MovieBot, serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PREFIX, PayloadButton
+from adapters.i18n import LANGUAGES
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
+from core.languages import Languages
 from core.models import UserRef
 from core.ports import Embedder, ListStore, ProfileStore
 from core.recommender import Recommender
@@ -65,8 +67,14 @@ async def running_bot(
     """The moviebot Discord client on the stand-in, its lists kept in ``lists``."""
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
     codec = ButtonCodec(SECRET, index.fingerprint)
+    languages = Languages(store, LANGUAGES)
     services = ChatServices(
-        recommender, Subscriptions(store), codec, UserRateLimit(20, 60), lists=lists
+        recommender,
+        Subscriptions(store),
+        codec,
+        UserRateLimit(20, 60),
+        lists=lists,
+        languages=languages,
     )
     bot = MovieBot(MovieCommands(services), guild_ready_timeout=0.01)
     async with serving(bot, TOKEN):

@@ -9,6 +9,7 @@ from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord import render
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import CUSTOM_ID, PayloadButton
+from adapters.i18n import words
 from core.models import (
     ListKind,
     Movie,
@@ -21,6 +22,7 @@ from core.models import (
     UserRef,
 )
 
+EN = words("en")
 CODEC = ButtonCodec(b"a render test secret, 32 bytes!!", "f1")
 ALICE = UserRef("discord", "80351110224678912")
 HOSTILE = Movie(
@@ -43,7 +45,7 @@ async def test_search_results_have_an_embed_and_three_signed_buttons_per_movie()
         for n in range(5)
     ]
 
-    reply = render.movie_list("Search results", hits, ALICE, CODEC)
+    reply = render.movie_list(EN, "Search results", hits, ALICE, CODEC)
 
     assert [embed.title for embed in reply.embeds] == [
         f"{n + 1}. Movie {n} ({2000 + n})" for n in range(5)
@@ -66,7 +68,8 @@ async def test_an_embed_links_the_movies_page_and_shows_its_rating() -> None:
         562, "Die Hard", 1988, ("Action",), "A cop.", vote_average=7.5, vote_count=40, tmdb_id=562
     )
 
-    (embed,) = render.movie_list("Search results", [SearchHit(die_hard, 0.5)], ALICE, CODEC).embeds
+    reply = render.movie_list(EN, "Search results", [SearchHit(die_hard, 0.5)], ALICE, CODEC)
+    (embed,) = reply.embeds
 
     assert embed.url == "https://www.themoviedb.org/movie/562"
     assert embed.description == "★ 7.5 (40 votes)\nA cop."
@@ -76,7 +79,7 @@ async def test_an_embed_links_the_movies_page_and_shows_its_rating() -> None:
 async def test_a_page_puts_back_and_more_after_the_last_movies_buttons() -> None:
     hits = tuple(SearchHit(Movie(n, f"Movie {n}"), 0.5) for n in range(5))
 
-    reply = render.page(Page(ListKind.SIMILAR, hits, 5, 5, 50, 12, hits[0].movie), ALICE, CODEC)
+    reply = render.page(EN, Page(ListKind.SIMILAR, hits, 5, 5, 50, 12, hits[0].movie), ALICE, CODEC)
 
     assert reply.content == "**Like Movie 0, 6-10 of 50**"
     assert reply.embeds[0].title == "6. Movie 0"
@@ -93,7 +96,7 @@ async def test_catalog_text_cannot_format_or_ping() -> None:
     heat = Movie(3, "**Heat** @here", 1995)
     recommendation = Recommendation(HOSTILE, 1.0, Reason(ReasonKind.CLOSE_TO_PICK, heat))
 
-    reply = render.movie_list("For @everyone", [recommendation], ALICE, CODEC)
+    reply = render.movie_list(EN, "For @everyone", [recommendation], ALICE, CODEC)
 
     embed = reply.embeds[0]
     assert embed.title is not None and len(embed.title) <= 256
@@ -106,20 +109,22 @@ async def test_catalog_text_cannot_format_or_ping() -> None:
 
 
 async def test_an_empty_list_says_so_without_buttons() -> None:
-    reply = render.movie_list("Search results", [], ALICE, CODEC)
+    reply = render.movie_list(EN, "Search results", [], ALICE, CODEC)
 
-    assert texts.EMPTY_LIST in reply.content and reply.view is None
+    assert EN.gettext(texts.EMPTY_LIST) in reply.content and reply.view is None
     assert "view" not in reply.message()
 
 
 def test_a_profile_without_picks_invites_a_search() -> None:
-    assert render.profile_reply(ProfileSummary(0, 0, (), ())).content == texts.NO_PICKS_YET
+    assert render.profile_reply(EN, ProfileSummary(0, 0, (), ())).content == EN.gettext(
+        texts.NO_PICKS_YET
+    )
 
 
 def test_a_profile_lists_genres_and_last_picks() -> None:
     summary = ProfileSummary(3, 1, ("Drama", "Action"), (HOSTILE,))
 
-    embed = render.profile_reply(summary).embeds[0]
+    embed = render.profile_reply(EN, summary).embeds[0]
 
     assert embed.title == "3 picks, 1 less-like-this"
     fields = {field.name: field.value for field in embed.fields}
@@ -128,7 +133,7 @@ def test_a_profile_lists_genres_and_last_picks() -> None:
 
 
 async def test_forget_asks_with_one_signed_button() -> None:
-    reply = render.forget_confirmation(ALICE, CODEC)
+    reply = render.forget_confirmation(EN, ALICE, CODEC)
 
     (button,) = buttons_of(reply)
     assert CODEC.read(ALICE, button.payload) == Button(ButtonAction.FORGET)

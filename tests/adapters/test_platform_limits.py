@@ -14,14 +14,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters import i18n
 from adapters.buttons import ButtonCodec
 from adapters.discord import render as discord_render
 from adapters.discord.cog import MovieCommands
+from adapters.i18n import Words
 from adapters.services import ChatServices
 from adapters.telegram import render as telegram_render
 from core.browsing import LIST_LENGTH, PAGE_SIZE
 from core.catalog import catalog_from_table
 from core.index import MovieIndex
+from core.languages import Languages
 from core.models import (
     LIST_ID_BITS,
     Exploration,
@@ -132,13 +135,16 @@ def pages(draw: st.DrawFn) -> Page:
 
 
 users = st.integers(1, 2**63 - 1).map(str)
+languages = st.sampled_from(i18n.LANGUAGES).map(i18n.words)
 
 
 @PROPERTIES
-@given(page=pages(), user_id=users, welcome=st.booleans())
-def test_a_telegram_page_fits_telegrams_limits(page: Page, user_id: str, welcome: bool) -> None:
-    reply = telegram_render.page(page, UserRef("telegram", user_id), CODEC)
-    text = f"{telegram_render.WELCOME}\n\n{reply.text}" if welcome else reply.text
+@given(page=pages(), user_id=users, welcome=st.booleans(), words=languages)
+def test_a_telegram_page_fits_telegrams_limits(
+    page: Page, user_id: str, welcome: bool, words: Words
+) -> None:
+    reply = telegram_render.page(words, page, UserRef("telegram", user_id), CODEC)
+    text = f"{telegram_render.welcome(words)}\n\n{reply.text}" if welcome else reply.text
     telegram_api.check_text(text, "HTML")
     assert reply.keyboard is not None
     markup = reply.keyboard.to_dict()
@@ -149,10 +155,13 @@ def test_a_telegram_page_fits_telegrams_limits(page: Page, user_id: str, welcome
 
 
 @PROPERTIES
-@given(parts=st.lists(items(), min_size=1, max_size=12))
-def test_inline_answers_fit_telegrams_limits(parts: list[list[SearchHit | Recommendation]]) -> None:
+@given(parts=st.lists(items(), min_size=1, max_size=12), words=languages)
+def test_inline_answers_fit_telegrams_limits(
+    parts: list[list[SearchHit | Recommendation]], words: Words
+) -> None:
     found = list(itertools.chain.from_iterable(parts))
-    results = [result.to_dict() for result in telegram_render.shared_cards(found, "moviebot")]
+    cards = telegram_render.shared_cards(words, found, "moviebot")
+    results = [result.to_dict() for result in cards]
     telegram_api.check_inline_results(results)
     assert len(results) == min(len({item.movie.movie_id for item in found}), 50)
 
@@ -169,9 +178,9 @@ def discord_message(reply: discord_render.Reply) -> dict[str, Any]:
 
 
 @PROPERTIES
-@given(page=pages(), user_id=users)
-def test_a_discord_page_fits_discords_limits(page: Page, user_id: str) -> None:
-    reply = discord_render.page(page, UserRef("discord", user_id), CODEC)
+@given(page=pages(), user_id=users, words=languages)
+def test_a_discord_page_fits_discords_limits(page: Page, user_id: str, words: Words) -> None:
+    reply = discord_render.page(words, page, UserRef("discord", user_id), CODEC)
     discord_api.check_limits(discord_message(reply))
     assert len(reply.embeds) <= 10 and sum(len(embed) for embed in reply.embeds) <= 6000
     assert all(len(embed.title or "") <= 256 and len(embed.fields) <= 25 for embed in reply.embeds)
@@ -190,7 +199,10 @@ def completing_cog(movies: list[Movie]) -> MovieCommands:
     index = MovieIndex.from_vectors(movies, vectors, "test:limits")
     store = MemoryProfileStore()
     recommender = Recommender(index, FixedEmbedder("test:limits", 4), store)
-    return MovieCommands(ChatServices(recommender, Subscriptions(store), CODEC))
+    languages = Languages(store, i18n.LANGUAGES)
+    return MovieCommands(
+        ChatServices(recommender, Subscriptions(store), CODEC, languages=languages)
+    )
 
 
 @st.composite
@@ -224,7 +236,7 @@ async def test_autocomplete_offers_at_most_25_choices_discord_takes(
 def test_the_checks_refuse_what_the_platforms_refuse() -> None:
     """The oracles above can fail: each refuses what is one over a limit."""
     reply = discord_render.movie_list(
-        "x", [SearchHit(Movie(1, "Up"), 0.1)], UserRef("d", "1"), CODEC
+        i18n.words("en"), "x", [SearchHit(Movie(1, "Up"), 0.1)], UserRef("d", "1"), CODEC
     )
     message = discord_message(reply)
     discord_api.check_limits(message)

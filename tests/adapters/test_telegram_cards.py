@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from adapters.buttons import Button, ButtonAction, ButtonCodec
+from adapters.i18n import LANGUAGES
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import build_application, serving
@@ -18,6 +19,7 @@ from adapters.telegram.handlers import INLINE_CACHE_SECONDS, INLINE_RESULTS, Tel
 from core.browsing import LIST_LENGTH
 from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
+from core.languages import Languages
 from core.models import UserRef
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
@@ -57,6 +59,7 @@ async def bot(
         codec,
         UserRateLimit(limit=20, window=60),
         lists=store.shown_lists(),
+        languages=Languages(store, LANGUAGES),
     )
     application = build_application(TOKEN, TelegramHandlers(services), f"{fake.url}/bot")
     async with serving(application, poll_timeout=1):

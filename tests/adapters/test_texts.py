@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters import buttons, texts
+from adapters import buttons, i18n, texts
 from adapters.buttons import ExpiredButtonError, ForeignButtonError, StaleButtonError
 from adapters.discord import render as discord_render
 from adapters.telegram import render as telegram_render
@@ -13,19 +13,18 @@ from core import errors
 from core.errors import EmbedderError, InvalidRequestError, StoreFullError, StoreUnavailableError
 from core.models import (
     Exploration,
-    ListKind,
     Movie,
-    Page,
     PickOutcome,
     PickResult,
     Reason,
     ReasonKind,
-    SearchHit,
+    Subscription,
 )
 
 DIE_HARD = Movie(1, "Die Hard", 1988)
 JAWS = Movie(2, "Jaws", 1975)
 TITANIC = Movie(3, "Titanic", 1997)
+EN, RU = i18n.words("en"), i18n.words("ru")
 
 
 @pytest.mark.parametrize(
@@ -41,7 +40,7 @@ TITANIC = Movie(3, "Titanic", 1997)
     ],
 )
 def test_every_outcome_has_its_line(result: PickResult, words: str) -> None:
-    assert texts.pick_result(result) == words
+    assert texts.pick_result(EN, result) == words
 
 
 @pytest.mark.parametrize(
@@ -66,7 +65,7 @@ def test_every_outcome_has_its_line(result: PickResult, words: str) -> None:
     ],
 )
 def test_every_reason_is_worded(reason: Reason, words: str) -> None:
-    assert texts.reason(reason) == words
+    assert texts.reason(EN, reason) == words
 
 
 REFUSALS: list[tuple[InvalidRequestError, str]] = [
@@ -91,12 +90,16 @@ REFUSALS: list[tuple[InvalidRequestError, str]] = [
     (errors.ExpiredListError(), "This list has expired — ask for a new one."),
     (errors.EndOfListError(50, 50), "That's the end of this list."),
     (UsageError("Give one movie number, for example 2."), "Give one movie number, for example 2."),
+    (
+        errors.UnknownLanguageError("de", ("en", "ru")),
+        "I don't speak 'de'. Choose one of: en, ru.",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("error", "words"), REFUSALS)
 def test_every_refusal_is_worded_for_the_user(error: InvalidRequestError, words: str) -> None:
-    assert texts.refusal(error) == words
+    assert texts.refusal(EN, error) == words
     assert str(error)  # a line for the logs
 
 
@@ -122,7 +125,27 @@ def test_no_refusal_is_left_without_words() -> None:
     ],
 )
 def test_counts_are_plural_but_for_one(number: int, picks: str, less: str) -> None:
-    assert (texts.picks(number), texts.less_like_this(number)) == (picks, less)
+    assert (texts.picks(EN, number), texts.less_like_this(EN, number)) == (picks, less)
+
+
+@pytest.mark.parametrize(
+    ("number", "picks"),
+    [(1, "1 выбор"), (3, "3 выбора"), (5, "5 выборов"), (11, "11 выборов"), (21, "21 выбор")],
+)
+def test_russian_counts_take_each_of_three_plural_forms(number: int, picks: str) -> None:
+    assert texts.picks(RU, number) == picks
+    assert texts.less_like_this(RU, number) == f"{number} «меньше такого»"
+
+
+def test_a_refusal_in_russian_keeps_what_the_user_typed() -> None:
+    assert texts.refusal(RU, errors.UnknownTimeZoneError("Mars/Base")) == (
+        "Неизвестный часовой пояс «Mars/Base»; укажите название вроде Europe/Moscow или UTC."
+    )
+    assert texts.refusal(RU, UsageError("Give one movie number, for example 2.")) == (
+        "Укажите один номер фильма, например 2."
+    )
+    friday = texts.subscribed(RU, Subscription(4, 9, "Europe/Moscow"))
+    assert friday.startswith("Подписка оформлена: каждую пятницу в 09:00 (Europe/Moscow)")
 
 
 def test_shorten_keeps_one_line_and_cuts_at_a_word() -> None:
@@ -138,43 +161,12 @@ def test_every_door_lists_the_one_command_list() -> None:
     assert [command.name for command in discord_render.COMMANDS] == [
         name for name in names if name != "start"
     ]
-    help_text = telegram_render.help_text()
+    help_text = telegram_render.help_text(EN)
     for command in texts.COMMANDS:
         assert f"/{command.name} — {command.description}" in help_text
 
 
 def test_a_full_store_is_told_apart_from_an_unreachable_one() -> None:
-    assert texts.unavailable(StoreFullError("at maxmemory")) == texts.FULL
-    assert texts.unavailable(StoreUnavailableError("unreachable")) == texts.UNAVAILABLE
-    assert texts.unavailable(EmbedderError("down")) == texts.UNAVAILABLE
-
-
-@pytest.mark.parametrize(
-    ("movie", "words"),
-    [
-        (Movie(1, "Die Hard", vote_average=7.54, vote_count=3948, runtime=131), "★ 7.5 · 2h 11m"),
-        (Movie(2, "Obscure", vote_average=6.1, vote_count=42), "★ 6.1 (42 votes)"),
-        (Movie(3, "Rare", vote_average=9.0, vote_count=1, runtime=45), "★ 9.0 (1 vote) · 45m"),
-        (Movie(4, "Unrated", vote_average=0.0, vote_count=0, runtime=60), "1h 00m"),
-        (Movie(5, "Averaged", vote_average=8.0), "★ 8.0"),
-        (Movie(6, "Bare"), ""),
-    ],
-)
-def test_a_card_says_the_rating_with_few_votes_counted_and_the_runtime(
-    movie: Movie, words: str
-) -> None:
-    assert texts.facts(movie) == words
-
-
-def test_a_page_title_says_the_list_and_where_the_page_is_after_the_first() -> None:
-    hits = tuple(SearchHit(Movie(n, f"Movie {n}"), 0.5) for n in range(5))
-    first = Page(ListKind.SEARCH, hits, 0, 5, 50, list_id=7)
-    third = Page(ListKind.SIMILAR, hits[:3], 10, 5, 13, list_id=7, about=DIE_HARD)
-    assert texts.list_title(first) == "Search results"
-    assert texts.list_title(third) == "Like Die Hard (1988), 11-13 of 13"
-    assert [texts.list_title(Page(kind, hits, 0, 5, 5)) for kind in ListKind] == [
-        "Search results",
-        "For you",
-        "Exploring: a step outside your taste",
-        "Like that movie",
-    ]
+    assert texts.unavailable(EN, StoreFullError("at maxmemory")) == texts.FULL
+    assert texts.unavailable(EN, StoreUnavailableError("unreachable")) == texts.UNAVAILABLE
+    assert texts.unavailable(EN, EmbedderError("down")) == texts.UNAVAILABLE

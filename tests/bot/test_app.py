@@ -18,9 +18,9 @@ from bot.app import (
     make_redis_backend,
     rate_limits,
     serve,
-    telegram_webhook,
 )
 from bot.config import LimitSettings, Platform, Settings
+from bot.platforms import telegram_webhook
 from core.errors import MovieBotError
 from core.index import MovieIndex
 from core.models import Subscription, UserRef
