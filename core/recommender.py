@@ -289,6 +289,11 @@ class Recommender:
             last_picks=tuple(reversed(movies[-5:])),
         )
 
+    async def profiles(self, users: Sequence[UserRef]) -> list[TasteProfile]:
+        """The profiles of many users, in input order, each fit for this index (rebuilt
+        from its picks when it was made for another)."""
+        return [self._current(stored) for stored in await self._store.load_many(users)]
+
     async def forget(self, user: UserRef) -> None:
         """Delete everything stored about the user."""
         await self._store.forget(user)

@@ -39,6 +39,7 @@ from core.stores.redis.global_keys import (
 )
 from core.stores.redis.keys import RedisKeys
 from core.stores.redis.ledger import RedisPushLedger
+from core.stores.redis.lobbies import RedisLobbyStore
 from core.stores.redis.rate_limit import RedisRateLimit
 from core.stores.redis.writer import BatchWriter
 from core.stores.retention import IDEMPOTENCY_TTL_SECONDS, REMEMBERED_WEEKS
@@ -167,6 +168,10 @@ class RedisProfileStore:
     def push_ledger(self, remembered_weeks: int = REMEMBERED_WEEKS) -> RedisPushLedger:
         """The ledger of weekly pushes on the same server and prefix."""
         return RedisPushLedger(self._client, self._gate, self._keys, remembered_weeks)
+
+    def lobbies(self, clock: Callable[[], float] = time.time) -> RedisLobbyStore:
+        """The movie nights on the same server and prefix."""
+        return RedisLobbyStore(self._client, self._gate, self._keys.prefix, clock)
 
     def rate_limit(self, name: str, limit: int, window: float) -> RedisRateLimit:
         """At most ``limit`` requests ``name`` per user in ``window`` seconds, shared by
