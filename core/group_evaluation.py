@@ -149,7 +149,10 @@ def evaluate_groups(
     return GroupReport(
         groups=len(cases),
         members=sum(len(case.members) for case in cases),
-        strategies=tuple(GroupScores(name, *(totals[name] / scale)) for name, _ in strategies),
+        strategies=tuple(
+            GroupScores(name, *(float(value) for value in totals[name] / scale))
+            for name, _ in strategies
+        ),
     )
 
 

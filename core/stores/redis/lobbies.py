@@ -62,7 +62,7 @@ class RedisLobbyStore:
     async def load(self, lobby_id: str) -> Lobby | None:
         key = self._lobby_key(lobby_id)
         value = await self._read(f"read movie night {lobby_id}", lambda: self._client.get(key))
-        return None if value is None else _decoded(as_bytes(value), lobby_id)
+        return self._live(value, lobby_id)
 
     async def update(self, lobby_id: str, change: LobbyChange) -> Lobby | None:
         async with unavailable_as_error(self._client, self._gate, f"change movie night {lobby_id}"):
@@ -96,8 +96,7 @@ class RedisLobbyStore:
         key = self._lobby_key(lobby_id)
         async with self._client.pipeline(transaction=True) as transaction:
             await transaction.watch(key)
-            value = await transaction.get(key)
-            current = None if value is None else _decoded(as_bytes(value), lobby_id)
+            current = self._live(await transaction.get(key), lobby_id)
             if current is None:
                 return None
             changed = change(current)
@@ -108,6 +107,11 @@ class RedisLobbyStore:
             async with commit_with_global_keys(self._client, transaction) as global_keys:
                 self._index(global_keys, changed)
             return changed
+
+    def _live(self, value: bytes | str | None, lobby_id: str) -> Lobby | None:
+        """The stored lobby, unless it is unreadable or expired by this store's clock."""
+        lobby = None if value is None else _decoded(as_bytes(value), lobby_id)
+        return lobby if lobby is not None and lobby.expires_at > self._clock() else None
 
     def _write(self, pipe: Any, lobby: Lobby) -> None:
         """Queue the lobby's own key, expiring with it (deleted if it is already over)."""
