@@ -15,14 +15,23 @@ from core.errors import (
     InvalidQueryError,
     InvalidRequestError,
     InvalidSlotError,
+    LobbyFullError,
+    LobbyGoneError,
+    LobbyStateError,
+    NotAMemberError,
     NoTasteYetError,
     NothingToUndoError,
+    NotTheOpenerError,
     StoreFullError,
     StrengthOutOfRangeError,
+    TooFewMembersError,
     UnknownMovieError,
+    UnknownOptionError,
     UnknownStrategyError,
     UnknownTimeZoneError,
 )
+from core.group import GroupPick
+from core.lobbies import Lobby, LobbyState
 from core.models import (
     Movie,
     Notice,
@@ -99,6 +108,7 @@ COMMANDS = (
     Command("forget", "delete everything I know about you"),
     Command("subscribe", "weekly exploratory picks by direct message", "fri 18 Europe/Berlin"),
     Command("unsubscribe", "stop the weekly picks"),
+    Command("movienight", "one movie for the whole group, by vote"),
     Command("help", "every command"),
 )
 """Every chat command, in the order help lists them."""
@@ -277,3 +287,123 @@ def something_went_wrong(error_id: str) -> str:
 def unsubscribed(was_subscribed: bool) -> str:
     """The answer to ``/unsubscribe``."""
     return "Unsubscribed: no more weekly picks." if was_subscribed else "You were not subscribed."
+
+
+# Movie night ----------------------------------------------------------------------------
+
+NIGHT_IN_GROUPS = "Movie night is for groups: add me to a group and send /movienight there."
+NIGHT_IN_CHANNELS = "Movie night is for a server's channel: send /movienight in one."
+JOIN_BUTTON = "🙋 I'm in"
+START_BUTTON = "▶ Start"
+CLOSE_VOTE_BUTTON = "🏁 Close the vote"
+WATCHED_BUTTON = "✓ I watched it"
+VOTE_QUESTION = "Which one tonight?"
+JOINED = "You're in!"
+ALREADY_JOINED = "You're in already."
+NIGHT_CANCELLED = "Not enough people joined, so this movie night is off. /movienight tries again."
+NO_PICKS_FOR_NIGHT = (
+    "You joined a movie night, but you have no picks yet, so the group's list comes from "
+    "the others' taste. You vote all the same! To count next time, search for a few movies "
+    "you like and press 👍 on them."
+)
+
+
+def lobby_text(lobby: Lobby, start_minutes: int) -> str:
+    """The lobby: how to join, who opened it, when it starts, who is in."""
+    opener = lobby.members[0].name
+    return (
+        f"🎬 Movie night! Press “{JOIN_BUTTON}” to join: 2 to 12 people. It starts when "
+        f"{opener} presses “{START_BUTTON}”, or by itself {start_minutes} minutes after "
+        f"opening.\nIn: {', '.join(member.name for member in lobby.members)}"
+    )
+
+
+def night_started(lobby: Lobby) -> str:
+    """What the lobby says once the night started."""
+    return f"🎬 Movie night started with {', '.join(member.name for member in lobby.members)}."
+
+
+def group_list_title(combined: int, members: int) -> str:
+    """The title of the group's list: whose tastes made it."""
+    if combined == 0:
+        return "None of you has picks yet, so here are movies to start with"
+    if combined == members:
+        return f"Tonight's picks for all {members} of you"
+    return f"Tonight's picks, from the taste of the {combined} of you with picks"
+
+
+def fit_line(pick: GroupPick, names: Sequence[str]) -> str:
+    """How a movie fits the members whose tastes made the list (``names``, in the order
+    of ``pick.fits``): ``fits 4 of 4``, else whose taste it leans to."""
+    if not names or pick.closest is None:
+        return ""
+    fitted, everyone = len(pick.fitted), len(names)
+    if fitted == everyone:
+        return f"fits {everyone} of {everyone}"
+    leaning = f"leans to {names[pick.closest]}'s taste"
+    return f"fits {fitted} of {everyone} · {leaning}" if fitted else leaning
+
+
+def vote_label(number: int, movie: Movie, limit: int) -> str:
+    """An option of the vote: its number and the movie, cut to ``limit`` characters."""
+    return shorten(f"{number}. {movie.label}", limit)
+
+
+def voted(changed: bool, option: int | None) -> str:
+    """The answer to a vote."""
+    if option is None:
+        return "Vote taken back."
+    return f"Your vote: {option + 1}." if changed else f"You voted {option + 1} already."
+
+
+def night_decided(winner: Movie, lobby: Lobby) -> str:
+    """The winner, with its votes, and how to mark it watched."""
+    counts, votes = lobby.counts(), len(lobby.votes)
+    won = counts[lobby.options.index(winner.movie_id)] if winner.movie_id in lobby.options else 0
+    tally = f"{won} of {counted(votes, 'vote')}" if votes else "nobody voted, so the best fit wins"
+    return (
+        f"🏆 Tonight: {winner.label} ({tally}). Enjoy! "
+        f"Seen it? Press “{WATCHED_BUTTON}” and it becomes one of your picks."
+    )
+
+
+def vote_closed(winner: Movie) -> str:
+    """What the vote's message says once it is closed."""
+    return f"The vote is closed: {winner.label} won."
+
+
+def picks_first_for_others(how: str) -> str:
+    """Said in the group when some members without picks could not be told privately;
+    ``how`` says where to pick movies on the platform."""
+    return (
+        "Some of you have no picks yet, so the list comes from the others' taste; you vote "
+        f"all the same. To count next time, {how} and pick a few movies you like."
+    )
+
+
+def night_refusal(error: InvalidRequestError) -> str:
+    """Why a movie night's button or command was turned down."""
+    match error:
+        case LobbyGoneError():
+            return "This movie night is over. /movienight opens a new one."
+        case LobbyStateError(state=LobbyState.OPEN):
+            return "The vote has not started yet."
+        case LobbyStateError(state=LobbyState.VOTING):
+            return "This movie night has started: the vote is on."
+        case LobbyStateError(state=LobbyState.DECIDED):
+            return "This movie night's vote is closed."
+        case LobbyStateError():
+            return "This movie night is off. /movienight opens a new one."
+        case LobbyFullError(limit=limit):
+            return f"This movie night is full: {limit} people."
+        case TooFewMembersError(minimum=minimum):
+            return f"Wait for others to join: a movie night needs {minimum} people."
+        case NotTheOpenerError():
+            return "Only the one who opened this movie night can do that."
+        case NotAMemberError():
+            return "Only those who joined this movie night can do that."
+        case UnknownOptionError():
+            return "That is not one of the choices."
+        case StaleButtonError():
+            return "This button is not one of this chat's movie nights."
+    return refusal(error)

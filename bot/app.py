@@ -15,17 +15,20 @@ from adapters.buttons import ButtonCodec, derived_key
 from adapters.discord.bot import MovieBot, rest_client
 from adapters.discord.bot import serving as discord_serving
 from adapters.discord.cog import MovieCommands
+from adapters.discord.movienight import MovieNightCommands
 from adapters.discord.notifier import DiscordNotifier
 from adapters.rate_limit import RateLimit, UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import Webhook, build_application, sending_bot
 from adapters.telegram.bot import serving as telegram_serving
 from adapters.telegram.handlers import TelegramHandlers
+from adapters.telegram.movienight import TelegramMovieNight
 from adapters.telegram.notifier import TelegramNotifier
 from bot.config import MEMORY_URL, EmbedderKind, Platform, RedisSettings, Settings
 from bot.embedded_redis import open_embedded_backend
 from bot.observability import Metrics, Readiness, TimedStore, health_server
 from bot.scheduler import scheduled_push
+from bot.ticking import ticking
 from core.catalog import SAMPLE, load_catalog
 from core.community import CoPickSettings
 from core.embedders import OllamaEmbedder, OnnxEmbedder, TorchEmbedder
@@ -33,16 +36,19 @@ from core.embedding_cache import EmbeddingCache, ProgressCallback, embed_documen
 from core.errors import EmbedderError, IndexFileError, MovieBotError, StoreFullError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, read_manifest
 from core.models import Subscription
-from core.ports import Backend, Embedder, Notifier, ProfileStore, PushLedger, Telemetry
+from core.movienight import MovieNights
+from core.ports import Backend, Embedder, LobbyStore, Notifier, ProfileStore, PushLedger, Telemetry
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.sample import shipped_vectors
 from core.stores.memory import MemoryBackend, MemoryProfileStore
+from core.stores.memory_lobbies import MemoryLobbyStore
 from core.stores.redis import RedisBackend, RedisProfileStore
 from core.subscriptions import Subscriptions
 from core.text import document_text
 
 log = logging.getLogger(__name__)
+NIGHTS_CHECKED_EVERY = 5.0  # seconds: how late a movie night may start or close by itself
 
 
 def make_embedder(kind: EmbedderKind, settings: Settings, dim: int | None = None) -> Embedder:
@@ -220,6 +226,7 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
         recommender = open_recommender(settings, store=timed_store, telemetry=metrics)
         codec = button_codec(settings, recommender.index)
         subscriptions = open_subscriptions(settings, timed_store)
+        nights = MovieNights(recommender, lobby_store(backend), settings.movienight.night())
         await warm_up(recommender)
         async with AsyncExitStack() as serving:
             observability = settings.observability
@@ -243,6 +250,7 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
                             *rate_limits(settings, backend),
                             observer=metrics.command,
                         ),
+                        nights,
                     )
                 )
                 for platform in platforms
@@ -267,6 +275,11 @@ def rate_limits(settings: Settings, backend: Backend) -> tuple[RateLimit, RateLi
         store = backend.store
         return store.rate_limit("searches", *searches), store.rate_limit("requests", *requests)
     return UserRateLimit(*searches), UserRateLimit(*requests)
+
+
+def lobby_store(backend: Backend) -> LobbyStore:
+    """Where movie nights live: beside the profiles in Redis, else in memory."""
+    return backend.store.lobbies() if isinstance(backend, RedisBackend) else MemoryLobbyStore()
 
 
 def readiness(backend: Backend, recommender: Recommender) -> Readiness:
@@ -302,27 +315,36 @@ async def warm_up(recommender: Recommender) -> None:
 
 
 @asynccontextmanager
-async def telegram(settings: Settings, services: ChatServices) -> AsyncIterator[Notifier]:
-    """Telegram, by webhook or long polling, while the context is open; it yields the
-    notifier of the weekly picks."""
+async def telegram(
+    settings: Settings, services: ChatServices, nights: MovieNights
+) -> AsyncIterator[Notifier]:
+    """Telegram, by webhook or long polling, with its movie nights moved on when due,
+    while the context is open; it yields the notifier of the weekly picks."""
     token = _token(settings.telegram.token, "MOVIEBOT_TELEGRAM_TOKEN")
+    night = TelegramMovieNight(services, nights)
     application = build_application(
         token,
         TelegramHandlers(services),
         settings.telegram.base_url,
         settings.telegram.max_waiting_updates,
+        night,
     )
-    async with telegram_serving(application, telegram_webhook(settings)):
+    due = ticking(lambda: night.run_due(application.bot), NIGHTS_CHECKED_EVERY, "movie nights")
+    async with telegram_serving(application, telegram_webhook(settings)), due:
         yield TelegramNotifier(application.bot, services.codec)
 
 
 @asynccontextmanager
-async def discord(settings: Settings, services: ChatServices) -> AsyncIterator[Notifier]:
-    """Discord, on the gateway, while the context is open; it yields the notifier of the
-    weekly picks."""
+async def discord(
+    settings: Settings, services: ChatServices, nights: MovieNights
+) -> AsyncIterator[Notifier]:
+    """Discord, on the gateway, with its movie nights moved on when due, while the
+    context is open; it yields the notifier of the weekly picks."""
     token = _token(settings.discord.token, "MOVIEBOT_DISCORD_TOKEN")
-    bot = MovieBot(MovieCommands(services), settings.discord.guild_id)
-    async with discord_serving(bot, token):
+    night = MovieNightCommands(services, nights)
+    bot = MovieBot(MovieCommands(services), settings.discord.guild_id, night=night)
+    due = ticking(lambda: night.run_due(bot), NIGHTS_CHECKED_EVERY, "movie nights")
+    async with discord_serving(bot, token), due:
         yield DiscordNotifier(bot, services.codec)
 
 

@@ -17,6 +17,20 @@ from core.models import UserRef
 
 
 @dataclass(frozen=True, slots=True)
+class NightSettings:
+    """How long a lobby waits before it starts by itself, how long the vote lasts, how
+    long a lobby is kept (the winner can be marked watched until then), in seconds; how
+    many movies are voted on, and how many members a night has."""
+
+    start_after: float = 600.0
+    vote_for: float = 600.0
+    keep_for: float = 2 * 86_400.0
+    list_size: int = 5
+    min_members: int = 2
+    max_members: int = 12
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRef:
     """A group chat on one platform: a Telegram group, a Discord channel."""
 

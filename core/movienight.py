@@ -36,7 +36,7 @@ from core.errors import (
     UnknownOptionError,
 )
 from core.group import GroupPick, GroupWeights, group_picks
-from core.lobbies import ChatRef, Lobby, LobbyState, Member
+from core.lobbies import ChatRef, Lobby, LobbyState, Member, NightSettings
 from core.models import Movie, PickResult, UserRef
 from core.ports import LobbyChange, LobbyStore
 from core.profiles import profile_exclusions
@@ -44,20 +44,6 @@ from core.ranking import popularity_prior
 from core.recommender import Recommender
 
 NAME_CHARS = 64
-
-
-@dataclass(frozen=True, slots=True)
-class NightSettings:
-    """How long a lobby waits before it starts by itself, how long the vote lasts, how
-    long a lobby is kept (the winner can be marked watched until then), in seconds; how
-    many movies are voted on, and how many members a night has."""
-
-    start_after: float = 600.0
-    vote_for: float = 600.0
-    keep_for: float = 2 * 86_400.0
-    list_size: int = 5
-    min_members: int = 2
-    max_members: int = 12
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,10 @@ An ``AutoShardedClient`` (or ``commands.AutoShardedBot``) learns the gateway URL
 REST routes, by the names ``calls``/``fail_next`` use: get_current_user, get_application,
 get_gateway_bot, get_global_commands, put_global_commands, get_guild_commands,
 put_guild_commands, interaction_callback, followup, get_webhook_message,
-edit_webhook_message, delete_webhook_message, create_dm, create_message (and "unknown"
-for any other path, answered 404). The gateway connection is recorded as a "gateway_connect"
-call (status 101) and each IDENTIFY as an "identify" call (200, or 4004 for a wrong token).
+edit_webhook_message, delete_webhook_message, create_dm, create_message, edit_message
+(and "unknown" for any other path, answered 404). The gateway connection is recorded as a
+"gateway_connect" call (status 101) and each IDENTIFY as an "identify" call (200, or 4004
+for a wrong token).
 
 Interactions follow Discord's rules: a second callback answers 400/40060; followups and
 webhook edits need an acknowledged interaction; after a deferred message (type 5) the
@@ -249,6 +250,7 @@ class FakeDiscord(BackgroundServer):
             ("DELETE", WEBHOOK_MESSAGE, "delete_webhook_message", self._delete_webhook_message),
             ("POST", "/users/@me/channels", "create_dm", self._create_dm),
             ("POST", "/channels/{channel}/messages", "create_message", self._create_message),
+            ("PATCH", "/channels/{channel}/messages/{message}", "edit_message", self._edit_message),
         ]
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -659,6 +661,13 @@ class FakeDiscord(BackgroundServer):
         message = self._new_message(channel["id"], data, request.files, flags, DEFAULT_MESSAGE)
         channel["last_message_id"] = message["id"]
         return 200, copy.deepcopy(message)
+
+    def _edit_message(self, request: _Request) -> tuple[int, Any]:
+        message = self._messages.get(request.match["message"])
+        if message is None or message["channel_id"] != request.match["channel"]:
+            raise _fail(404, 10008, "Unknown Message")
+        edited = self._edit(message["id"], _object(request.body), request.files, nest=None)
+        return 200, copy.deepcopy(edited)
 
     # --- interactions and messages (lock held) ------------------------------------------
 

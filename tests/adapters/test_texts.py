@@ -11,6 +11,7 @@ from adapters.telegram import render as telegram_render
 from adapters.texts import UsageError
 from core import errors
 from core.errors import EmbedderError, InvalidRequestError, StoreFullError, StoreUnavailableError
+from core.lobbies import LobbyState
 from core.models import Exploration, Movie, PickOutcome, PickResult, Reason, ReasonKind
 
 DIE_HARD = Movie(1, "Die Hard", 1988)
@@ -82,10 +83,39 @@ REFUSALS: list[tuple[InvalidRequestError, str]] = [
 ]
 
 
+NIGHT_REFUSALS: list[tuple[InvalidRequestError, str]] = [
+    (errors.LobbyGoneError("k3x9"), "This movie night is over. /movienight opens a new one."),
+    (errors.LobbyStateError(LobbyState.OPEN), "The vote has not started yet."),
+    (errors.LobbyStateError(LobbyState.VOTING), "This movie night has started: the vote is on."),
+    (errors.LobbyStateError(LobbyState.DECIDED), "This movie night's vote is closed."),
+    (
+        errors.LobbyStateError(LobbyState.CANCELLED),
+        "This movie night is off. /movienight opens a new one.",
+    ),
+    (errors.LobbyFullError(12), "This movie night is full: 12 people."),
+    (errors.TooFewMembersError(1, 2), "Wait for others to join: a movie night needs 2 people."),
+    (errors.NotTheOpenerError(), "Only the one who opened this movie night can do that."),
+    (errors.NotAMemberError(), "Only those who joined this movie night can do that."),
+    (errors.UnknownOptionError(7), "That is not one of the choices."),
+    (StaleButtonError(), "This button is not one of this chat's movie nights."),
+]
+
+
 @pytest.mark.parametrize(("error", "words"), REFUSALS)
 def test_every_refusal_is_worded_for_the_user(error: InvalidRequestError, words: str) -> None:
     assert texts.refusal(error) == words
     assert str(error)  # a line for the logs
+
+
+@pytest.mark.parametrize(("error", "words"), NIGHT_REFUSALS)
+def test_every_refusal_of_a_movie_night_is_worded(error: InvalidRequestError, words: str) -> None:
+    assert texts.night_refusal(error) == words
+    assert str(error)
+
+
+def test_a_movie_night_words_other_refusals_as_everyone() -> None:
+    error = errors.UnknownMovieError(5)
+    assert texts.night_refusal(error) == texts.refusal(error)
 
 
 def test_no_refusal_is_left_without_words() -> None:
@@ -98,7 +128,7 @@ def test_no_refusal_is_left_without_words() -> None:
         for kind in subclasses(InvalidRequestError)
         if kind.__module__ in {errors.__name__, buttons.__name__, texts.__name__}
     }
-    assert defined == {type(error) for error, _ in REFUSALS}
+    assert defined == {type(error) for error, _ in REFUSALS + NIGHT_REFUSALS}
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ from core.errors import (
     UnknownOptionError,
 )
 from core.index import MovieIndex
-from core.lobbies import ChatRef, LobbyState, Member
+from core.lobbies import ChatRef, LobbyState, Member, NightSettings
 from core.models import PickOutcome, UserRef
-from core.movienight import MovieNights, NightCancelled, NightDecided, NightSettings, NightStarted
+from core.movienight import MovieNights, NightCancelled, NightDecided, NightStarted
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.stores.memory_lobbies import MemoryLobbyStore
