@@ -426,6 +426,16 @@ class FakeDiscord(BackgroundServer):
         shown = self.followups(interaction_id)
         return shown[-1] if shown else self.message_of(interaction_id)
 
+    def messages_in(self, channel_id: str) -> list[JSON]:
+        """Every message the bot shows in a channel (interaction responses included),
+        oldest first, edits applied."""
+        with self._lock:
+            return [
+                copy.deepcopy(message)
+                for message in self._messages.values()
+                if message["channel_id"] == str(channel_id)
+            ]
+
     def dms(self, user_id: int) -> list[JSON]:
         """Messages the bot sent to ``user_id``'s DM channel (not interaction responses)."""
         with self._lock:

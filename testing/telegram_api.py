@@ -416,6 +416,7 @@ class FakeTelegram(BackgroundServer):
                 "poll_id": poll_id,
                 "user": copy.deepcopy(self._user(user_id, None)),
                 "option_ids": list(option_ids),
+                "option_persistent_ids": [f"{poll_id}-{n}" for n in option_ids],
             }
             return self._queue({"poll_answer": answer})
 
@@ -720,9 +721,14 @@ class FakeTelegram(BackgroundServer):
                 "poll": {
                     "id": poll_id,
                     "question": question,
-                    "options": [{"text": text, "voter_count": 0} for text in options],
+                    "options": [
+                        {"text": text, "voter_count": 0, "persistent_id": f"{poll_id}-{n}"}
+                        for n, text in enumerate(options)
+                    ],
                     "total_voter_count": 0,
                     "is_closed": False,
+                    "allows_revoting": True,
+                    "members_only": False,
                     "is_anonymous": params.get("is_anonymous", True) is not False,
                     "type": params.get("type") or "regular",
                     "allows_multiple_answers": bool(params.get("allows_multiple_answers")),

@@ -22,6 +22,7 @@ from adapters.discord import render
 from adapters.discord.bot import MovieBot, serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
+from adapters.discord.movienight import MovieNightCommands
 from adapters.discord.notifier import DiscordNotifier
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
@@ -29,10 +30,12 @@ from core.embedders import OnnxEmbedder
 from core.errors import MovieBotError
 from core.index import MovieIndex
 from core.models import Delivery, Subscription, UserRef
+from core.movienight import MovieNights
 from core.ports import Embedder, ProfileStore
 from core.push import WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
+from core.stores.memory_lobbies import MemoryLobbyStore
 from core.stores.redis import RedisProfileStore
 from core.subscriptions import Subscriptions
 from testing.discord_api import TOKEN, Answer, FakeDiscord
@@ -78,7 +81,8 @@ async def running_bot(
     limit = UserRateLimit(limit=requests, window=60)
     services = ChatServices(recommender, Subscriptions(store), codec, searches, limit)
     cog = MovieCommands(services)
-    bot = MovieBot(cog, guild_id, guild_ready_timeout=0.01)
+    night = MovieNightCommands(services, MovieNights(recommender, MemoryLobbyStore()))
+    bot = MovieBot(cog, guild_id, guild_ready_timeout=0.01, night=night)
     async with serving(bot, TOKEN):
         yield bot
 

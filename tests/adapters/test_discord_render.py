@@ -8,8 +8,8 @@ from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord import render
 from adapters.discord.cog import MovieCommands
-from adapters.discord.movienight import MovieNightCommands
 from adapters.discord.components import CUSTOM_ID, PayloadButton
+from adapters.discord.movienight import MovieNightCommands
 from core.models import (
     Movie,
     ProfileSummary,

@@ -129,6 +129,7 @@ async def test_commands_are_published(bot: Recommender, fake: FakeTelegram) -> N
         "forget",
         "subscribe",
         "unsubscribe",
+        "movienight",
         "help",
     ]
     help_text = (await say(fake, ALICE, "/help"))["text"]
