@@ -31,7 +31,7 @@ from core.errors import (
     UnknownTimeZoneError,
 )
 from core.group import GroupPick
-from core.lobbies import Lobby, LobbyState
+from core.lobbies import Lobby, LobbyState, NightSettings
 from core.models import (
     Movie,
     Notice,
@@ -308,12 +308,13 @@ NO_PICKS_FOR_NIGHT = (
 )
 
 
-def lobby_text(lobby: Lobby, start_minutes: int) -> str:
+def lobby_text(lobby: Lobby, settings: NightSettings) -> str:
     """The lobby: how to join, who opened it, when it starts, who is in."""
-    opener = lobby.members[0].name
+    people = f"{settings.min_members} to {settings.max_members} people"
+    minutes = counted(round(settings.start_after / 60), "minute")
     return (
-        f"🎬 Movie night! Press “{JOIN_BUTTON}” to join: 2 to 12 people. It starts when "
-        f"{opener} presses “{START_BUTTON}”, or by itself {start_minutes} minutes after "
+        f"🎬 Movie night! Press “{JOIN_BUTTON}” to join: {people}. It starts when "
+        f"{lobby.members[0].name} presses “{START_BUTTON}”, or by itself {minutes} after "
         f"opening.\nIn: {', '.join(member.name for member in lobby.members)}"
     )
 
@@ -374,11 +375,19 @@ def vote_closed(winner: Movie) -> str:
 
 def picks_first_for_others(how: str) -> str:
     """Said in the group when some members without picks could not be told privately;
-    ``how`` says where to pick movies on the platform."""
+    ``how`` says where to pick movies on the platform (see below)."""
     return (
         "Some of you have no picks yet, so the list comes from the others' taste; you vote "
         f"all the same. To count next time, {how} and pick a few movies you like."
     )
+
+
+PICK_BY_SEARCH = "use /search"
+
+
+def pick_by_link(link: str) -> str:
+    """How to pick movies through the link that opens the private chat."""
+    return f"open {link}, press Start"
 
 
 def night_refusal(error: InvalidRequestError) -> str:

@@ -232,8 +232,9 @@ class MovieNights:
         """
         lobby = await self._lobby(lobby_id, chat)
         _expect(lobby, chat, LobbyState.DECIDED)
-        if not lobby.has_member(user) or lobby.winner is None:
+        if not lobby.has_member(user):
             raise NotAMemberError()
+        assert lobby.winner is not None  # every decided night has one
         return await self._recommender.pick(user, lobby.winner, idempotency_key)
 
     async def attach(

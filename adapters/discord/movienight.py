@@ -90,8 +90,7 @@ class MovieNightCommands(commands.Cog, name=render.NIGHT_COG):
                 if not joined.joined:
                     await interaction.response.send_message(texts.ALREADY_JOINED, ephemeral=True)
                     return
-                minutes = self._start_minutes()
-                content = render.lobby_text(joined.lobby, minutes)
+                content = render.lobby_text(joined.lobby, self._nights.settings)
                 await interaction.response.edit_message(content=content)
             case NightAction.START:
                 await interaction.response.defer()
@@ -153,13 +152,10 @@ class MovieNightCommands(commands.Cog, name=render.NIGHT_COG):
             await channel.send(render.PICKS_FIRST, allowed_mentions=discord.AllowedMentions.none())
 
     def _lobby(self, lobby: Lobby) -> Reply:
-        return render.lobby(lobby, self._codec, self._start_minutes())
+        return render.lobby(lobby, self._codec, self._nights.settings)
 
     def _list(self, started: NightStarted) -> Reply:
         return render.group_list(started, self._codec)
-
-    def _start_minutes(self) -> int:
-        return round(self._nights.settings.start_after / 60)
 
     @asynccontextmanager
     async def _answered(self, interaction: Interaction, command: str) -> AsyncIterator[None]:

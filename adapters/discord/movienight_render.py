@@ -16,7 +16,7 @@ from adapters import texts
 from adapters.buttons import ButtonCodec, NightAction, NightButton
 from adapters.discord.components import PayloadButton
 from adapters.discord.render import Reply, escape, movie_embed
-from core.lobbies import Lobby
+from core.lobbies import Lobby, NightSettings
 from core.movienight import NightDecided, NightStarted
 
 NIGHT_PREFIX = "mn:"
@@ -32,17 +32,17 @@ class NightPayloadButton(PayloadButton, template=NIGHT_CUSTOM_ID):
     handler_cog = NIGHT_COG
 
 
-def lobby(opened: Lobby, codec: ButtonCodec, start_minutes: int) -> Reply:
+def lobby(opened: Lobby, codec: ButtonCodec, settings: NightSettings) -> Reply:
     """The lobby with its "I'm in" and "Start" buttons."""
     view = discord.ui.View(timeout=None)
     view.add_item(_button(texts.JOIN_BUTTON, opened, codec, NightAction.JOIN, style=SUCCESS))
     view.add_item(_button(texts.START_BUTTON, opened, codec, NightAction.START))
-    return Reply(escape(texts.lobby_text(opened, start_minutes)), view=view)
+    return Reply(lobby_text(opened, settings), view=view)
 
 
-def lobby_text(shown: Lobby, start_minutes: int) -> str:
+def lobby_text(shown: Lobby, settings: NightSettings) -> str:
     """The lobby's text alone, for an edit that keeps its buttons."""
-    return escape(texts.lobby_text(shown, start_minutes))
+    return escape(texts.lobby_text(shown, settings))
 
 
 def started_lobby(started: Lobby) -> Reply:
@@ -90,7 +90,7 @@ def vote_closed(decision: NightDecided) -> str:
     return escape(texts.vote_closed(decision.winner))
 
 
-PICKS_FIRST = escape(texts.picks_first_for_others("use /search"))
+PICKS_FIRST = escape(texts.picks_first_for_others(texts.PICK_BY_SEARCH))
 
 
 def _button(

@@ -82,8 +82,7 @@ class TelegramMovieNight:
             await _tell(update, texts.NIGHT_IN_GROUPS)
             return
         lobby = await self._nights.open(ChatRef(PLATFORM, str(chat.id)), _member(update))
-        minutes = round(self._nights.settings.start_after / 60)
-        reply = render.lobby(lobby, self._codec, minutes)
+        reply = render.lobby(lobby, self._codec, self._nights.settings)
         sent = await message.reply_text(
             reply.text, parse_mode=ParseMode.HTML, reply_markup=reply.keyboard
         )
@@ -159,8 +158,8 @@ class TelegramMovieNight:
         joined = await self._nights.join(press.lobby_id, chat, _member(update))
         await query.answer(texts.JOINED if joined.joined else texts.ALREADY_JOINED)
         if joined.joined:
-            minutes = round(self._nights.settings.start_after / 60)
-            await _edit(query.message, render.lobby(joined.lobby, self._codec, minutes))
+            reply = render.lobby(joined.lobby, self._codec, self._nights.settings)
+            await _edit(query.message, reply)
 
     async def _present(self, bot: Bot, started: NightStarted) -> None:
         """The group's list, the poll that votes on it, and a word to those left out."""

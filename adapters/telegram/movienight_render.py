@@ -10,7 +10,7 @@ from adapters.buttons import ButtonCodec, NightAction, NightButton
 from adapters.telegram.render import Reply, escape
 from adapters.texts import shorten
 from core.group import GroupPick
-from core.lobbies import Lobby
+from core.lobbies import Lobby, NightSettings
 from core.movienight import NightDecided, NightStarted
 
 TITLE_CHARS = 200
@@ -18,11 +18,11 @@ OVERVIEW_CHARS = 140
 POLL_OPTION_CHARS = 100  # Telegram's limit on a poll option
 
 
-def lobby(opened: Lobby, codec: ButtonCodec, start_minutes: int) -> Reply:
+def lobby(opened: Lobby, codec: ButtonCodec, settings: NightSettings) -> Reply:
     """The lobby with its "I'm in" and "Start" buttons."""
     join = _button(texts.JOIN_BUTTON, opened, codec, NightAction.JOIN)
     start = _button(texts.START_BUTTON, opened, codec, NightAction.START)
-    text = escape(texts.lobby_text(opened, start_minutes))
+    text = escape(texts.lobby_text(opened, settings))
     return Reply(text, InlineKeyboardMarkup([[join, start]]))
 
 
@@ -69,7 +69,7 @@ def decided(decision: NightDecided, codec: ButtonCodec) -> Reply:
 
 def picks_first_for_others(bot_username: str) -> Reply:
     """Said in the group when members without picks could not be told privately."""
-    how = f"open https://t.me/{bot_username}, press Start"
+    how = texts.pick_by_link(f"https://t.me/{bot_username}")
     return Reply(escape(texts.picks_first_for_others(how)))
 
 

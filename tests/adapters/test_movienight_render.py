@@ -12,7 +12,7 @@ from adapters.buttons import ButtonCodec, NightAction, NightButton
 from adapters.discord import movienight_render as discord_render
 from adapters.telegram import movienight_render as telegram_render
 from core.group import GroupPick
-from core.lobbies import ChatRef, Lobby, LobbyState, Member
+from core.lobbies import ChatRef, Lobby, LobbyState, Member, NightSettings
 from core.models import Movie, UserRef
 from core.movienight import NightDecided, NightStarted
 from testing.telegram_api import check_text
@@ -81,9 +81,10 @@ def test_the_winner_is_told_with_its_votes() -> None:
 
 
 def test_telegram_escapes_members_names_and_signs_its_buttons() -> None:
-    lobby = telegram_render.lobby(night(LobbyState.OPEN), CODEC, 10)
+    lobby = telegram_render.lobby(night(LobbyState.OPEN), CODEC, NightSettings())
     check_text(lobby.text, "HTML")
-    assert "&lt;b&gt;Bob&lt;/b&gt; &amp; co" in lobby.text and "10 minutes" in lobby.text
+    assert "&lt;b&gt;Bob&lt;/b&gt; &amp; co" in lobby.text
+    assert "2 to 12 people" in lobby.text and "by itself 10 minutes after opening" in lobby.text
     assert lobby.keyboard is not None
     payloads = [button.callback_data for row in lobby.keyboard.inline_keyboard for button in row]
     read = [CODEC.read_night(GROUP, str(payload)) for payload in payloads]
@@ -130,7 +131,7 @@ def test_discords_vote_shows_a_live_count_per_option() -> None:
 
 
 def test_discord_escapes_members_names() -> None:
-    reply = discord_render.lobby(night(LobbyState.OPEN), CODEC, 10)
+    reply = discord_render.lobby(night(LobbyState.OPEN), CODEC, NightSettings())
     assert "@everyone" not in reply.content.replace("@\u200beveryone", "")
     assert "\\*Carol\\*" in reply.content
     started_reply = discord_render.group_list(started(), CODEC)
