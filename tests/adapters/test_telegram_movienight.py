@@ -173,6 +173,14 @@ async def stored(bot: Bot, lobby: str, holds: Callable[[Lobby], bool]) -> Lobby:
         await asyncio.sleep(0.02)
 
 
+async def the_vote(fake: FakeTelegram, bot: Bot, night: str) -> JSON:
+    """The poll's message, once the bot has recorded the poll (people vote a moment after
+    a poll appears; the bot records it as it is sent)."""
+    poll = await new_message(fake, GROUP, lambda message: "poll" in message)
+    await stored(bot, night, lambda lobby: lobby.poll_id == poll["poll"]["id"])
+    return poll
+
+
 def the_poll(fake: FakeTelegram, group: int = GROUP) -> JSON:
     return next(message for message in fake.messages(group) if "poll" in message)
 
@@ -187,7 +195,7 @@ async def test_a_lobby_of_three_votes_its_way_to_a_winner(bot: Bot, fake: FakeTe
     assert await press(fake, BOB, lobby_message, join) == texts.JOINED
     assert await press(fake, BOB, lobby_message, join) == texts.ALREADY_JOINED
     assert await press(fake, CAROL, lobby_message, join) == texts.JOINED
-    assert "In: User1001, User1002, User1003" in fake.messages(GROUP)[0]["text"]
+    await new_message(fake, GROUP, text_has("In: User1001, User1002, User1003"))
     start = button(lobby_message, texts.START_BUTTON)
     not_opener = texts.night_refusal(NotTheOpenerError())
     assert await press(fake, BOB, lobby_message, start) == not_opener
@@ -195,7 +203,7 @@ async def test_a_lobby_of_three_votes_its_way_to_a_winner(bot: Bot, fake: FakeTe
     await press(fake, ALICE, lobby_message, start)
 
     listed = await new_message(fake, GROUP, text_has("Tonight's picks"))
-    poll = await new_message(fake, GROUP, lambda message: "poll" in message)
+    poll = await the_vote(fake, bot, night)
     started = fake.messages(GROUP)[0]
     assert started["text"] == "🎬 Movie night started with User1001, User1002, User1003."
     assert "reply_markup" not in started
@@ -273,13 +281,13 @@ async def test_a_restart_between_lobby_and_vote_loses_nothing(
         lobby_message = await opened(fake)
         await press(fake, BOB, lobby_message, button(lobby_message, texts.JOIN_BUTTON))
 
-    async with running_bot(fake, sample_index, local_embedder, store, clock):
+    night = lobby_id(button(lobby_message, texts.JOIN_BUTTON))
+    async with running_bot(fake, sample_index, local_embedder, store, clock) as second:
         await press(fake, ALICE, lobby_message, button(lobby_message, texts.START_BUTTON))
-        poll = await new_message(fake, GROUP, lambda message: "poll" in message)
+        poll = await the_vote(fake, second, night)
 
     async with running_bot(fake, sample_index, local_embedder, store, clock) as third:
         fake.answer_poll(BOB, poll["poll"]["id"], [2])
-        night = lobby_id(button(lobby_message, texts.JOIN_BUTTON))
         await stored(third, night, lambda lobby: len(lobby.votes) == 1)
         await press(fake, ALICE, poll, button(poll, texts.CLOSE_VOTE_BUTTON))
         winner = await new_message(fake, GROUP, text_has("🏆"))
