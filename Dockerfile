@@ -9,12 +9,13 @@ ENV PIP_NO_CACHE_DIR=1 \
     PATH=/opt/venv/bin:$PATH
 RUN python -m venv /opt/venv
 WORKDIR /src
-COPY pyproject.toml README.md requirements.lock ./
+COPY pyproject.toml README.md requirements.lock hatch_build.py ./
 COPY core core
 COPY adapters adapters
 COPY bot bot
 # The packages exactly as tested (requirements.lock), then the project itself, with the
-# int8 MiniLM model on onnxruntime (no PyTorch).
+# int8 MiniLM model on onnxruntime (no PyTorch) and its message catalogs compiled to .mo
+# files (hatch_build.py).
 # hadolint ignore=DL3013
 RUN pip install -r requirements.lock \
     && pip install --no-deps .

@@ -2,7 +2,9 @@
 
 A line is parsed, answered by the Recommender and rendered. Free text shows the
 prototype's grid: search results beside the taste columns, then asks for a pick.
-Rendering functions return rich renderables, so tests can read them as strings.
+What it shows is built in ``console_render``. The chat speaks the language of the
+terminal's locale (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``) until
+``/language`` chooses another.
 """
 
 from __future__ import annotations
@@ -10,30 +12,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+import os
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from itertools import zip_longest
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from adapters import texts
+from adapters import i18n, texts
+from adapters.console_render import (
+    RECOMMENDATIONS,
+    render_grid,
+    render_help,
+    render_problem,
+    render_profile,
+    render_recommendations,
+    render_result,
+    render_welcome,
+)
+from adapters.i18n import N_
 from adapters.texts import UsageError, shorten
 from core.errors import InvalidRequestError, MovieBotError
-from core.models import Movie, PickResult, ProfileSummary, Recommendation, SearchHit, UserRef
+from core.languages import Languages
+from core.models import Movie, Recommendation, UserRef
 from core.recommender import Recommender
 
 PROMPT = "moviebot> "
-PICK_PROMPT = "Pick a movie number (Enter to skip): "
-FORGET_PROMPT = "Forget all your picks and your taste? [y/N]: "
+PICK_PROMPT = N_("Pick a movie number (Enter to skip): ")
+FORGET_PROMPT = N_("Forget all your picks and your taste? [y/N]: ")
+YES_WORDS = N_("y yes")
+"""What confirms the question of /forget, words apart (English works in any language)."""
 EXIT_WORDS = frozenset({"exit", "quit", "/exit", "/quit"})
 LIST_LENGTH = 5
 GRID_STRATEGIES = ("angle", "bucket")
-GOODBYE = "Goodbye!"
-EXPLORE_USAGE = "Usage: /explore [strength] [strategy], for example /explore 0.5 bucket"
+GOODBYE = N_("Goodbye!")
+EXPLORE_USAGE = N_("Usage: /explore [strength] [strategy], for example /explore 0.5 bucket")
+LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 ECHOED_CHARS = 30  # of what the user typed, repeated in a refusal
 
 LineReader = Callable[[], Awaitable[str]]
@@ -55,6 +71,12 @@ def console_user() -> UserRef:
     except (OSError, KeyError):
         name = ""
     return UserRef("console", name or "local")
+
+
+def terminal_language() -> str:
+    """The language of the terminal's locale (``ru_RU.UTF-8`` is Russian), or English."""
+    setting = next((os.environ[name] for name in LOCALE_VARIABLES if os.environ.get(name)), "")
+    return i18n.language_of(setting.split(":")[0].split(".")[0])
 
 
 def parse_line(line: str) -> Request | None:
@@ -121,7 +143,9 @@ def _settle(line: asyncio.Future[str], outcome: str | Exception) -> None:
 
 
 class ConsoleChat:
-    """One user at one terminal, talking to a Recommender."""
+    """One user at one terminal, talking to a Recommender in ``language`` (default: the
+    terminal's); ``languages`` keeps a language chosen with ``/language`` with the
+    profile (without it, the choice lasts the session)."""
 
     def __init__(
         self,
@@ -129,11 +153,16 @@ class ConsoleChat:
         user: UserRef,
         console: Console,
         read_line: LineReader = read_stdin_line,
+        *,
+        languages: Languages | None = None,
+        language: str | None = None,
     ) -> None:
         self._recommender = recommender
         self._user = user
         self._console = console
         self._read_line = read_line
+        self._languages = languages
+        self._words = i18n.words(language or terminal_language())
         self._numbered: tuple[Movie, ...] = ()
         self._handlers: dict[str, Callable[[tuple[str, ...]], Awaitable[None]]] = {
             "search": self._search,
@@ -144,6 +173,7 @@ class ConsoleChat:
             "profile": self._profile,
             "undo": self._undo,
             "forget": self._forget,
+            "language": self._language,
             "help": self._help,
         }
 
@@ -164,16 +194,19 @@ class ConsoleChat:
             asyncio.run(chat_then_clean_up())
         except KeyboardInterrupt:
             self._console.line()
-            self._say(Text(GOODBYE))
+            self._say(Text(self._words.gettext(GOODBYE)))
 
     async def run(self) -> None:
-        """Answer lines until ``exit`` or the end of input, then say goodbye."""
+        """Answer lines until ``exit`` or the end of input, then say goodbye (in the
+        language the user chose, when the store keeps one)."""
+        if self._languages is not None and (chosen := await self._languages.chosen(self._user)):
+            self._words = i18n.words(chosen)
         index = self._recommender.index
-        self._say(render_welcome(len(index), index.manifest.source))
+        self._say(render_welcome(self._words, len(index), index.manifest.source))
         with contextlib.suppress(EOFError):  # input ended, or the user typed `exit`
             while True:
                 await self.answer(await self._ask(PROMPT))
-        self._say(Text(GOODBYE))
+        self._say(Text(self._words.gettext(GOODBYE)))
 
     async def answer(self, line: str) -> None:
         """Run one line and show its result, or why it cannot be done."""
@@ -184,12 +217,12 @@ class ConsoleChat:
         try:
             if handler is None:
                 raise UsageError(
-                    f"Unknown command /{shorten(request.action, ECHOED_CHARS)}. "
-                    "Type /help for the list."
+                    N_("Unknown command /{command}. Type /help for the list."),
+                    command=shorten(request.action, ECHOED_CHARS),
                 )
             await handler(request.args)
         except InvalidRequestError as error:
-            self._say(render_problem(texts.refusal(error)))
+            self._say(render_problem(texts.refusal(self._words, error)))
         except MovieBotError as error:
             self._say(render_problem(str(error)))
 
@@ -202,51 +235,70 @@ class ConsoleChat:
             for name in GRID_STRATEGIES
         }
         self._numbered = tuple(hit.movie for hit in hits)
-        self._console.print(render_grid(hits, recommended, explored))
-        if hits and (choice := await self._ask(PICK_PROMPT)):
+        self._console.print(render_grid(self._words, hits, recommended, explored))
+        if not self._recommender.reads(" ".join(words)):
+            self._say(render_problem(self._words.gettext(texts.SEARCH_IN_ENGLISH)))
+        if hits and (choice := await self._ask(self._words.gettext(PICK_PROMPT))):
             await self._pick(tuple(choice.split()))
 
     async def _pick(self, args: tuple[str, ...]) -> None:
         """Pick movie N of the last list."""
         movie = self._numbered_movie(args)
-        self._say(render_result(await self._recommender.pick(self._user, movie.movie_id)))
+        result = await self._recommender.pick(self._user, movie.movie_id)
+        self._say(render_result(self._words, result))
 
     async def _dislike(self, args: tuple[str, ...]) -> None:
         """Less like movie N of the last list."""
         movie = self._numbered_movie(args)
-        self._say(render_result(await self._recommender.dislike(self._user, movie.movie_id)))
+        result = await self._recommender.dislike(self._user, movie.movie_id)
+        self._say(render_result(self._words, result))
 
     async def _recommend(self, _: tuple[str, ...]) -> None:
         """The movies nearest the taste, with reasons."""
-        self._show_list(
-            "Recommendations", await self._recommender.recommend(self._user, LIST_LENGTH)
-        )
+        found = await self._recommender.recommend(self._user, LIST_LENGTH)
+        self._show_list(self._words.gettext(RECOMMENDATIONS), found)
 
     async def _explore(self, args: tuple[str, ...]) -> None:
         """A step outside the taste: ``/explore [strength] [strategy]``."""
         strength, strategy = parse_explore_args(args)
         found = await self._recommender.explore(self._user, LIST_LENGTH, strategy, strength)
-        self._show_list("Exploring", found)
+        self._show_list(self._words.gettext(N_("Exploring")), found)
 
     async def _profile(self, _: tuple[str, ...]) -> None:
         """What the bot knows about the user."""
-        self._say(render_profile(await self._recommender.profile(self._user)))
+        self._say(render_profile(self._words, await self._recommender.profile(self._user)))
 
     async def _undo(self, _: tuple[str, ...]) -> None:
         """Revert the last pick or dislike."""
-        self._say(render_result(await self._recommender.undo(self._user)))
+        self._say(render_result(self._words, await self._recommender.undo(self._user)))
 
     async def _forget(self, _: tuple[str, ...]) -> None:
         """Delete everything about the user, once they confirm."""
-        if (await self._ask(FORGET_PROMPT)).lower() not in {"y", "yes"}:
-            self._say(Text("Nothing forgotten."))
+        said = self._words
+        yes = {"y", "yes", *said.gettext(YES_WORDS).lower().split()}
+        if (await self._ask(said.gettext(FORGET_PROMPT))).lower() not in yes:
+            self._say(Text(said.gettext("Nothing forgotten.")))
             return
         await self._recommender.forget(self._user)
-        self._say(Text("Forgotten: no picks, no taste. Search to start again."))
+        self._say(Text(said.gettext("Forgotten: no picks, no taste. Search to start again.")))
+
+    async def _language(self, args: tuple[str, ...]) -> None:
+        """``/language [code]``: speak ``code`` from now on; without it, say which."""
+        known = self._languages.known if self._languages else i18n.LANGUAGES
+        if not args:
+            self._say(Text(texts.language_now(self._words, known)))
+            return
+        if len(args) > 1 or (self._languages is None and args[0].lower() not in known):
+            raise UsageError(N_("Usage: /language, or /language followed by en or ru"))
+        code = args[0].lower()
+        if self._languages is not None:
+            code = await self._languages.choose(self._user, code)
+        self._words = i18n.words(code)
+        self._say(Text(texts.language_chosen(self._words)))
 
     async def _help(self, _: tuple[str, ...]) -> None:
         """The list of commands."""
-        self._say(render_help(self._recommender.strategy_names))
+        self._say(render_help(self._words, self._recommender.strategy_names))
 
     async def _ask(self, prompt: str) -> str:
         """The next line typed, stripped; ``EOFError`` when input ends or at ``exit``."""
@@ -262,106 +314,28 @@ class ConsoleChat:
 
     def _numbered_movie(self, args: tuple[str, ...]) -> Movie:
         if len(args) != 1:
-            raise UsageError("Give one movie number, for example 2.")
+            raise UsageError(N_("Give one movie number, for example 2."))
         if not self._numbered:
-            raise UsageError("Search first, then choose a movie by its number.")
+            raise UsageError(N_("Search first, then choose a movie by its number."))
         typed = shorten(args[0], ECHOED_CHARS)
         try:
             number = int(args[0])
         except ValueError:
-            raise UsageError(f"'{typed}' is not a movie number; nothing changed.") from None
+            raise UsageError(
+                N_("'{typed}' is not a movie number; nothing changed."), typed=typed
+            ) from None
         if not 1 <= number <= len(self._numbered):
-            raise UsageError(f"There is no movie {typed}: choose 1 to {len(self._numbered)}.")
+            raise UsageError(
+                N_("There is no movie {typed}: choose 1 to {last}."),
+                typed=typed,
+                last=len(self._numbered),
+            )
         return self._numbered[number - 1]
 
     def _show_list(self, title: str, found: Sequence[Recommendation]) -> None:
         self._numbered = tuple(rec.movie for rec in found)
-        self._say(render_recommendations(title, found))
+        self._say(render_recommendations(self._words, title, found))
 
     def _say(self, text: Text, end: str = "\n") -> None:
         # soft_wrap: long lines are left to the terminal, not broken mid-title by rich.
         self._console.print(text, soft_wrap=True, end=end)
-
-
-def render_welcome(movie_count: int, source: str) -> Text:
-    """The first lines of the demo."""
-    return Text.assemble(
-        ("moviebot demo", "bold"),
-        f": {texts.counted(movie_count, 'movie')} from {source}.\n",
-        "Type what you feel like watching, pick a movie by its number; /help lists commands.",
-    )
-
-
-def render_grid(
-    hits: Sequence[SearchHit],
-    recommended: Sequence[Recommendation],
-    explored: Mapping[str, Sequence[Recommendation]],
-) -> Table:
-    """The prototype's grid: numbered search results beside the taste columns."""
-    columns = {
-        texts.SEARCH_RESULTS: [f"{n}. {hit.movie.label}" for n, hit in enumerate(hits, 1)],
-        "Recommendations": [rec.movie.label for rec in recommended],
-        **{
-            f"Exploring ({name})": [rec.movie.label for rec in found]
-            for name, found in explored.items()
-        },
-    }
-    table = Table(*columns)
-    for row in zip_longest(*columns.values(), fillvalue=""):
-        table.add_row(*(Text(cell) for cell in row))
-    return table
-
-
-def render_recommendations(title: str, found: Sequence[Recommendation]) -> Text:
-    """A numbered list of movies, each with the reason it was chosen."""
-    text = Text(title, style="bold")
-    for n, rec in enumerate(found, 1):
-        text.append(f"\n{n:>2}. {rec.movie.label}")
-        text.append(f" - {texts.reason(rec.reason)}", style="dim")
-    if not found:
-        text.append("\nNothing left to suggest: the catalog is exhausted.")
-    return text
-
-
-def render_profile(summary: ProfileSummary) -> Text:
-    """Number of picks and dislikes, top genres and the last picks."""
-    text = Text(f"{texts.picks(summary.pick_count)}, {summary.dislike_count} disliked")
-    if summary.pick_count == 0:
-        text.append("\nSearch for a movie you like and pick it by its number.")
-    if summary.top_genres:
-        text.append(f"\n{texts.TOP_GENRES}: {', '.join(summary.top_genres)}")
-    if summary.last_picks:
-        last = ", ".join(movie.label for movie in summary.last_picks)
-        text.append(f"\n{texts.LAST_PICKS}: {last}")
-    return text
-
-
-def render_result(result: PickResult) -> Text:
-    """The one-line outcome of a pick, dislike or undo."""
-    return Text(texts.pick_result(result))
-
-
-def render_problem(message: str) -> Text:
-    """Why a line could not be done; nothing was changed."""
-    return Text(message, style="yellow")
-
-
-def render_help(strategy_names: Sequence[str]) -> Text:
-    """What can be typed."""
-    strategies = " | ".join(strategy_names)
-    commands = [
-        ("any text", "search; then pick a result by its number"),
-        ("N", "pick movie N of the last list"),
-        ("/recommend", texts.described("recommend")),
-        ("/explore [strength] [strategy]", f"{texts.described('explore')}, strategy {strategies}"),
-        ("/dislike N", "less like movie N of the last list"),
-        ("/profile", texts.described("profile")),
-        ("/undo", texts.described("undo")),
-        ("/forget", texts.described("forget")),
-        ("exit", "leave (Ctrl-D works too)"),
-    ]
-    width = max(len(command) for command, _ in commands)
-    text = Text(texts.COMMANDS_TITLE, style="bold")
-    for command, meaning in commands:
-        text.append(f"\n  {command:<{width}}  {meaning}")
-    return text

@@ -24,6 +24,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 
 from adapters import texts
+from adapters.i18n import words
 from testing.benchmarking import DEFAULT_CATALOG, audited, local_bot, p50, p99, table, workspace
 from testing.crowd import TITLES, Crowd, Exchange
 from testing.telegram_api import Call, FakeTelegram
@@ -190,7 +191,7 @@ def flooder_table(messages: int, calls: list[Call]) -> list[str]:
 def _kind(text: str) -> str:
     if text.startswith(TITLES["search"]):
         return "results"
-    if text == texts.SLOW_DOWN:
+    if text == words("en").gettext(texts.SLOW_DOWN):
         return "slow down"
     if text == getattr(texts, "TOO_MANY_WAITING", None):
         return "notice"

@@ -34,13 +34,16 @@ from redis.asyncio import Redis
 from adapters.buttons import ButtonCodec
 from adapters.discord.bot import rest_client
 from adapters.discord.notifier import DiscordNotifier
+from adapters.i18n import LANGUAGES
 from adapters.telegram.bot import sending_bot
 from adapters.telegram.notifier import TelegramNotifier
 from core.index import MovieIndex
+from core.languages import Languages
 from core.models import Subscription, TasteProfile, UndoAction, UndoStep, UserRef
 from core.ports import Notifier
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
+from core.stores.memory import MemoryProfileStore
 from core.stores.redis import RedisProfileStore
 from testing.benchmarking import CATALOG_SIZE, DIM, random_index, redis_cpu_seconds, table
 from testing.discord_api import TOKEN as DISCORD_TOKEN
@@ -184,18 +187,23 @@ async def send_rate(
 
 async def sending(index: MovieIndex, sends: int) -> list[SendResult]:
     codec = ButtonCodec(SECRET, index.fingerprint)
+    languages = Languages(MemoryProfileStore(), LANGUAGES)
     rates = PushSettings().per_second
     results = []
     with FakeTelegram() as telegram:
         print(f"sending {sends} pushes to the Telegram stand-in ...", file=sys.stderr)
         async with sending_bot("123456:BENCH-token", f"{telegram.url}/bot") as bot:
-            measured = await send_rate("telegram", TelegramNotifier(bot, codec), index, sends)
+            measured = await send_rate(
+                "telegram", TelegramNotifier(bot, codec, languages), index, sends
+            )
         results.append(SendResult("telegram", rates["telegram"], sends, *measured))
     with FakeDiscord() as discord_api:
         print(f"sending {sends} pushes to the Discord stand-in ...", file=sys.stderr)
         discord.http.Route.BASE = discord_api.api_base
         async with rest_client(DISCORD_TOKEN) as client:
-            measured = await send_rate("discord", DiscordNotifier(client, codec), index, sends)
+            measured = await send_rate(
+                "discord", DiscordNotifier(client, codec, languages), index, sends
+            )
         results.append(SendResult("discord", rates["discord"], sends, *measured))
     return results
 

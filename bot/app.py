@@ -3,38 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from adapters.buttons import ButtonCodec, derived_key
-from adapters.discord.bot import MovieBot, rest_client
-from adapters.discord.bot import serving as discord_serving
-from adapters.discord.cog import MovieCommands
-from adapters.discord.movienight import MovieNightCommands
-from adapters.discord.notifier import DiscordNotifier
+from adapters.buttons import ButtonCodec
+from adapters.i18n import LANGUAGES
 from adapters.rate_limit import RateLimit, UserRateLimit
 from adapters.services import ChatServices
-from adapters.telegram.bot import Webhook, build_application, sending_bot
-from adapters.telegram.bot import serving as telegram_serving
-from adapters.telegram.handlers import TelegramHandlers
-from adapters.telegram.movienight import TelegramMovieNight
-from adapters.telegram.notifier import TelegramNotifier
 from bot.config import MEMORY_URL, EmbedderKind, Platform, RedisSettings, Settings
 from bot.embedded_redis import open_embedded_backend
-from bot.observability import Metrics, Readiness, TimedStore, health_server
-from bot.scheduler import scheduled_push
-from bot.ticking import ticking
+from bot.observability import Check, Connections, Metrics, Readiness, TimedStore, health_server
+from bot.platforms import PLATFORMS
+from bot.scheduler import scheduled_forgetting, scheduled_push
 from core.catalog import SAMPLE, load_catalog
 from core.community import CoPickSettings
 from core.embedders import OllamaEmbedder, OnnxEmbedder, TorchEmbedder
 from core.embedding_cache import EmbeddingCache, ProgressCallback, embed_documents_cached
 from core.errors import EmbedderError, IndexFileError, MovieBotError, StoreFullError
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, read_manifest
+from core.languages import Languages
 from core.models import Subscription
 from core.movienight import MovieNights
 from core.ports import Backend, Embedder, LobbyStore, Notifier, ProfileStore, PushLedger, Telemetry
@@ -48,7 +37,6 @@ from core.subscriptions import Subscriptions
 from core.text import document_text
 
 log = logging.getLogger(__name__)
-NIGHTS_CHECKED_EVERY = 5.0  # seconds: how late a movie night may start or close by itself
 
 
 def make_embedder(kind: EmbedderKind, settings: Settings, dim: int | None = None) -> Embedder:
@@ -230,16 +218,17 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
         await warm_up(recommender)
         async with AsyncExitStack() as serving:
             observability = settings.observability
+            connections = Connections(len(platforms))
             if observability.metrics_port:
                 await serving.enter_async_context(
                     health_server(
                         observability.metrics_listen,
                         observability.metrics_port,
                         metrics,
-                        readiness(backend, recommender),
+                        readiness(backend, recommender, connections),
                     )
                 )
-            notifiers = [
+            served = [
                 await serving.enter_async_context(
                     PLATFORMS[platform](
                         settings,
@@ -249,17 +238,22 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
                             codec,
                             *rate_limits(settings, backend),
                             observer=metrics.command,
+                            languages=Languages(timed_store, LANGUAGES),
                         ),
                         nights,
                     )
                 )
                 for platform in platforms
             ]
+            connections.extend(platform.problem for platform in served)
+            notifiers = [platform.notifier for platform in served]
             if settings.push.enabled:
                 push = weekly_push(
                     settings, recommender, timed_store, notifiers, backend.push_ledger
                 )
-                serving.enter_context(scheduled_push(push, stop, metrics.pushed))
+                await serving.enter_async_context(scheduled_push(push, stop, metrics.pushed))
+            if months := settings.retention.forget_inactive_months:
+                await serving.enter_async_context(scheduled_forgetting(timed_store, months))
             await stop.wait()
     finally:
         await backend.close()
@@ -282,9 +276,10 @@ def lobby_store(backend: Backend) -> LobbyStore:
     return backend.store.lobbies() if isinstance(backend, RedisBackend) else MemoryLobbyStore()
 
 
-def readiness(backend: Backend, recommender: Recommender) -> Readiness:
-    """``/readyz``: the profile store answers and the embedder embeds (each checked at
-    most every two seconds; what failed goes to the log, not to the answer)."""
+def readiness(backend: Backend, recommender: Recommender, connections: Check) -> Readiness:
+    """``/readyz``: the profile store answers, the embedder embeds and every chat
+    platform is connected (checked at most every two seconds; what failed goes to the
+    log, not to the answer)."""
 
     async def store_problem() -> str | None:
         problem = await backend.readiness()
@@ -302,7 +297,7 @@ def readiness(backend: Backend, recommender: Recommender) -> Readiness:
             return "embedder not ready"
         return None
 
-    return Readiness([store_problem, embedder_problem])
+    return Readiness([store_problem, embedder_problem, connections])
 
 
 async def warm_up(recommender: Recommender) -> None:
@@ -312,58 +307,6 @@ async def warm_up(recommender: Recommender) -> None:
         await recommender.warm_up()
     except EmbedderError as error:
         log.warning("the embedder does not answer yet: %s", error)
-
-
-@asynccontextmanager
-async def telegram(
-    settings: Settings, services: ChatServices, nights: MovieNights
-) -> AsyncIterator[Notifier]:
-    """Telegram, by webhook or long polling, with its movie nights moved on when due,
-    while the context is open; it yields the notifier of the weekly picks."""
-    token = _token(settings.telegram.token, "MOVIEBOT_TELEGRAM_TOKEN")
-    night = TelegramMovieNight(services, nights)
-    application = build_application(
-        token,
-        TelegramHandlers(services),
-        settings.telegram.base_url,
-        settings.telegram.max_waiting_updates,
-        night,
-    )
-    due = ticking(lambda: night.run_due(application.bot), NIGHTS_CHECKED_EVERY, "movie nights")
-    async with telegram_serving(application, telegram_webhook(settings)), due:
-        yield TelegramNotifier(application.bot, services.codec)
-
-
-@asynccontextmanager
-async def discord(
-    settings: Settings, services: ChatServices, nights: MovieNights
-) -> AsyncIterator[Notifier]:
-    """Discord, on the gateway, with its movie nights moved on when due, while the
-    context is open; it yields the notifier of the weekly picks."""
-    token = _token(settings.discord.token, "MOVIEBOT_DISCORD_TOKEN")
-    night = MovieNightCommands(services, nights)
-    bot = MovieBot(MovieCommands(services), settings.discord.guild_id, night=night)
-    due = ticking(lambda: night.run_due(bot), NIGHTS_CHECKED_EVERY, "movie nights")
-    async with discord_serving(bot, token), due:
-        yield DiscordNotifier(bot, services.codec)
-
-
-@asynccontextmanager
-async def senders(settings: Settings, codec: ButtonCodec) -> AsyncIterator[list[Notifier]]:
-    """Notifiers for every platform with a token, over the platforms' HTTP APIs only
-    (no polling, no gateway): for a push run outside ``moviebot run``."""
-    async with AsyncExitStack() as clients:
-        notifiers: list[Notifier] = []
-        if settings.telegram.token is not None:
-            token = settings.telegram.token.get_secret_value()
-            bot = await clients.enter_async_context(sending_bot(token, settings.telegram.base_url))
-            notifiers.append(TelegramNotifier(bot, codec))
-        if settings.discord.token is not None:
-            client = await clients.enter_async_context(
-                rest_client(settings.discord.token.get_secret_value())
-            )
-            notifiers.append(DiscordNotifier(client, codec))
-        yield notifiers
 
 
 def weekly_push(
@@ -381,31 +324,6 @@ def weekly_push(
         strength=push.strength,
         catch_up_hours=push.catch_up_hours,
         per_second=rates,
+        lease_seconds=push.lease_seconds,
     )
     return WeeklyPush(recommender, store, ledger, notifiers, options)
-
-
-def _token(secret: SecretStr | None, variable: str) -> str:
-    if secret is None:
-        raise MovieBotError(f"{variable} is not set")
-    token: str = secret.get_secret_value()
-    return token
-
-
-PLATFORMS = {Platform.telegram: telegram, Platform.discord: discord}
-
-
-def telegram_webhook(settings: Settings) -> Webhook | None:
-    """The webhook of ``MOVIEBOT_TELEGRAM_WEBHOOK_*``, or ``None`` for long polling.
-
-    Telegram sends the secret token in a header with every update; it is derived from
-    ``MOVIEBOT_SECRET``, so no other secret needs configuring.
-    """
-    telegram = settings.telegram
-    if telegram.webhook_url is None:
-        return None
-    if settings.buttons.secret is None:
-        raise MovieBotError("set MOVIEBOT_SECRET: it also authenticates webhook updates")
-    key = derived_key(settings.buttons.secret.get_secret_value().encode(), "telegram-webhook")
-    token = base64.urlsafe_b64encode(key).decode().rstrip("=")
-    return Webhook(telegram.webhook_url, telegram.webhook_listen, telegram.webhook_port, token)

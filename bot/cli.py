@@ -16,6 +16,7 @@ from rich.text import Text
 from threadpoolctl import threadpool_limits
 
 from adapters.console import ConsoleChat, console_user
+from adapters.i18n import LANGUAGES
 from bot.app import (
     build_sample_index,
     button_codec,
@@ -27,12 +28,12 @@ from bot.app import (
     make_embedder,
     make_redis_backend,
     open_recommender,
-    senders,
     serve,
     weekly_push,
 )
 from bot.config import EmbedderKind, Platform, Settings
 from bot.logs import configure_logging
+from bot.platforms import senders
 from bot.terminal import (
     console,
     embedding_progress,
@@ -49,6 +50,7 @@ from core.errors import MovieBotError
 from core.evaluation import EvaluationReport, evaluate, standard_strategies
 from core.group_evaluation import evaluate_groups, group_strategies
 from core.index import MovieIndex, build_index
+from core.languages import Languages
 from core.models import Movie, Vectors
 from core.ports import Backend
 from core.ranking import RankingWeights
@@ -164,7 +166,9 @@ def demo() -> None:
             _build_sample_index_once(settings)
         backend = make_demo_backend(settings)
         recommender = open_recommender(settings, store=backend.store)
-    ConsoleChat(recommender, console_user(), console).run_until_exit(backend.close)
+    languages = Languages(backend.store, LANGUAGES)
+    chat = ConsoleChat(recommender, console_user(), console, languages=languages)
+    chat.run_until_exit(backend.close)
 
 
 def _build_sample_index_once(settings: Settings) -> None:
@@ -379,7 +383,8 @@ async def _send_push(
     settings: Settings, recommender: Recommender, backend: Backend, moment: datetime
 ) -> None:
     codec = button_codec(settings, recommender.index)
-    async with senders(settings, codec) as notifiers:
+    languages = Languages(backend.store, LANGUAGES)
+    async with senders(settings, codec, languages) as notifiers:
         if not notifiers:
             raise MovieBotError("set MOVIEBOT_TELEGRAM_TOKEN or MOVIEBOT_DISCORD_TOKEN to send")
         push = weekly_push(settings, recommender, backend.store, notifiers, backend.push_ledger)

@@ -166,7 +166,9 @@ class WeeklyPushSettings(BaseSettings):
     """``MOVIEBOT_PUSH_*``: the weekly exploratory picks: whether the bot sends them, the
     slot of a ``/subscribe`` without arguments (weekday 0 is Monday; the hour is UTC unless
     the user names a time zone), how many movies, how far from the taste, how late a
-    missed slot is still served, and the sending rate per platform."""
+    missed slot is still served, the sending rate per platform, and the lease of the
+    sending process: another process takes over once it has not been renewed for this
+    long (nor its unsettled claims settled), after a crash or a kill."""
 
     model_config = _section("MOVIEBOT_PUSH_")
 
@@ -178,6 +180,16 @@ class WeeklyPushSettings(BaseSettings):
     catch_up_hours: float = Field(default=12.0, gt=0.0, le=144.0)
     telegram_per_second: float = Field(default=25.0, gt=0.0)
     discord_per_second: float = Field(default=25.0, gt=0.0)
+    lease_seconds: float = Field(default=60.0, ge=1.0, le=600.0)
+
+
+class RetentionSettings(BaseSettings):
+    """``MOVIEBOT_FORGET_INACTIVE_MONTHS``: a user whose profile has not changed for this
+    many months (30 days each) is forgotten, as ``/forget`` would; 0 keeps everyone."""
+
+    model_config = _section("MOVIEBOT_")
+
+    forget_inactive_months: int = Field(default=24, ge=0, le=1_200)
 
 
 class LimitSettings(BaseSettings):
@@ -256,5 +268,6 @@ class Settings(BaseModel):
     push: WeeklyPushSettings = Field(default_factory=WeeklyPushSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     movienight: MovieNightSettings = Field(default_factory=MovieNightSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     buttons: ButtonSettings = Field(default_factory=ButtonSettings)

@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -130,6 +130,10 @@ class TimedStore:
         with self._seconds.time():
             await self._store.forget(user)
 
+    async def forget_inactive(self, before: float) -> int:
+        with self._seconds.time():
+            return await self._store.forget_inactive(before)
+
     async def subscription(self, user: UserRef) -> Subscription | None:
         with self._seconds.time():
             return await self._store.subscription(user)
@@ -140,6 +144,14 @@ class TimedStore:
 
     def subscribers(self) -> AsyncIterator[tuple[UserRef, Subscription]]:
         return self._store.subscribers()
+
+    async def language(self, user: UserRef) -> str | None:
+        with self._seconds.time():
+            return await self._store.language(user)
+
+    async def set_language(self, user: UserRef, language: str | None) -> None:
+        with self._seconds.time():
+            await self._store.set_language(user, language)
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         with self._seconds.time():
@@ -194,6 +206,28 @@ class Readiness:
             return self._problem
 
     async def _first_problem(self) -> str | None:
+        for check in self._checks:
+            if (problem := await check()) is not None:
+                return problem
+        return None
+
+
+class Connections:
+    """Whether each chat platform is connected: not ready until all ``count`` of them
+    have started and added their check."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+        self._checks: list[Check] = []
+
+    def extend(self, checks: Iterable[Check]) -> None:
+        """Add the checks of platforms that have started."""
+        self._checks.extend(checks)
+
+    async def __call__(self) -> str | None:
+        """``None`` when every platform is connected, else the first one's problem."""
+        if len(self._checks) < self._count:
+            return "chat platforms starting"
         for check in self._checks:
             if (problem := await check()) is not None:
                 return problem

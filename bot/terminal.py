@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adapters import texts
+from adapters.i18n import SOURCE_LANGUAGE, words
 from core.embedding_cache import ProgressCallback
 from core.errors import InvalidRequestError, MovieBotError, RefusedTokenError
 from core.group_evaluation import GroupReport
@@ -83,7 +84,9 @@ def friendly_errors() -> Iterator[None]:
         errors.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(2) from None
     except MovieBotError as error:
-        message = texts.refusal(error) if isinstance(error, InvalidRequestError) else error
+        message: object = error
+        if isinstance(error, InvalidRequestError):
+            message = texts.refusal(words(SOURCE_LANGUAGE), error)
         errors.print(f"[red]error:[/red] {message}", highlight=False)
         raise typer.Exit(1) from None
 

@@ -117,6 +117,15 @@ class UnknownTimeZoneError(InvalidRequestError):
         self.timezone = timezone
 
 
+class UnknownLanguageError(InvalidRequestError):
+    """A language the bot does not speak; ``known`` are those it does."""
+
+    def __init__(self, language: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown language {language!r}")
+        self.language = language
+        self.known = tuple(known)
+
+
 class LobbyGoneError(InvalidRequestError):
     """No movie night has this id in this chat: it expired, or never was."""
 

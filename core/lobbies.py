@@ -40,10 +40,13 @@ class ChatRef:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """Someone who joined, with the name the platform shows for them (untrusted text)."""
+    """Someone who joined, with the name the platform shows for them (untrusted text) and
+    the language the bot spoke with them when they joined (a code such as ``ru``; ``None``
+    when unknown)."""
 
     user: UserRef
     name: str
+    language: str | None = None
 
 
 class LobbyState(StrEnum):

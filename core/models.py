@@ -185,8 +185,8 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class PushHistory:
-    """A user's weekly pushes: the weeks claimed (sent or on their way) and the movies
-    pushed in the weeks remembered."""
+    """A user's weekly pushes: the weeks settled (sent, or the user was gone) and the
+    movies pushed in the weeks remembered."""
 
     weeks: frozenset[str] = frozenset()
     movie_ids: frozenset[int] = frozenset()

@@ -359,7 +359,7 @@ def _cleaned(member: Member) -> Member:
     """The member with their name on one line, cut to ``NAME_CHARS``; their user id when
     nothing is left."""
     name = " ".join(member.name.split())[:NAME_CHARS]
-    return Member(member.user, name or member.user.user_id)
+    return replace(member, name=name or member.user.user_id)
 
 
 def _new_id() -> str:

@@ -103,6 +103,11 @@ class ProfileStore(Protocol):
         included), in one step; safe to repeat."""
         ...
 
+    async def forget_inactive(self, before: float) -> int:
+        """Forget every user whose profile last changed before ``before`` (Unix time),
+        as ``forget`` does; returns how many."""
+        ...
+
     async def subscription(self, user: UserRef) -> Subscription | None:
         """When the user gets the weekly picks, or ``None`` if they are not subscribed."""
         ...
@@ -133,6 +138,19 @@ class ProfileStore(Protocol):
         """Add anonymous pick histories to the pick and co-pick counts, once per
         ``source`` (a digest of where they came from); ``False`` when it was added before.
         No profile is created, and no ``forget`` takes them back."""
+        ...
+
+    async def language(self, user: UserRef) -> str | None:
+        """The language the user speaks with the bot (a code such as ``ru``), or ``None``
+        when none is stored.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
+    async def set_language(self, user: UserRef, language: str | None) -> None:
+        """Store the user's language, or drop it with ``None`` (``forget`` drops it too)."""
         ...
 
     async def add_notice(self, user: UserRef, notice: Notice) -> None:
@@ -215,8 +233,12 @@ class Notifier(Protocol):
         """The platform of the users it reaches, as in ``UserRef.platform``."""
         ...
 
-    async def send_picks(self, user: UserRef, picks: Sequence[Recommendation]) -> Delivery:
-        """Send ``picks`` to ``user`` with pick and less-like-this buttons.
+    async def send_picks(
+        self, user: UserRef, picks: Sequence[Recommendation], key: str
+    ) -> Delivery:
+        """Send ``picks`` to ``user`` with pick and less-like-this buttons; ``key`` is the
+        same for every try of one push, so a platform that can (Discord's nonce) shows a
+        retried send once.
 
         Returns:
             ``SENT``; ``GONE`` when the user can no longer be reached (blocked the bot,
@@ -233,17 +255,25 @@ class PushLedger(Protocol):
     push per week whatever the number of processes.
     """
 
-    async def claim(self, user: UserRef, week: str) -> bool:
-        """Take the right to send ``week``'s push to ``user``; ``False`` when it was
-        already taken (by this process or another)."""
+    async def claim(self, user: UserRef, week: str, holder: str, stale_after: float) -> str | None:
+        """Take the right to send ``week``'s push to ``user`` for ``holder``.
+
+        A claim records its holder and time. One that was never settled is taken over
+        once it is ``stale_after`` seconds old: its holder is gone, or failed to settle.
+
+        Returns:
+            The claim's token, which ``settle`` needs; ``None`` when the push is settled
+            or claimed by a holder that may still be sending it.
+        """
         ...
 
     async def settle(
-        self, user: UserRef, week: str, delivery: Delivery, movie_ids: Sequence[int]
+        self, user: UserRef, week: str, token: str, delivery: Delivery, movie_ids: Sequence[int]
     ) -> None:
-        """Record the outcome of a claimed push: ``SENT`` remembers ``movie_ids`` so
+        """Record the outcome of the claim ``token``: ``SENT`` remembers ``movie_ids`` so
         later pushes leave them out; ``GONE`` keeps the claim; ``FAILED`` gives it back,
-        so that a later run tries again."""
+        so that a later run tries again. Nothing is written when the claim is no longer
+        there (the user asked to be forgotten) or was taken over."""
         ...
 
     async def history(self, users: Sequence[UserRef]) -> list[PushHistory]:

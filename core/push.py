@@ -10,13 +10,16 @@ strength, leaving out the user's picks and dislikes and what they were pushed in
 weeks the ledger remembers. Users are planned in batches, each with one Faiss search.
 
 **Once.** Only the holder of the ledger's lease sends; it renews the lease while it
-runs, and stops starting sends once the lease is lost. Each push is claimed in the
-ledger before it is sent and settled after: ``SENT`` and ``GONE`` keep the claim,
-``FAILED`` gives it back for a later run. So a second process, a restarted one, or one
-that lost its lease never sends a week twice. A process killed between claim and
-settle leaves its claims: those users (at most ``concurrency`` per platform) miss that
-week rather than get it twice. A user who blocked the bot (``GONE``) is unsubscribed,
-with a notice kept to tell them why the next time they talk to the bot.
+runs, and stops starting sends once the lease is lost or ``stop`` is set. Each push is
+claimed in the ledger (with the process and the time) before it is sent and settled
+after: ``SENT`` and ``GONE`` keep the claim, ``FAILED`` gives it back for a later run.
+Claim, send and settle run as one task that cancelling the run does not cut, and a run
+returns only when its sends in flight are settled. A process killed between claim and
+settle leaves claims that the next run, in any process, takes over once they are a
+lease old: those users (at most ``concurrency`` per platform) get the week's push, on
+Telegram perhaps twice; Discord drops the second copy by the push's nonce. A user who
+blocked the bot (``GONE``) is unsubscribed, with a notice kept to tell them why the
+next time they talk to the bot.
 """
 
 from __future__ import annotations
@@ -123,6 +126,7 @@ class WeeklyPush:
         self._notifiers = {notifier.platform: notifier for notifier in notifiers}
         self._settings = settings or PushSettings()
         self._holder = f"push-{uuid.uuid4().hex}"
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     async def plan(
         self, now: datetime, platforms: Collection[str] | None = None
@@ -162,6 +166,7 @@ class WeeklyPush:
         try:
             return await self._send_all(now, halted)
         finally:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
             renewing.cancel()
             await self._ledger.release_lease(self._holder)
 
@@ -198,13 +203,16 @@ class WeeklyPush:
             if halted():
                 break
             report.planned += len(batch)
-            async with asyncio.TaskGroup() as sending:
-                for platform, notifier in self._notifiers.items():
-                    queue = iter([push for push in batch if push.user.platform == platform])
-                    for _ in range(self._settings.concurrency):
-                        sending.create_task(
-                            self._send_each(notifier, rates[platform], queue, report, halted)
-                        )
+            try:
+                async with asyncio.TaskGroup() as sending:
+                    for platform, notifier in self._notifiers.items():
+                        queue = iter([push for push in batch if push.user.platform == platform])
+                        for _ in range(self._settings.concurrency):
+                            sending.create_task(
+                                self._send_each(notifier, rates[platform], queue, report, halted)
+                            )
+            except ExceptionGroup as errors:
+                raise _first_outage(errors) from None
             log.info(
                 "weekly push: %d sent, %d gone, %d failed, %d skipped of %d planned so far",
                 report.sent,
@@ -228,16 +236,25 @@ class WeeklyPush:
             await rate.wait()
             if halted():
                 return
-            if not await self._ledger.claim(push.user, push.week):
-                report.skipped += 1
-                continue
-            delivery = await notifier.send_picks(push.user, push.picks)
-            movie_ids = [pick.movie.movie_id for pick in push.picks]
-            await self._ledger.settle(push.user, push.week, delivery, movie_ids)
-            if delivery is Delivery.GONE:
-                await self._store.set_subscription(push.user, None)
-                await self._store.add_notice(push.user, Notice.PICKS_STOPPED)
-            report.count(delivery)
+            delivery = asyncio.create_task(self._deliver(notifier, push, report))
+            self._in_flight.add(delivery)
+            delivery.add_done_callback(self._in_flight.discard)
+            await asyncio.shield(delivery)
+
+    async def _deliver(self, notifier: Notifier, push: PlannedPush, report: PushReport) -> None:
+        """Claim, send and settle one push."""
+        stale_after = self._settings.lease_seconds
+        token = await self._ledger.claim(push.user, push.week, self._holder, stale_after)
+        if token is None:
+            report.skipped += 1
+            return
+        delivery = await notifier.send_picks(push.user, push.picks, push_key(push))
+        movie_ids = [pick.movie.movie_id for pick in push.picks]
+        await self._ledger.settle(push.user, push.week, token, delivery, movie_ids)
+        if delivery is Delivery.GONE:
+            await self._store.set_subscription(push.user, None)
+            await self._store.add_notice(push.user, Notice.PICKS_STOPPED)
+        report.count(delivery)
 
     async def _keep_lease(self, lost: asyncio.Event) -> None:
         """Renew the lease at a third of its length; set ``lost`` once it is lost."""
@@ -252,3 +269,16 @@ class WeeklyPush:
             if not kept:
                 log.warning("weekly push: lost the lease; stopping")
                 lost.set()
+
+
+def _first_outage(errors: ExceptionGroup[Exception]) -> Exception:
+    """The store outage that stopped the sends (the run is tried again at the next
+    check); anything else is a bug and stays a group."""
+    _, others = errors.split(MovieBotError)
+    first = errors.exceptions[0]
+    return first if others is None and isinstance(first, MovieBotError) else errors
+
+
+def push_key(push: PlannedPush) -> str:
+    """The same for every try of one user's push of one week."""
+    return f"{push.week}:{push.user.key}"

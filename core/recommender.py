@@ -38,7 +38,7 @@ from core.profiles import fits, profile_exclusions, rebuilt, reverted, with_disl
 from core.ranking import Ranker, RankingWeights
 from core.starters import StarterSet
 from core.taste import TasteSettings, exploration_strategies
-from core.text import clean_query, names_title
+from core.text import clean_query, in_cyrillic, names_title, reads_many_languages
 
 MAX_RESULTS = 20
 SEARCH_CANDIDATES_PER_HIT = 4
@@ -92,6 +92,11 @@ class Recommender:
     @property
     def strategy_names(self) -> tuple[str, ...]:
         return tuple(self._strategies)
+
+    def reads(self, text: str) -> bool:
+        """Whether the embedding model reads the language of ``text``: a query in
+        Cyrillic needs a multilingual model (the packaged MiniLM reads English only)."""
+        return not in_cyrillic(text) or reads_many_languages(self._embedder.name)
 
     async def warm_up(self) -> None:
         """Load the embedding model now, so that the first search does not wait for it.

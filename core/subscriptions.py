@@ -30,9 +30,11 @@ class Subscriptions:
         weekday: int | None = None,
         hour: int | None = None,
         timezone: str | None = None,
+        language: str | None = None,
     ) -> Subscription:
         """Subscribe to the weekly exploratory picks; parts not given keep the user's
-        current slot, or the default one.
+        current slot, or the default one. ``language``, the one the user speaks now, is
+        stored unless they chose one before, so that the picks come in it.
 
         Raises:
             InvalidSlotError: a weekday outside 0-6 or an hour outside 0-23.
@@ -46,6 +48,8 @@ class Subscriptions:
         )
         _check_slot(slot)
         await self._store.set_subscription(user, slot)
+        if language is not None and await self._store.language(user) is None:
+            await self._store.set_language(user, language)
         return slot
 
     async def unsubscribe(self, user: UserRef) -> bool:

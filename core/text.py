@@ -45,6 +45,22 @@ def clean_query(text: str) -> str:
     return query
 
 
+MULTILINGUAL_MODELS = frozenset({"ollama:bge-m3", "ollama:paraphrase-multilingual"})
+"""Embedders (by name, tag aside) that place a query near its translation."""
+
+
+def reads_many_languages(embedder_name: str) -> bool:
+    """Whether the embedder of this name (``ollama:bge-m3:567m``) reads languages other
+    than English; the packaged MiniLM models do not."""
+    kind, _, model = embedder_name.partition(":")
+    return f"{kind}:{model.split(':', 1)[0]}" in MULTILINGUAL_MODELS
+
+
+def in_cyrillic(text: str) -> bool:
+    """Whether ``text`` has a Cyrillic letter (a query in Russian, Ukrainian...)."""
+    return any("\u0400" <= char <= "\u04ff" for char in text)
+
+
 def _is_noise(char: str) -> bool:
     return unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"} and char != "\u200d"
 

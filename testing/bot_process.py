@@ -13,22 +13,34 @@ from types import TracebackType
 
 import httpx
 
+from testing.discord_api import TOKEN as DISCORD_TOKEN
+from testing.discord_api import FakeDiscord
 from testing.redis_servers import free_port
 
 MOVIEBOT = str(Path(sys.executable).with_name("moviebot"))
 TOKEN = "123456:TEST-token"
 SECRET = "a secret of more than sixteen characters"
 READY_SECONDS = 120.0
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 class BotProcess:
     """One bot process; ``settings`` are extra ``MOVIEBOT_*`` variables. Without
     ``MOVIEBOT_REDIS_URL`` among them, its profiles live in the embedded Redis of a
-    ``data`` folder beside ``log``."""
+    ``data`` folder beside ``log``. Given a Discord stand-in, it serves Discord too."""
 
-    def __init__(self, telegram_url: str, log: Path, **settings: str) -> None:
+    def __init__(
+        self, telegram_url: str, log: Path, discord: FakeDiscord | None = None, **settings: str
+    ) -> None:
         self.metrics_port = free_port()
         self.log = log
+        self.exit_seconds: float | None = None
+        """How long the last ``stop`` took from SIGTERM to the exit."""
+        self._command = [MOVIEBOT, "run", "--platform", "telegram"]
+        if discord is not None:
+            launcher = [sys.executable, "-m", "testing.stand_in_bot"]
+            self._command = [*launcher, discord.api_base, discord.gateway_url, "run"]
+            settings = {"MOVIEBOT_DISCORD_TOKEN": DISCORD_TOKEN, **settings}
         self._environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("MOVIEBOT_")},
             "MOVIEBOT_TELEGRAM_TOKEN": TOKEN,
@@ -53,7 +65,8 @@ class BotProcess:
         """Start the bot and wait until it says it is ready (``/readyz``)."""
         with self.log.open("ab") as log:
             self._process = subprocess.Popen(
-                [MOVIEBOT, "run", "--platform", "telegram"],
+                self._command,
+                cwd=REPOSITORY,
                 env=self._environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -111,7 +124,9 @@ class BotProcess:
         if self.running:
             assert self._process is not None
             self._process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
             try:
                 self._process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+            self.exit_seconds = time.monotonic() - signalled

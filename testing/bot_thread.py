@@ -12,10 +12,12 @@ from typing import Any, TypeVar
 import numpy as np
 
 from adapters.buttons import ButtonCodec
+from adapters.i18n import LANGUAGES
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
+from core.languages import Languages
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.subscriptions import Subscriptions
@@ -32,7 +34,10 @@ def unlimited_services(
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
     codec = ButtonCodec(SECRET, index.fingerprint)
     unlimited = UserRateLimit(limit=10**9)
-    return ChatServices(recommender, Subscriptions(store), codec, unlimited, unlimited)
+    languages = Languages(store, LANGUAGES)
+    return ChatServices(
+        recommender, Subscriptions(store), codec, unlimited, unlimited, languages=languages
+    )
 
 
 class BotThread:

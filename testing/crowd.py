@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters import texts
+from adapters.i18n import words
 from testing.telegram_api import Call, FakeTelegram
 
 PICKS = 5
 JOURNEY = ("search", *["pick"] * PICKS, "recommend", "explore")
 TITLES = {"search": "<b>Search results", "recommend": "<b>For you", "explore": "<b>Exploring"}
-TRY_AGAIN = (texts.UNAVAILABLE, texts.SLOW_DOWN)
+TRY_AGAIN = (words("en").gettext(texts.UNAVAILABLE), words("en").gettext(texts.SLOW_DOWN))
 ACKNOWLEDGED = ("✓ picked", "already picked")
 QUERIES = (
     "space adventure",

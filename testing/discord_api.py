@@ -41,6 +41,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import threading
 import time
@@ -72,6 +73,7 @@ BOT_USERNAME = "moviebot"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 HEARTBEAT_INTERVAL_MS = 41_250
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+NONCE_LENGTH = 25
 CDN = "https://cdn.discordapp.com"
 # VIEW_CHANNEL, SEND_MESSAGES, EMBED_LINKS, ATTACH_FILES, READ_MESSAGE_HISTORY,
 # USE_APPLICATION_COMMANDS
@@ -233,8 +235,12 @@ class FakeDiscord(BackgroundServer):
         self._dm_channels: dict[int, str] = {}
         self._guild_channels: dict[int, str] = {}
         self._messages: dict[str, JSON] = {}
+        self._nonces: dict[tuple[str, str], str] = {}
+        self.send_latency = 0.0
+        """Seconds a created message's answer takes to leave, after the message is stored."""
         self._faults: dict[str, deque[_Fault]] = {}
         self._closed_dms: set[int] = set()
+        self._locales: dict[int, str] = {}
         self._routes: list[tuple[str, str, str, Handler]] = [
             ("GET", "/users/@me", "get_current_user", self._get_current_user),
             ("GET", "/oauth2/applications/@me", "get_application", self._get_application),
@@ -307,6 +313,12 @@ class FakeDiscord(BackgroundServer):
         """Messages to this user's DM channel now answer 403 with code 50007."""
         with self._lock:
             self._closed_dms.add(user_id)
+
+    def set_locale(self, user_id: int, locale: str) -> None:
+        """The user's Discord client speaks ``locale`` (``ru``, ``en-US``...): their
+        interactions carry it from now on (``en-US`` until then)."""
+        with self._lock:
+            self._locales[user_id] = locale
 
     # --- driving the bot like a person ----------------------------------------------------
 
@@ -469,6 +481,8 @@ class FakeDiscord(BackgroundServer):
             )
             with self._lock:
                 self._calls.append(call)
+            if name == "create_message":
+                await asyncio.sleep(self.send_latency)
             if status == 204:
                 return web.Response(status=204, headers=headers)
             # Exactly "application/json": discord.py reads any other content type as text.
@@ -552,6 +566,8 @@ class FakeDiscord(BackgroundServer):
             raise _invalid_form({"_errors": [_error("LIST_TYPE_CONVERT", "Must be an array.")]})
         guild = request.match.get("guild")
         previous = {(c["name"], c["type"]): c["id"] for c in self._commands.get(guild, [])}
+        for command in submitted:
+            _check_command(command)
         stored = [self._stored_command(c, guild, previous) for c in submitted]
         self._commands[guild] = stored
         return 200, copy.deepcopy(stored)
@@ -667,9 +683,14 @@ class FakeDiscord(BackgroundServer):
         if channel["type"] == 1 and int(channel["recipients"][0]["id"]) in self._closed_dms:
             raise _fail(403, 50007, "Cannot send messages to this user")
         data = _object(request.body)
+        nonce = self._enforced_nonce(channel["id"], data)
+        if nonce in self._nonces:
+            return 200, copy.deepcopy(self._messages[self._nonces[nonce]])
         flags = int(data.get("flags") or 0) & CHANNEL_MESSAGE_FLAGS
         message = self._new_message(channel["id"], data, request.files, flags, DEFAULT_MESSAGE)
         channel["last_message_id"] = message["id"]
+        if nonce is not None:
+            self._nonces[nonce] = message["id"]
         return 200, copy.deepcopy(message)
 
     def _edit_message(self, request: _Request) -> tuple[int, Any]:
@@ -678,6 +699,18 @@ class FakeDiscord(BackgroundServer):
             raise _fail(404, 10008, "Unknown Message")
         edited = self._edit(message["id"], _object(request.body), request.files, nest=None)
         return 200, copy.deepcopy(edited)
+
+    @staticmethod
+    def _enforced_nonce(channel_id: str, data: JSON) -> tuple[str, str] | None:
+        """The channel and nonce a message must be unique by, when ``enforce_nonce`` is on:
+        Discord then answers a repeat with the message first created (within minutes; the
+        stand-in remembers them all)."""
+        nonce = data.get("nonce")
+        if nonce is not None and len(str(nonce)) > NONCE_LENGTH:
+            raise _invalid_form({"nonce": {"_errors": [_error("BASE_TYPE_BAD_LENGTH", "")]}})
+        if nonce is None or not data.get("enforce_nonce"):
+            return None
+        return channel_id, str(nonce)
 
     # --- interactions and messages (lock held) ------------------------------------------
 
@@ -848,7 +881,7 @@ class FakeDiscord(BackgroundServer):
             "channel": copy.deepcopy(channel),
             "token": f"aW50ZXJhY3Rpb246{interaction_id}:{secrets.token_urlsafe(48)}",
             "version": 1,
-            "locale": "en-US",
+            "locale": self._locales.get(user_id, "en-US"),
             "app_permissions": PERMISSIONS,
             "entitlements": [],
             "entitlement_sku_ids": [],
@@ -1182,6 +1215,34 @@ def _command_options(command: JSON, values: dict[str, Any]) -> list[JSON]:
             raise TypeError(f"option {name!r} of /{command['name']} is of type {wanted}: {value!r}")
         options.append({"name": name, "type": wanted, "value": value})
     return options
+
+
+# Discord's rules for the name of a command or an option, in any locale.
+COMMAND_NAME = re.compile(r"[-_\w]{1,32}")
+
+
+def _check_command(command: JSON) -> None:
+    """Refuse a command as Discord does: a name (or an option's, or a localized one)
+    that is not 1-32 lower-case letters, digits, ``-`` or ``_``; a description (or an
+    option's, or a localized one) of more than 100 characters; a choice of more than 100."""
+    errors: JSON = {}
+    for part in [command, *command.get("options", [])]:
+        names = [part.get("name", ""), *(part.get("name_localizations") or {}).values()]
+        if not all(COMMAND_NAME.fullmatch(name) and name == name.lower() for name in names):
+            errors.setdefault("name", {"_errors": [_error("APPLICATION_COMMAND_INVALID_NAME", "")]})
+        texts = [
+            part.get("description", ""),
+            *(part.get("description_localizations") or {}).values(),
+        ]
+        choices = [
+            name
+            for choice in part.get("choices", [])
+            for name in [choice["name"], *(choice.get("name_localizations") or {}).values()]
+        ]
+        if any(len(text) > 100 for text in texts + choices):
+            errors.setdefault("description", {"_errors": [_error("BASE_TYPE_MAX_LENGTH", "")]})
+    if errors:
+        raise _invalid_form(errors)
 
 
 def _option_type(value: Any) -> int:

@@ -35,7 +35,9 @@ class RecordingNotifier:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     sent: list[tuple[UserRef, tuple[int, ...]]] = field(default_factory=list)
 
-    async def send_picks(self, user: UserRef, picks: Sequence[Recommendation]) -> Delivery:
+    async def send_picks(
+        self, user: UserRef, picks: Sequence[Recommendation], key: str
+    ) -> Delivery:
         await asyncio.sleep(0)
         if user in self.gone:
             return Delivery.GONE

@@ -203,6 +203,10 @@ def _decode(key: str, value: Any) -> Any:
         return value  # e.g. chat_id="@channel"
 
 
+# What Telegram accepts as a command: 1-32 lower-case Latin letters, digits, underscores.
+BOT_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+
+
 def _chat_key(chat_id: Any) -> int | str:
     if isinstance(chat_id, int):
         return chat_id
@@ -217,6 +221,8 @@ class FakeTelegram(BackgroundServer):
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
+        self.send_latency = 0.0
+        """Seconds a sent message's answer takes to leave, after the message is stored."""
         self._calls: list[Call] = []
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1000)
@@ -333,6 +339,18 @@ class FakeTelegram(BackgroundServer):
     def unblock_chat(self, chat_id: int | str) -> None:
         with self._lock:
             self._blocked.discard(_chat_key(chat_id))
+
+    def set_language(self, user_id: int, language_code: str) -> None:
+        """The user's Telegram app speaks ``language_code`` (``en`` until then): their
+        updates carry it from now on."""
+        with self._lock:
+            self._user(user_id, None)["language_code"] = language_code
+
+    def commands_of(self, language_code: str) -> list[JSON]:
+        """The commands of the default scope for users of ``language_code``, as
+        setMyCommands left them (Telegram shows the default list to other languages)."""
+        with self._lock:
+            return copy.deepcopy(self._commands.get(("default", language_code), []))
 
     # --- driving the bot like a person -----------------------------------------------------
 
@@ -613,6 +631,11 @@ class FakeTelegram(BackgroundServer):
         commands = params.get("commands")
         if not isinstance(commands, list):
             raise ApiError(400, "Bad Request: can't parse commands JSON object")
+        for command in commands:
+            if not BOT_COMMAND.fullmatch(str(command.get("command"))):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", ""))) <= 256:
+                raise ApiError(400, "Bad Request: command description is too long")
         with self._lock:
             self._commands[_commands_key(params)] = copy.deepcopy(commands)
         return True
@@ -653,7 +676,8 @@ class FakeTelegram(BackgroundServer):
             if isinstance(markup, dict) and "inline_keyboard" in markup:
                 message["reply_markup"] = copy.deepcopy(markup)
             chat.messages[message["message_id"]] = message
-            return copy.deepcopy(message)
+        await asyncio.sleep(self.send_latency)
+        return copy.deepcopy(message)
 
     async def _edit_message_text(self, params: JSON) -> JSON:
         text = params.get("text")

@@ -57,7 +57,9 @@ def test_the_bot_waits_for_healthy_services_and_the_index() -> None:
     assert waits["ollama"] == {"condition": "service_healthy"}
     assert waits["index"] == {"condition": "service_completed_successfully"}
     assert "./deploy/redis.conf:/usr/local/etc/redis/redis.conf:ro" in services["redis"]["volumes"]
-    assert services["ollama-pull"]["entrypoint"] == ["ollama", "pull", "nomic-embed-text"]
+    model = "${MOVIEBOT_OLLAMA_MODEL:-nomic-embed-text}"  # bge-m3 for non-English users
+    assert services["ollama-pull"]["entrypoint"] == ["ollama", "pull", model]
+    assert services["index"]["environment"]["MOVIEBOT_OLLAMA_MODEL"] == model
     for name in ("redis", "ollama", "bot"):
         assert services[name]["restart"] == "unless-stopped"
 

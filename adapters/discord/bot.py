@@ -13,6 +13,7 @@ from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
 from adapters.discord.movienight import MovieNightCommands
 from adapters.discord.movienight_render import NightPayloadButton
+from adapters.discord.translator import CatalogTranslator
 from adapters.discord.unexpected import MovieTree
 from core.errors import MovieBotError, RefusedTokenError
 
@@ -42,8 +43,10 @@ class MovieBot(commands.AutoShardedBot):
         self._guild_id = guild_id
 
     async def setup_hook(self) -> None:
-        """Add the cogs and the persistent buttons, then publish the slash commands: to one
-        server at once when ``guild_id`` is set (for development), else globally."""
+        """Add the cogs and the persistent buttons, then publish the slash commands with
+        their names and descriptions in every language of the catalogs: to one server at
+        once when ``guild_id`` is set (for development), else globally."""
+        await self.tree.set_translator(CatalogTranslator())
         await self.add_cog(self._cog)
         self.add_dynamic_items(PayloadButton)
         if self._night is not None:
@@ -53,6 +56,14 @@ class MovieBot(commands.AutoShardedBot):
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)
+
+
+async def gateway_problem(bot: MovieBot) -> str | None:
+    """``None`` while every shard is connected to the gateway; else a short reason."""
+    shards = bot.shards.values()
+    if bot.is_closed() or not bot.is_ready() or any(shard.is_closed() for shard in shards):
+        return "discord not connected"
+    return None
 
 
 @asynccontextmanager

@@ -8,8 +8,9 @@ follow-up only they can see.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,12 +18,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from adapters import texts
+from adapters import i18n, texts
 from adapters.buttons import Button, ButtonAction
 from adapters.discord import render
 from adapters.discord.components import PREFIX, PRESS_HANDLER_COG
 from adapters.discord.notifier import CANNOT_MESSAGE_USER
+from adapters.discord.translator import described
 from adapters.discord.unexpected import answer_privately
+from adapters.i18n import NP_, Words
 from adapters.observe import CommandObserver, observed
 from adapters.services import ChatServices
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
@@ -30,15 +33,20 @@ from core.models import UserRef
 from core.subscriptions import known_timezones
 
 Interaction = discord.Interaction[Any]
+Work = Callable[[Words], Coroutine[Any, Any, render.Reply]]
 LIST_SIZE = 5
 MAX_QUERY_CHARS = 500
+MAX_LANGUAGE_CHARS = 16
 WEEKDAY_CHOICES = [app_commands.Choice(name=day, value=n) for n, day in enumerate(texts.WEEKDAYS)]
-
-
-def _described(command: str) -> str:
-    """The description of an app command: what it does, as a sentence."""
-    description = texts.described(command)
-    return description[0].upper() + description[1:]
+OPTION_NAMES = (
+    NP_("option", "text"),
+    NP_("option", "strength"),
+    NP_("option", "day"),
+    NP_("option", "hour"),
+    NP_("option", "timezone"),
+    NP_("option", "code"),
+)
+"""The names of the commands' options, which Discord shows translated."""
 
 
 class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
@@ -54,57 +62,67 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         (discord.py runs this before each command of the cog)."""
         if await self._services.requests.allow(_user(interaction)):
             return True
-        await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
+        words = await self._words(interaction)
+        await interaction.response.send_message(words.gettext(texts.SLOW_DOWN), ephemeral=True)
         return False
 
-    @app_commands.command(description=_described("search"))
-    @app_commands.describe(text="What you feel like watching, e.g. space adventure")
+    @app_commands.command(description=described("search"))
+    @app_commands.describe(
+        text=app_commands.locale_str("What you feel like watching, e.g. space adventure")
+    )
     async def search(
         self, interaction: Interaction, text: app_commands.Range[str, 1, MAX_QUERY_CHARS]
     ) -> None:
         """/search text: the closest movies with buttons."""
         user = _user(interaction)
         if not await self._services.searches.allow(user):
-            await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
+            words = await self._words(interaction)
+            await interaction.response.send_message(words.gettext(texts.SLOW_DOWN), ephemeral=True)
             return
-        await self._answer(interaction, self._search(user, text))
+        await self._answer(interaction, lambda words: self._search(words, user, text))
 
-    @app_commands.command(description=_described("recommend"))
+    @app_commands.command(description=described("recommend"))
     async def recommend(self, interaction: Interaction) -> None:
         """/recommend: the movies nearest the user's taste."""
-        await self._answer(interaction, self._recommend(_user(interaction)))
+        user = _user(interaction)
+        await self._answer(interaction, lambda words: self._recommend(words, user))
 
-    @app_commands.command(description=_described("explore"))
-    @app_commands.describe(strength="How far from your taste: 0 (close) to 1 (far)")
+    @app_commands.command(description=described("explore"))
+    @app_commands.describe(
+        strength=app_commands.locale_str("How far from your taste: 0 (close) to 1 (far)")
+    )
     async def explore(
         self, interaction: Interaction, strength: app_commands.Range[float, 0.0, 1.0] | None = None
     ) -> None:
         """/explore [strength]: recommendations from a step outside the taste."""
-        await self._answer(interaction, self._explore(_user(interaction), strength))
+        user = _user(interaction)
+        await self._answer(interaction, lambda words: self._explore(words, user, strength))
 
-    @app_commands.command(description=_described("profile"))
+    @app_commands.command(description=described("profile"))
     async def profile(self, interaction: Interaction) -> None:
         """/profile: picks so far, top genres, last picks (only the user sees it)."""
-        await self._answer(interaction, self._profile(_user(interaction)), ephemeral=True)
+        user = _user(interaction)
+        await self._answer(interaction, lambda words: self._profile(words, user), ephemeral=True)
 
-    @app_commands.command(description=_described("undo"))
+    @app_commands.command(description=described("undo"))
     async def undo(self, interaction: Interaction) -> None:
         """/undo: revert the last pick or less-like-this."""
-        work = self._undo(_user(interaction), f"discord:{interaction.id}")
-        await self._answer(interaction, work, ephemeral=True)
+        user, key = _user(interaction), f"discord:{interaction.id}"
+        await self._answer(interaction, lambda words: self._undo(words, user, key), ephemeral=True)
 
-    @app_commands.command(description=_described("forget"))
+    @app_commands.command(description=described("forget"))
     async def forget(self, interaction: Interaction) -> None:
         """/forget: ask for confirmation with a button (only the user sees it)."""
         with observed(self._services.observer, "discord", "forget"):
-            reply = render.forget_confirmation(_user(interaction), self._codec)
+            words = await self._words(interaction)
+            reply = render.forget_confirmation(words, _user(interaction), self._codec)
             await interaction.response.send_message(**reply.message(), ephemeral=True)
 
-    @app_commands.command(description=_described("subscribe"))
+    @app_commands.command(description=described("subscribe"))
     @app_commands.describe(
-        day="Day of the week (default Friday)",
-        hour="Hour of the day, 0-23 (default 18)",
-        timezone="Your time zone, e.g. Europe/Berlin (default UTC)",
+        day=app_commands.locale_str("Day of the week (default Friday)"),
+        hour=app_commands.locale_str("Hour of the day, 0-23 (default 18)"),
+        timezone=app_commands.locale_str("Your time zone, e.g. Europe/Berlin (default UTC)"),
     )
     @app_commands.choices(day=WEEKDAY_CHOICES)
     async def subscribe(
@@ -116,7 +134,10 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
     ) -> None:
         """/subscribe [day] [hour] [timezone]: the weekly exploratory picks."""
         weekday = None if day is None else day.value
-        work = self._subscribe(interaction, weekday, hour, timezone)
+
+        def work(words: Words) -> Coroutine[Any, Any, render.Reply]:
+            return self._subscribe(words, interaction, weekday, hour, timezone)
+
         await self._answer(interaction, work, ephemeral=True)
 
     @subscribe.autocomplete("timezone")
@@ -126,16 +147,35 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         matches = [zone for zone in _timezones() if typed in zone.lower()][:25]
         return [app_commands.Choice(name=zone, value=zone) for zone in matches]
 
-    @app_commands.command(description=_described("unsubscribe"))
+    @app_commands.command(description=described("unsubscribe"))
     async def unsubscribe(self, interaction: Interaction) -> None:
         """/unsubscribe: no more weekly picks."""
-        await self._answer(interaction, self._unsubscribe(_user(interaction)), ephemeral=True)
+        user = _user(interaction)
+        await self._answer(
+            interaction, lambda words: self._unsubscribe(words, user), ephemeral=True
+        )
 
-    @app_commands.command(description=_described("help"))
+    @app_commands.command(description=described("language"))
+    @app_commands.describe(
+        code=app_commands.locale_str("en or ru; empty: the language I speak now")
+    )
+    async def language(
+        self,
+        interaction: Interaction,
+        code: app_commands.Range[str, 1, MAX_LANGUAGE_CHARS] | None = None,
+    ) -> None:
+        """/language [code]: the language the bot speaks with the user (only they see it)."""
+        user = _user(interaction)
+        await self._answer(
+            interaction, lambda words: self._language(words, user, code), ephemeral=True
+        )
+
+    @app_commands.command(description=described("help"))
     async def help(self, interaction: Interaction) -> None:
         """/help: every command (only the user sees it)."""
         with observed(self._services.observer, "discord", "help"):
-            await interaction.response.send_message(**render.help_reply().message(), ephemeral=True)
+            reply = render.help_reply(await self._words(interaction))
+            await interaction.response.send_message(**reply.message(), ephemeral=True)
 
     @commands.Cog.listener()
     async def on_app_command_completion(self, interaction: Interaction, command: Any) -> None:
@@ -149,103 +189,130 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             notices = await self._services.subscriptions.take_notices(_user(interaction))
         except StoreUnavailableError:
             return
+        words = await self._words(interaction)
+        resume = words.gettext(texts.RESUME_BY_DIRECT_MESSAGE)
         for notice in sorted(notices):
-            text = texts.notice(notice, texts.RESUME_BY_DIRECT_MESSAGE)
-            await answer_privately(interaction, render.escape(text))
+            await answer_privately(interaction, render.escape(texts.notice(words, notice, resume)))
+
+    async def _words(self, interaction: Interaction) -> Words:
+        """What to say to the user of ``interaction``, in their language."""
+        return await self._services.words(_user(interaction), interaction.locale.value)
 
     async def _answer(
-        self,
-        interaction: Interaction,
-        work: Coroutine[Any, Any, render.Reply],
-        *,
-        ephemeral: bool = False,
+        self, interaction: Interaction, work: Work, *, ephemeral: bool = False
     ) -> None:
-        """Defer, then send what ``work`` renders (or why it could not) as the follow-up."""
-        try:
-            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        except BaseException:
-            work.close()
-            raise
+        """Defer, then send what ``work`` renders in the user's language (or why it could
+        not) as the follow-up."""
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         command = interaction.command.name if interaction.command else "command"
+        words = await self._words(interaction)
         public = not ephemeral
         async with _told_errors(
-            interaction, self._services.observer, command, public_loading=public
+            interaction, words, self._services.observer, command, public_loading=public
         ):
-            reply = await work
+            reply = await work(words)
             await interaction.followup.send(**reply.message(), ephemeral=ephemeral)
 
     async def press(self, interaction: Interaction, payload: str) -> None:
         """A pressed button: pick, less like this, or confirm forget."""
         user = _user(interaction)
+        words = await self._words(interaction)
         if not await self._services.requests.allow(user):
-            await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
+            await interaction.response.send_message(words.gettext(texts.SLOW_DOWN), ephemeral=True)
             return
         try:
             button = self._codec.read(user, payload)
         except InvalidRequestError as error:
-            await interaction.response.send_message(texts.refusal(error), ephemeral=True)
+            await interaction.response.send_message(
+                render.escape(texts.refusal(words, error)), ephemeral=True
+            )
             return
         await interaction.response.defer()
-        async with _told_errors(interaction, self._services.observer, "button"):
+        async with _told_errors(interaction, words, self._services.observer, "button"):
             if button.action is ButtonAction.FORGET:
                 await self._recommender.forget(user)
-                await interaction.edit_original_response(content=texts.FORGOTTEN, view=None)
+                forgotten = render.escape(words.gettext(texts.FORGOTTEN))
+                await interaction.edit_original_response(content=forgotten, view=None)
                 return
-            await self._pick_or_dislike(interaction, user, button, f"{PREFIX}{payload}")
+            await self._pick_or_dislike(words, interaction, user, button, f"{PREFIX}{payload}")
         await self._tell_notices(interaction)
 
     async def _pick_or_dislike(
-        self, interaction: Interaction, user: UserRef, button: Button, custom_id: str
+        self, words: Words, interaction: Interaction, user: UserRef, button: Button, custom_id: str
     ) -> None:
         picked = button.action is ButtonAction.PICK
         act = self._recommender.pick if picked else self._recommender.dislike
         result = await act(user, button.movie_id, idempotency_key=f"discord:{interaction.id}")
-        await interaction.followup.send(render.escape(texts.pick_result(result)), ephemeral=True)
+        outcome = render.escape(texts.pick_result(words, result))
+        await interaction.followup.send(outcome, ephemeral=True)
         view = render.marked_view(interaction.message, custom_id, "✓" if picked else "✗")
         if result.applied and view is not None:
             await interaction.edit_original_response(view=view)
 
-    async def _search(self, user: UserRef, text: str) -> render.Reply:
+    async def _search(self, words: Words, user: UserRef, text: str) -> render.Reply:
         hits = await self._recommender.search(text, LIST_SIZE)
-        return render.movie_list(texts.SEARCH_RESULTS, hits, user, self._codec)
+        reply = render.movie_list(words, texts.SEARCH_RESULTS, hits, user, self._codec)
+        if self._recommender.reads(text):
+            return reply
+        hint = render.escape(words.gettext(texts.SEARCH_IN_ENGLISH))
+        return dataclasses.replace(reply, content=f"{reply.content}\n*{hint}*")
 
-    async def _recommend(self, user: UserRef) -> render.Reply:
+    async def _recommend(self, words: Words, user: UserRef) -> render.Reply:
         found = await self._recommender.recommend(user, LIST_SIZE)
-        return render.movie_list(texts.FOR_YOU, found, user, self._codec)
+        return render.movie_list(words, texts.FOR_YOU, found, user, self._codec)
 
-    async def _explore(self, user: UserRef, strength: float | None) -> render.Reply:
+    async def _explore(self, words: Words, user: UserRef, strength: float | None) -> render.Reply:
         found = await self._recommender.explore(user, LIST_SIZE, strength=strength)
-        return render.movie_list(texts.EXPLORING, found, user, self._codec)
+        return render.movie_list(words, texts.EXPLORING, found, user, self._codec)
 
-    async def _profile(self, user: UserRef) -> render.Reply:
-        return render.profile_reply(await self._recommender.profile(user))
+    async def _profile(self, words: Words, user: UserRef) -> render.Reply:
+        return render.profile_reply(words, await self._recommender.profile(user))
 
-    async def _undo(self, user: UserRef, idempotency_key: str) -> render.Reply:
+    async def _undo(self, words: Words, user: UserRef, idempotency_key: str) -> render.Reply:
         result = await self._recommender.undo(user, idempotency_key)
-        return render.text(render.escape(texts.pick_result(result)))
+        return render.text(render.escape(texts.pick_result(words, result)))
 
     async def _subscribe(
-        self, interaction: Interaction, weekday: int | None, hour: int | None, timezone: str | None
+        self,
+        words: Words,
+        interaction: Interaction,
+        weekday: int | None,
+        hour: int | None,
+        timezone: str | None,
     ) -> render.Reply:
-        """Subscribe; asked in a server, also confirm by direct message, where the picks
-        come, and take the subscription back when that is refused."""
+        """Subscribe (the picks will speak the user's language); asked in a server, also
+        confirm by direct message, where the picks come, and take the subscription back
+        when that is refused."""
         user = _user(interaction)
-        slot = await self._services.subscriptions.subscribe(user, weekday, hour, timezone)
-        confirmation = render.escape(texts.subscribed(slot))
+        slot = await self._services.subscriptions.subscribe(
+            user, weekday, hour, timezone, words.language
+        )
+        confirmation = render.escape(texts.subscribed(words, slot))
         if interaction.guild is None:
             return render.text(confirmation)
         if await _direct_message(interaction.user, confirmation):
-            return render.text(f"{confirmation}\n{texts.SENT_PRIVATELY['subscribe']}")
+            sent = render.escape(words.gettext(texts.SENT_PRIVATELY["subscribe"]))
+            return render.text(f"{confirmation}\n{sent}")
         await self._services.subscriptions.unsubscribe(user)
-        return render.text(texts.DIRECT_MESSAGES_CLOSED)
+        return render.text(render.escape(words.gettext(texts.DIRECT_MESSAGES_CLOSED)))
 
-    async def _unsubscribe(self, user: UserRef) -> render.Reply:
-        return render.text(texts.unsubscribed(await self._services.subscriptions.unsubscribe(user)))
+    async def _unsubscribe(self, words: Words, user: UserRef) -> render.Reply:
+        was_subscribed = await self._services.subscriptions.unsubscribe(user)
+        return render.text(render.escape(texts.unsubscribed(words, was_subscribed)))
+
+    async def _language(self, words: Words, user: UserRef, code: str | None) -> render.Reply:
+        """Choose the language ``code``, answered in it; without one, say which it is."""
+        languages = self._services.languages
+        if code is None:
+            return render.text(render.escape(texts.language_now(words, languages.known)))
+        chosen = i18n.words(await languages.choose(user, code))
+        return render.text(render.escape(texts.language_chosen(chosen)))
 
 
 @asynccontextmanager
 async def _told_errors(
     interaction: Interaction,
+    words: Words,
     observer: CommandObserver,
     command: str,
     *,
@@ -263,9 +330,10 @@ async def _told_errors(
         if public_loading:
             await interaction.delete_original_response()
         if isinstance(error, InvalidRequestError):
-            await interaction.followup.send(render.escape(texts.refusal(error)), ephemeral=True)
+            text = texts.refusal(words, error)
         else:
-            await interaction.followup.send(texts.unavailable(error), ephemeral=True)
+            text = texts.unavailable(words, error)
+        await interaction.followup.send(render.escape(text), ephemeral=True)
 
 
 async def _direct_message(user: discord.abc.User, text: str) -> bool:

@@ -18,12 +18,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from adapters import movienight_texts as night_texts
 from adapters import texts
 from adapters.buttons import NightAction, NightButton
 from adapters.discord import movienight_render as render
 from adapters.discord.notifier import CANNOT_MESSAGE_USER
 from adapters.discord.render import Reply, escape
+from adapters.discord.translator import described
 from adapters.discord.unexpected import answer_privately
+from adapters.i18n import Words
+from adapters.movienight_texts import group_words
 from adapters.observe import observed
 from adapters.services import ChatServices
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
@@ -48,31 +52,36 @@ class MovieNightCommands(commands.Cog, name=render.NIGHT_COG):
         """The command counts against the user's request limit, as every other does."""
         if await self._services.requests.allow(_user(interaction)):
             return True
-        await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
+        words = await self._words(interaction)
+        await interaction.response.send_message(words.gettext(texts.SLOW_DOWN), ephemeral=True)
         return False
 
-    @app_commands.command(name="movienight", description=texts.described("movienight").capitalize())
+    @app_commands.command(description=described("movienight"))
     async def movienight(self, interaction: Interaction) -> None:
         """/movienight: a lobby in the channel, with "I'm in" and "Start"."""
+        words = await self._words(interaction)
         if interaction.guild is None or interaction.channel_id is None:
-            await interaction.response.send_message(texts.NIGHT_IN_CHANNELS, ephemeral=True)
+            refused = escape(words.gettext(night_texts.NIGHT_IN_CHANNELS))
+            await interaction.response.send_message(refused, ephemeral=True)
             return
-        async with self._answered(interaction, "movienight"):
+        async with self._answered(interaction, words, "movienight"):
             chat = ChatRef(PLATFORM, str(interaction.channel_id))
-            lobby = await self._nights.open(chat, _member(interaction))
+            lobby = await self._nights.open(chat, _member(interaction, words))
             await interaction.response.send_message(**self._lobby(lobby).message())
             sent = await interaction.original_response()
             await self._nights.attach(lobby.lobby_id, lobby_message=str(sent.id))
 
     async def press(self, interaction: Interaction, payload: str) -> None:
-        """A press on a movie night's message: join, start, vote, close, watched."""
+        """A press on a movie night's message: join, start, vote, close, watched; what
+        only the presser sees speaks their language, what the channel sees the opener's."""
+        words = await self._words(interaction)
         if not await self._services.requests.allow(_user(interaction)):
-            await interaction.response.send_message(texts.SLOW_DOWN, ephemeral=True)
+            await interaction.response.send_message(words.gettext(texts.SLOW_DOWN), ephemeral=True)
             return
-        async with self._answered(interaction, "night_button"):
+        async with self._answered(interaction, words, "night_button"):
             chat = ChatRef(PLATFORM, str(interaction.channel_id))
             press = self._codec.read_night(chat, payload)
-            await self._pressed(interaction, chat, press)
+            await self._pressed(interaction, words, chat, press)
 
     async def run_due(self, client: discord.Client) -> None:
         """Start, cancel or close every Discord lobby past its deadline, and say so."""
@@ -82,91 +91,109 @@ class MovieNightCommands(commands.Cog, name=render.NIGHT_COG):
             except discord.HTTPException as error:
                 log.warning("could not tell channel %s: %s", step.lobby.chat.chat_id, error)
 
-    async def _pressed(self, interaction: Interaction, chat: ChatRef, press: NightButton) -> None:
+    async def _pressed(
+        self, interaction: Interaction, words: Words, chat: ChatRef, press: NightButton
+    ) -> None:
         user = _user(interaction)
         match press.action:
             case NightAction.JOIN:
-                joined = await self._nights.join(press.lobby_id, chat, _member(interaction))
+                member = _member(interaction, words)
+                joined = await self._nights.join(press.lobby_id, chat, member)
                 if not joined.joined:
-                    await interaction.response.send_message(texts.ALREADY_JOINED, ephemeral=True)
+                    already = escape(words.gettext(night_texts.ALREADY_JOINED))
+                    await interaction.response.send_message(already, ephemeral=True)
                     return
-                content = render.lobby_text(joined.lobby, self._nights.settings)
+                lobby = joined.lobby
+                content = render.lobby_text(group_words(lobby), lobby, self._nights.settings)
                 await interaction.response.edit_message(content=content)
             case NightAction.START:
                 await interaction.response.defer()
                 started = await self._nights.start(press.lobby_id, chat, user)
-                await interaction.edit_original_response(
-                    **render.started_lobby(started.lobby).message(), view=None
-                )
+                begun = render.started_lobby(group_words(started.lobby), started.lobby)
+                await interaction.edit_original_response(**begun.message(), view=None)
                 sent = await interaction.followup.send(**self._list(started).message(), wait=True)
                 await self._started(interaction.client, started, str(sent.id))
             case NightAction.VOTE:
                 voted = await self._nights.vote(press.lobby_id, chat, user, press.option)
-                await interaction.response.edit_message(
-                    view=render.vote_view(voted.lobby, self._codec)
-                )
+                view = render.vote_view(group_words(voted.lobby), voted.lobby, self._codec)
+                await interaction.response.edit_message(view=view)
             case NightAction.CLOSE:
                 await interaction.response.defer()
                 decision = await self._nights.close(press.lobby_id, chat, user)
-                await interaction.edit_original_response(
-                    content=render.vote_closed(decision), view=None
-                )
-                await interaction.followup.send(**render.decided(decision, self._codec).message())
+                said = group_words(decision.lobby)
+                closed = render.vote_closed(said, decision)
+                await interaction.edit_original_response(content=closed, view=None)
+                decided = render.decided(said, decision, self._codec)
+                await interaction.followup.send(**decided.message())
             case NightAction.WATCHED:
                 await interaction.response.defer()
                 key = f"{PLATFORM}:{interaction.id}"
                 result = await self._nights.watched(press.lobby_id, chat, user, key)
-                await interaction.followup.send(texts.pick_result(result), ephemeral=True)
+                picked = escape(texts.pick_result(words, result))
+                await interaction.followup.send(picked, ephemeral=True)
 
     async def _said(
         self, client: discord.Client, step: NightStarted | NightCancelled | NightDecided
     ) -> None:
         lobby = step.lobby
+        words = group_words(lobby)
         channel = client.get_partial_messageable(int(lobby.chat.chat_id))
         match step:
             case NightStarted():
-                await _edit(channel, lobby.lobby_message, render.started_lobby(lobby).content)
+                started = render.started_lobby(words, lobby).content
+                await _edit(channel, lobby.lobby_message, started)
                 sent = await channel.send(**self._list(step).message())
                 await self._started(client, step, str(sent.id))
             case NightCancelled():
-                await _edit(channel, lobby.lobby_message, render.cancelled_lobby().content)
+                cancelled = render.cancelled_lobby(words).content
+                await _edit(channel, lobby.lobby_message, cancelled)
             case NightDecided():
-                await _edit(channel, lobby.vote_message, render.vote_closed(step))
-                await channel.send(**render.decided(step, self._codec).message())
+                await _edit(channel, lobby.vote_message, render.vote_closed(words, step))
+                await channel.send(**render.decided(words, step, self._codec).message())
 
     async def _started(self, client: discord.Client, started: NightStarted, vote: str) -> None:
-        """Keep the vote's message, and tell those left out of the list, privately; when
-        one's direct messages are closed, say it in the channel, naming nobody."""
+        """Keep the vote's message, and tell those left out of the list, privately and in
+        their language; when one's direct messages are closed, say it in the channel,
+        naming nobody."""
         await self._nights.attach(started.lobby.lobby_id, vote_message=vote)
         unreachable = False
         for member in started.left_out:
+            words = await self._services.words(member.user, member.language)
             try:
                 dm = await client.create_dm(discord.Object(int(member.user.user_id)))
-                await dm.send(texts.NO_PICKS_FOR_NIGHT)
+                await dm.send(escape(words.gettext(night_texts.NO_PICKS_FOR_NIGHT)))
             except discord.Forbidden as error:
                 if error.code != CANNOT_MESSAGE_USER:
                     raise
                 unreachable = True
         if unreachable:
             channel = client.get_partial_messageable(int(started.lobby.chat.chat_id))
-            await channel.send(render.PICKS_FIRST, allowed_mentions=discord.AllowedMentions.none())
+            said = render.picks_first(group_words(started.lobby))
+            await channel.send(said, allowed_mentions=discord.AllowedMentions.none())
 
     def _lobby(self, lobby: Lobby) -> Reply:
-        return render.lobby(lobby, self._codec, self._nights.settings)
+        return render.lobby(group_words(lobby), lobby, self._codec, self._nights.settings)
 
     def _list(self, started: NightStarted) -> Reply:
-        return render.group_list(started, self._codec)
+        return render.group_list(group_words(started.lobby), started, self._codec)
+
+    async def _words(self, interaction: Interaction) -> Words:
+        """What to say to the user of ``interaction``, in their language."""
+        return await self._services.words(_user(interaction), interaction.locale.value)
 
     @asynccontextmanager
-    async def _answered(self, interaction: Interaction, command: str) -> AsyncIterator[None]:
-        """Refusals and outages become an answer only the user sees."""
+    async def _answered(
+        self, interaction: Interaction, words: Words, command: str
+    ) -> AsyncIterator[None]:
+        """Refusals and outages become an answer only the user sees, in their language."""
         try:
             with observed(self._services.observer, PLATFORM, command):
                 yield
         except InvalidRequestError as error:
-            await answer_privately(interaction, escape(texts.night_refusal(error)))
+            refused = night_texts.night_refusal(words, error)
+            await answer_privately(interaction, escape(refused))
         except (StoreUnavailableError, EmbedderError) as error:
-            await answer_privately(interaction, texts.unavailable(error))
+            await answer_privately(interaction, escape(texts.unavailable(words, error)))
 
 
 async def _edit(channel: discord.PartialMessageable, message_id: str | None, content: str) -> None:
@@ -184,5 +211,6 @@ def _user(interaction: Interaction) -> UserRef:
     return UserRef(PLATFORM, str(interaction.user.id))
 
 
-def _member(interaction: Interaction) -> Member:
-    return Member(_user(interaction), interaction.user.display_name)
+def _member(interaction: Interaction, words: Words) -> Member:
+    """The user of ``interaction``, who speaks ``words``' language."""
+    return Member(_user(interaction), interaction.user.display_name, words.language)

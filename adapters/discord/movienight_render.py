@@ -1,5 +1,5 @@
 """What a movie night says on Discord: the lobby, the group's list with its vote buttons
-and their live count, and the winner, built without I/O.
+and their live count, and the winner, built without I/O in the language of ``words``.
 
 Its buttons carry a movie night's signed payload (:mod:`adapters.buttons`) in a
 ``custom_id`` of their own prefix, so that a press reaches the movie night's cog in any
@@ -12,10 +12,11 @@ import re
 
 import discord
 
-from adapters import texts
+from adapters import movienight_texts as night_texts
 from adapters.buttons import ButtonCodec, NightAction, NightButton
 from adapters.discord.components import PayloadButton
 from adapters.discord.render import Reply, escape, movie_embed
+from adapters.i18n import Words
 from core.lobbies import Lobby, NightSettings
 from core.movienight import NightDecided, NightStarted
 
@@ -32,65 +33,71 @@ class NightPayloadButton(PayloadButton, template=NIGHT_CUSTOM_ID):
     handler_cog = NIGHT_COG
 
 
-def lobby(opened: Lobby, codec: ButtonCodec, settings: NightSettings) -> Reply:
+def lobby(words: Words, opened: Lobby, codec: ButtonCodec, settings: NightSettings) -> Reply:
     """The lobby with its "I'm in" and "Start" buttons."""
     view = discord.ui.View(timeout=None)
-    view.add_item(_button(texts.JOIN_BUTTON, opened, codec, NightAction.JOIN, style=SUCCESS))
-    view.add_item(_button(texts.START_BUTTON, opened, codec, NightAction.START))
-    return Reply(lobby_text(opened, settings), view=view)
+    join, start = words.gettext(night_texts.JOIN_BUTTON), words.gettext(night_texts.START_BUTTON)
+    view.add_item(_button(join, opened, codec, NightAction.JOIN, style=SUCCESS))
+    view.add_item(_button(start, opened, codec, NightAction.START))
+    return Reply(lobby_text(words, opened, settings), view=view)
 
 
-def lobby_text(shown: Lobby, settings: NightSettings) -> str:
+def lobby_text(words: Words, shown: Lobby, settings: NightSettings) -> str:
     """The lobby's text alone, for an edit that keeps its buttons."""
-    return escape(texts.lobby_text(shown, settings))
+    return escape(night_texts.lobby_text(words, shown, settings))
 
 
-def started_lobby(started: Lobby) -> Reply:
+def started_lobby(words: Words, started: Lobby) -> Reply:
     """The lobby once the night started: who is in, no buttons."""
-    return Reply(escape(texts.night_started(started)))
+    return Reply(escape(night_texts.night_started(words, started)))
 
 
-def cancelled_lobby() -> Reply:
+def cancelled_lobby(words: Words) -> Reply:
     """The lobby of a night that started by itself with too few people."""
-    return Reply(escape(texts.NIGHT_CANCELLED))
+    return Reply(escape(words.gettext(night_texts.NIGHT_CANCELLED)))
 
 
-def group_list(started: NightStarted, codec: ButtonCodec) -> Reply:
+def group_list(words: Words, started: NightStarted, codec: ButtonCodec) -> Reply:
     """The group's list, an embed per movie with how it fits, and the vote's buttons."""
     names = [member.name for member in started.combined]
-    title = texts.group_list_title(len(started.combined), len(started.lobby.members))
+    members = len(started.lobby.members)
+    title = night_texts.group_list_title(words, len(started.combined), members)
     embeds = [
-        movie_embed(number, pick.movie, texts.fit_line(pick, names))
+        movie_embed(number, pick.movie, night_texts.fit_line(words, pick, names))
         for number, pick in enumerate(started.picks, start=1)
     ]
-    content = f"**{escape(title)}**\n{texts.VOTE_QUESTION}"
-    return Reply(content, embeds, vote_view(started.lobby, codec))
+    question = escape(words.gettext(night_texts.VOTE_QUESTION))
+    return Reply(f"**{escape(title)}**\n{question}", embeds, vote_view(words, started.lobby, codec))
 
 
-def vote_view(voting: Lobby, codec: ButtonCodec) -> discord.ui.View:
+def vote_view(words: Words, voting: Lobby, codec: ButtonCodec) -> discord.ui.View:
     """A button per option with its votes so far, and the one that closes the vote."""
     view = discord.ui.View(timeout=None)
     for option, count in enumerate(voting.counts()):
-        label = f"{option + 1} · {texts.counted(count, 'vote')}"
+        label = night_texts.vote_count(words, option, count)
         view.add_item(_button(label, voting, codec, NightAction.VOTE, option, row=0))
-    view.add_item(_button(texts.CLOSE_VOTE_BUTTON, voting, codec, NightAction.CLOSE, row=1))
+    close = words.gettext(night_texts.CLOSE_VOTE_BUTTON)
+    view.add_item(_button(close, voting, codec, NightAction.CLOSE, row=1))
     return view
 
 
-def decided(decision: NightDecided, codec: ButtonCodec) -> Reply:
+def decided(words: Words, decision: NightDecided, codec: ButtonCodec) -> Reply:
     """The winner, with the button that marks it watched."""
     view = discord.ui.View(timeout=None)
-    watched = _button(texts.WATCHED_BUTTON, decision.lobby, codec, NightAction.WATCHED)
-    view.add_item(watched)
-    return Reply(escape(texts.night_decided(decision.winner, decision.lobby)), view=view)
+    label = words.gettext(night_texts.WATCHED_BUTTON)
+    view.add_item(_button(label, decision.lobby, codec, NightAction.WATCHED))
+    text = night_texts.night_decided(words, decision.winner, decision.lobby)
+    return Reply(escape(text), view=view)
 
 
-def vote_closed(decision: NightDecided) -> str:
+def vote_closed(words: Words, decision: NightDecided) -> str:
     """What the vote's message says once it is closed (its buttons are gone)."""
-    return escape(texts.vote_closed(decision.winner))
+    return escape(night_texts.vote_closed(words, decision.winner))
 
 
-PICKS_FIRST = escape(texts.picks_first_for_others(texts.PICK_BY_SEARCH))
+def picks_first(words: Words) -> str:
+    """Said in the channel when members without picks could not be told privately."""
+    return escape(words.gettext(night_texts.PICKS_FIRST_BY_SEARCH))
 
 
 def _button(

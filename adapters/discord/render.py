@@ -15,6 +15,7 @@ import discord
 from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord.components import CUSTOM_ID, PayloadButton
+from adapters.i18n import Words
 from adapters.texts import shorten
 from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
 
@@ -51,27 +52,37 @@ def text(content: str) -> Reply:
     return Reply(content)
 
 
-def help_reply() -> Reply:
-    """Every command with its description."""
-    lines = [f"`/{command.name}` — {command.description}" for command in COMMANDS]
-    embed = discord.Embed(title=texts.COMMANDS_TITLE, description="\n".join(lines), colour=COLOUR)
+def help_reply(words: Words) -> Reply:
+    """Every command with its description (under the names Discord shows the user)."""
+    lines = [
+        f"`/{words.pgettext('command', command.name)}` — "
+        f"{escape(texts.described(words, command.name))}"
+        for command in COMMANDS
+    ]
+    title = words.gettext(texts.COMMANDS_TITLE)
+    embed = discord.Embed(title=title, description="\n".join(lines), colour=COLOUR)
     return Reply(embeds=[embed])
 
 
 def movie_list(
-    title: str, found: Sequence[SearchHit | Recommendation], user: UserRef, codec: ButtonCodec
+    words: Words,
+    title: str,
+    found: Sequence[SearchHit | Recommendation],
+    user: UserRef,
+    codec: ButtonCodec,
 ) -> Reply:
-    """A titled list of movies, an embed each with why it is there, and a row of a pick
-    and a less-like-this button per movie; at most five."""
+    """A titled list of movies (``title`` a message id), an embed each with why it is
+    there, and a row of a pick and a less-like-this button per movie; at most five."""
+    heading = f"**{escape(words.gettext(title))}**"
     if not found:
-        return Reply(f"**{escape(title)}**\n{texts.EMPTY_LIST}")
+        return Reply(f"{heading}\n{escape(words.gettext(texts.EMPTY_LIST))}")
     view = discord.ui.View(timeout=None)
     embeds = []
-    for number, (movie, note) in enumerate(texts.listed(found[:5]), start=1):
+    for number, (movie, note) in enumerate(texts.listed(words, found[:5]), start=1):
         embeds.append(movie_embed(number, movie, note))
-        for button in _movie_buttons(number, movie, user, codec):
+        for button in _movie_buttons(words, number, movie, user, codec):
             view.add_item(button)
-    return Reply(f"**{escape(title)}**", embeds, view)
+    return Reply(heading, embeds, view)
 
 
 def movie_embed(number: int, movie: Movie, note: str) -> discord.Embed:
@@ -89,25 +100,28 @@ def movie_embed(number: int, movie: Movie, note: str) -> discord.Embed:
     return embed
 
 
-def profile_reply(summary: ProfileSummary) -> Reply:
+def profile_reply(words: Words, summary: ProfileSummary) -> Reply:
     """``/profile``: picks so far, top genres, last picks."""
     if summary.pick_count == 0:
-        return Reply(texts.NO_PICKS_YET)
-    title = f"{texts.picks(summary.pick_count)}, {texts.less_like_this(summary.dislike_count)}"
+        return Reply(escape(words.gettext(texts.NO_PICKS_YET)))
+    picks = texts.picks(words, summary.pick_count)
+    title = f"{picks}, {texts.less_like_this(words, summary.dislike_count)}"
     embed = discord.Embed(title=title, colour=COLOUR)
     if summary.top_genres:
-        embed.add_field(name=texts.TOP_GENRES, value=escape(", ".join(summary.top_genres)))
-    last = ", ".join(movie.label for movie in summary.last_picks)
-    embed.add_field(name=texts.LAST_PICKS, value=escape(shorten(last, 1000)), inline=False)
+        genres = escape(", ".join(summary.top_genres))
+        embed.add_field(name=words.gettext(texts.TOP_GENRES), value=genres)
+    last = escape(shorten(", ".join(movie.label for movie in summary.last_picks), 1000))
+    embed.add_field(name=words.gettext(texts.LAST_PICKS), value=last, inline=False)
     return Reply(embeds=[embed])
 
 
-def forget_confirmation(user: UserRef, codec: ButtonCodec) -> Reply:
+def forget_confirmation(words: Words, user: UserRef, codec: ButtonCodec) -> Reply:
     """The question ``/forget`` asks before deleting anything."""
     view = discord.ui.View(timeout=None)
     payload = codec.write(user, Button(ButtonAction.FORGET))
-    view.add_item(PayloadButton(payload, texts.FORGET_BUTTON, discord.ButtonStyle.danger))
-    return Reply(texts.FORGET_QUESTION, view=view)
+    label = words.gettext(texts.FORGET_BUTTON)
+    view.add_item(PayloadButton(payload, label, discord.ButtonStyle.danger))
+    return Reply(escape(words.gettext(texts.FORGET_QUESTION)), view=view)
 
 
 def marked_view(
@@ -135,12 +149,13 @@ def escape(value: str) -> str:
 
 
 def _movie_buttons(
-    number: int, movie: Movie, user: UserRef, codec: ButtonCodec
+    words: Words, number: int, movie: Movie, user: UserRef, codec: ButtonCodec
 ) -> list[PayloadButton]:
     pick, dislike = codec.movie_payloads(user, movie.movie_id)
     label = texts.pick_button(number, movie.title, LABEL_CHARS)
+    less = words.gettext(texts.LESS_LIKE_THIS_BUTTON)
     row = number - 1
     return [
         PayloadButton(pick, label, discord.ButtonStyle.success, row=row),
-        PayloadButton(dislike, texts.LESS_LIKE_THIS_BUTTON, discord.ButtonStyle.secondary, row=row),
+        PayloadButton(dislike, less, discord.ButtonStyle.secondary, row=row),
     ]

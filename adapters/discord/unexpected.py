@@ -9,7 +9,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters import texts
+from adapters import i18n, texts
 from adapters.observe import report_unexpected
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,9 @@ async def answer_unexpected(interaction: discord.Interaction[Any], error: BaseEx
     error_id = report_unexpected(error, "discord")
     closed = (ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION)
     if not (isinstance(error, discord.HTTPException) and error.code in closed):
-        await answer_privately(interaction, texts.something_went_wrong(error_id))
+        await answer_privately(
+            interaction, texts.something_went_wrong(reported(interaction), error_id)
+        )
 
 
 async def answer_privately(interaction: discord.Interaction[Any], text: str) -> None:
@@ -40,6 +42,12 @@ async def answer_privately(interaction: discord.Interaction[Any], text: str) -> 
         log.warning("could not tell a user that their request failed: %s", failure)
 
 
+def reported(interaction: discord.Interaction[Any]) -> i18n.Words:
+    """The words of the language of the user's Discord client (no store is asked: the
+    request failed, the store may be why)."""
+    return i18n.words(i18n.language_of(interaction.locale.value))
+
+
 class MovieTree(app_commands.CommandTree[Any]):
     """The slash commands, with an answer to every failure: an option Discord should have
     refused gets a short reply, anything else the error id."""
@@ -48,7 +56,7 @@ class MovieTree(app_commands.CommandTree[Any]):
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /
     ) -> None:
         if isinstance(error, app_commands.TransformerError):
-            await answer_privately(interaction, texts.BAD_OPTION)
+            await answer_privately(interaction, reported(interaction).gettext(texts.BAD_OPTION))
             return
         if isinstance(error, app_commands.CheckFailure):  # the check (a limit) answered
             return

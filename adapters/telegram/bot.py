@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import BotCommand
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -21,14 +21,18 @@ from telegram.ext import (
 )
 
 from adapters import texts
+from adapters.i18n import LANGUAGES, SOURCE_LANGUAGE, words
 from adapters.telegram.flow import MAX_WAITING, OneUpdatePerUser, ResendingRateLimiter
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.movienight import TelegramMovieNight
+from adapters.telegram.webhook import Webhook, receiving
 from core.errors import RefusedTokenError
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LIMIT_GROUP = -1  # handlers of a lower group run first; the rate limit stops the rest
 REFUSED_TOKEN = "Telegram refused the token from MOVIEBOT_TELEGRAM_TOKEN"
+READY_TIMEOUT = 2.0
+log = logging.getLogger(__name__)
 
 
 def build_application(
@@ -63,6 +67,7 @@ def build_application(
         "forget": handlers.forget,
         "subscribe": handlers.subscribe,
         "unsubscribe": handlers.unsubscribe,
+        "language": handlers.language,
     }
     private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     limited_commands = [*commands, *(["movienight"] if night else [])]
@@ -79,6 +84,14 @@ def build_application(
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_error_handler(handlers.error)
     return application
+
+
+def command_list(language: str) -> list[BotCommand]:
+    """The commands with their descriptions in ``language``, as Telegram lists them."""
+    said = words(language)
+    return [
+        BotCommand(command.name, texts.described(said, command.name)) for command in texts.COMMANDS
+    ]
 
 
 @asynccontextmanager
@@ -99,14 +112,18 @@ async def sending_bot(token: str, base_url: str | None = None) -> AsyncIterator[
         yield bot
 
 
-@dataclass(frozen=True, slots=True)
-class Webhook:
-    """Where Telegram posts updates, where the bot listens, and the header it must send."""
-
-    url: str
-    listen: str
-    port: int
-    secret_token: str
+async def connection_problem(application: Application) -> str | None:  # type: ignore[type-arg]
+    """``None`` while the application runs and Telegram answers a getMe; else a short
+    reason (the error goes to the log)."""
+    if not application.running:
+        return "telegram not connected"
+    try:
+        # Bounded as a whole: the rate limiter resends a getMe that failed, with pauses.
+        await asyncio.wait_for(application.bot.get_me(), READY_TIMEOUT)
+    except (TelegramError, TimeoutError) as error:
+        log.warning("not ready: Telegram did not answer getMe: %r", error)
+        return "telegram not reachable"
+    return None
 
 
 @asynccontextmanager
@@ -115,7 +132,8 @@ async def serving(
     webhook: Webhook | None = None,
     poll_timeout: int = 10,
 ) -> AsyncIterator[None]:
-    """Publish the commands (setMyCommands), then answer updates until the block ends:
+    """Publish the commands (setMyCommands, once per language: Telegram shows a user the
+    list of their app's language), then answer updates until the block ends:
     by webhook when one is given (updates without its secret header are refused), else
     by long polling.
 
@@ -128,23 +146,33 @@ async def serving(
     except InvalidToken:
         raise RefusedTokenError(REFUSED_TOKEN) from None
     async with application:
-        commands = [BotCommand(command.name, command.description) for command in texts.COMMANDS]
-        await application.bot.set_my_commands(commands)
+        for language in LANGUAGES:
+            code = None if language == SOURCE_LANGUAGE else language
+            await application.bot.set_my_commands(command_list(language), language_code=code)
         await application.start()
-        updater = application.updater
-        assert updater is not None
-        if webhook is None:
-            await updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
-        else:
-            await updater.start_webhook(
-                listen=webhook.listen,
-                port=webhook.port,
-                url_path=urlsplit(webhook.url).path.lstrip("/"),
-                webhook_url=webhook.url,
-                secret_token=webhook.secret_token,
-            )
         try:
-            yield
+            async with _updates(application, webhook, poll_timeout):
+                yield
         finally:
-            await updater.stop()
             await application.stop()
+
+
+@asynccontextmanager
+async def _updates(
+    application: Application,  # type: ignore[type-arg]
+    webhook: Webhook | None,
+    poll_timeout: int,
+) -> AsyncIterator[None]:
+    """Updates into the application's queue while the block runs: from the webhook, or
+    by long polling."""
+    if webhook is not None:
+        async with receiving(application, webhook):
+            yield
+        return
+    updater = application.updater
+    assert updater is not None
+    await updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+    try:
+        yield
+    finally:
+        await updater.stop()

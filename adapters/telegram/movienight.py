@@ -24,13 +24,17 @@ from telegram.ext import (
     PollAnswerHandler,
 )
 
-from adapters import texts
+from adapters import i18n, texts
+from adapters import movienight_texts as night_texts
 from adapters.buttons import NIGHT_PREFIX, NightAction, NightButton
+from adapters.i18n import N_, Words
+from adapters.movienight_texts import group_words
 from adapters.observe import observed
 from adapters.services import ChatServices
 from adapters.telegram import movienight_render as render
+from adapters.telegram.handlers import POPUP_CHARS
 from adapters.telegram.render import Reply
-from adapters.texts import UsageError
+from adapters.texts import UsageError, shorten
 from core.errors import EmbedderError, InvalidRequestError, StoreUnavailableError
 from core.lobbies import ChatRef, Lobby, Member
 from core.models import UserRef
@@ -38,22 +42,25 @@ from core.movienight import MovieNights, NightCancelled, NightDecided, NightStar
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-Handler = Callable[[Any, Update, Context], Coroutine[Any, Any, None]]
+Handler = Callable[[Any, Update, Context, Words], Coroutine[Any, Any, None]]
+Answered = Callable[[Any, Update, Context], Coroutine[Any, Any, None]]
 PLATFORM = "telegram"
 
 
-def answered(handler: Handler) -> Handler:
-    """Turn refusals and outages into a short answer: to the press, or in the chat."""
+def answered(handler: Handler) -> Answered:
+    """Answer in the language of the one who sent the update, and turn refusals and
+    outages into a short answer: to the press, or in the chat."""
 
     @functools.wraps(handler)
     async def answering(self: TelegramMovieNight, update: Update, context: Context) -> None:
+        words = await self._words(update)
         try:
             with observed(self._services.observer, PLATFORM, handler.__name__):
-                await handler(self, update, context)
+                await handler(self, update, context, words)
         except InvalidRequestError as error:
-            await _tell(update, texts.night_refusal(error))
+            await _tell(update, night_texts.night_refusal(words, error))
         except (StoreUnavailableError, EmbedderError) as error:
-            await _tell(update, texts.unavailable(error))
+            await _tell(update, texts.unavailable(words, error))
 
     return answering
 
@@ -75,39 +82,42 @@ class TelegramMovieNight:
         ]
 
     @answered
-    async def movienight(self, update: Update, context: Context) -> None:
+    async def movienight(self, update: Update, context: Context, words: Words) -> None:
         """/movienight: a lobby in the group, with "I'm in" and "Start"."""
         chat, message = update.effective_chat, update.effective_message
         if chat is None or message is None or chat.type == ChatType.PRIVATE:
-            await _tell(update, texts.NIGHT_IN_GROUPS)
+            await _tell(update, words.gettext(night_texts.NIGHT_IN_GROUPS))
             return
-        lobby = await self._nights.open(ChatRef(PLATFORM, str(chat.id)), _member(update))
-        reply = render.lobby(lobby, self._codec, self._nights.settings)
+        lobby = await self._nights.open(ChatRef(PLATFORM, str(chat.id)), _member(update, words))
+        reply = render.lobby(words, lobby, self._codec, self._nights.settings)
         sent = await message.reply_text(
             reply.text, parse_mode=ParseMode.HTML, reply_markup=reply.keyboard
         )
         await self._nights.attach(lobby.lobby_id, lobby_message=str(sent.message_id))
 
     @answered
-    async def night_button(self, update: Update, context: Context) -> None:
-        """A press on a movie night's message: join, start, vote, close, watched."""
+    async def night_button(self, update: Update, context: Context, words: Words) -> None:
+        """A press on a movie night's message: join, start, vote, close, watched; the
+        answer to the press speaks the presser's language, the group's messages the
+        opener's."""
         query = update.callback_query
         if query is None or query.data is None or query.message is None:
             return
         chat = ChatRef(PLATFORM, str(query.message.chat.id))
         press = self._codec.read_night(chat, query.data)
-        user = _member(update).user
+        user = _member(update, words).user
         match press.action:
             case NightAction.JOIN:
-                await self._join(update, chat, press)
+                await self._join(update, words, chat, press)
             case NightAction.START:
                 started = await self._nights.start(press.lobby_id, chat, user)
                 await query.answer()
-                await _edit(query.message, render.started_lobby(started.lobby))
+                lobby = started.lobby
+                await _edit(query.message, render.started_lobby(group_words(lobby), lobby))
                 await self._present(context.bot, started)
             case NightAction.VOTE:
                 voted = await self._nights.vote(press.lobby_id, chat, user, press.option)
-                await query.answer(texts.voted(voted.changed, press.option))
+                await _tell(update, night_texts.voted(words, voted.changed, press.option))
             case NightAction.CLOSE:
                 decision = await self._nights.close(press.lobby_id, chat, user)
                 await query.answer()
@@ -115,7 +125,7 @@ class TelegramMovieNight:
             case NightAction.WATCHED:
                 key = f"{PLATFORM}:{query.id}"
                 result = await self._nights.watched(press.lobby_id, chat, user, key)
-                await query.answer(texts.pick_result(result))
+                await _tell(update, texts.pick_result(words, result))
 
     async def poll_answer(self, update: Update, context: Context) -> None:
         """A vote in a movie night's poll; a vote that does not count (a stranger's, a
@@ -143,36 +153,40 @@ class TelegramMovieNight:
 
     async def _said(self, bot: Bot, step: NightStarted | NightCancelled | NightDecided) -> None:
         lobby = step.lobby
+        words = group_words(lobby)
         match step:
             case NightStarted():
-                await _edit_lobby(bot, lobby, render.started_lobby(lobby))
+                await _edit_lobby(bot, lobby, render.started_lobby(words, lobby))
                 await self._present(bot, step)
             case NightCancelled():
-                await _edit_lobby(bot, lobby, render.cancelled_lobby())
+                await _edit_lobby(bot, lobby, render.cancelled_lobby(words))
             case NightDecided():
                 await self._announce(bot, step)
 
-    async def _join(self, update: Update, chat: ChatRef, press: NightButton) -> None:
+    async def _join(self, update: Update, words: Words, chat: ChatRef, press: NightButton) -> None:
         query = update.callback_query
         assert query is not None
-        joined = await self._nights.join(press.lobby_id, chat, _member(update))
-        await query.answer(texts.JOINED if joined.joined else texts.ALREADY_JOINED)
+        joined = await self._nights.join(press.lobby_id, chat, _member(update, words))
+        answer = night_texts.JOINED if joined.joined else night_texts.ALREADY_JOINED
+        await _tell(update, words.gettext(answer))
         if joined.joined:
-            reply = render.lobby(joined.lobby, self._codec, self._nights.settings)
+            lobby = joined.lobby
+            reply = render.lobby(group_words(lobby), lobby, self._codec, self._nights.settings)
             await _edit(query.message, reply)
 
     async def _present(self, bot: Bot, started: NightStarted) -> None:
         """The group's list, the poll that votes on it, and a word to those left out."""
+        words = group_words(started.lobby)
         chat_id = int(started.lobby.chat.chat_id)
-        listed = render.group_list(started)
+        listed = render.group_list(words, started)
         await bot.send_message(chat_id, listed.text, parse_mode=ParseMode.HTML)
         poll = await bot.send_poll(
             chat_id,
-            texts.VOTE_QUESTION,
+            words.gettext(night_texts.VOTE_QUESTION),
             render.poll_options(started),
             is_anonymous=False,
             allows_multiple_answers=False,
-            reply_markup=render.close_keyboard(started.lobby, self._codec),
+            reply_markup=render.close_keyboard(words, started.lobby, self._codec),
         )
         assert poll.poll is not None
         await self._nights.attach(
@@ -181,16 +195,19 @@ class TelegramMovieNight:
         await self._tell_left_out(bot, started)
 
     async def _tell_left_out(self, bot: Bot, started: NightStarted) -> None:
-        """Tell each member without picks, privately; when one cannot be reached (they
-        never opened a private chat with the bot), say it in the group, naming nobody."""
+        """Tell each member without picks, privately and in their language; when one
+        cannot be reached (they never opened a private chat with the bot), say it in the
+        group, naming nobody."""
         unreachable = False
         for member in started.left_out:
+            words = await self._services.words(member.user, member.language)
             try:
-                await bot.send_message(int(member.user.user_id), texts.NO_PICKS_FOR_NIGHT)
+                told = words.gettext(night_texts.NO_PICKS_FOR_NIGHT)
+                await bot.send_message(int(member.user.user_id), told)
             except (Forbidden, BadRequest):
                 unreachable = True
         if unreachable:
-            reply = render.picks_first_for_others(bot.username)
+            reply = render.picks_first_for_others(group_words(started.lobby), bot.username)
             chat_id = int(started.lobby.chat.chat_id)
             await bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML)
 
@@ -203,17 +220,25 @@ class TelegramMovieNight:
                 await bot.stop_poll(chat_id, int(lobby.vote_message))
             except BadRequest as error:  # closed or deleted already: the vote is decided
                 log.info("poll of movie night %s not stopped: %s", lobby.lobby_id, error)
-        reply = render.decided(decision, self._codec)
+        reply = render.decided(group_words(lobby), decision, self._codec)
         await bot.send_message(
             chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=reply.keyboard
         )
 
+    async def _words(self, update: Update) -> Words:
+        """What to say to the sender of ``update``, in their language."""
+        user = update.effective_user
+        if user is None:
+            return i18n.words(i18n.SOURCE_LANGUAGE)
+        return await self._services.words(UserRef(PLATFORM, str(user.id)), user.language_code)
 
-def _member(update: Update) -> Member:
+
+def _member(update: Update, words: Words) -> Member:
+    """The sender of ``update``, who speaks ``words``' language."""
     user = update.effective_user
     if user is None:
-        raise UsageError("I can only answer people.")
-    return Member(UserRef(PLATFORM, str(user.id)), user.full_name)
+        raise UsageError(N_("I can only answer people."))
+    return Member(UserRef(PLATFORM, str(user.id)), user.full_name, words.language)
 
 
 async def _edit_lobby(bot: Bot, lobby: Lobby, reply: Reply) -> None:
@@ -233,8 +258,9 @@ async def _edit(message: object, reply: Reply) -> None:
 
 
 async def _tell(update: Update, text: str) -> None:
+    """``text``: as the answer to a pressed button, or as a message."""
     if update.callback_query is not None:
-        await update.callback_query.answer(text)
+        await update.callback_query.answer(shorten(text, POPUP_CHARS))
         return
     message = update.effective_message
     if message is not None:

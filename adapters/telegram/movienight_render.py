@@ -1,12 +1,14 @@
 """What a movie night says on Telegram: the lobby, the group's list, the poll and the
-winner, as HTML texts and inline keyboards built without I/O."""
+winner, as HTML texts and inline keyboards built without I/O, in the language of
+``words``."""
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from adapters import texts
+from adapters import movienight_texts as night_texts
 from adapters.buttons import ButtonCodec, NightAction, NightButton
+from adapters.i18n import Words
 from adapters.telegram.render import Reply, escape
 from adapters.texts import shorten
 from core.group import GroupPick
@@ -18,69 +20,73 @@ OVERVIEW_CHARS = 140
 POLL_OPTION_CHARS = 100  # Telegram's limit on a poll option
 
 
-def lobby(opened: Lobby, codec: ButtonCodec, settings: NightSettings) -> Reply:
+def lobby(words: Words, opened: Lobby, codec: ButtonCodec, settings: NightSettings) -> Reply:
     """The lobby with its "I'm in" and "Start" buttons."""
-    join = _button(texts.JOIN_BUTTON, opened, codec, NightAction.JOIN)
-    start = _button(texts.START_BUTTON, opened, codec, NightAction.START)
-    text = escape(texts.lobby_text(opened, settings))
+    join = _button(words.gettext(night_texts.JOIN_BUTTON), opened, codec, NightAction.JOIN)
+    start = _button(words.gettext(night_texts.START_BUTTON), opened, codec, NightAction.START)
+    text = escape(night_texts.lobby_text(words, opened, settings))
     return Reply(text, InlineKeyboardMarkup([[join, start]]))
 
 
-def started_lobby(started: Lobby) -> Reply:
+def started_lobby(words: Words, started: Lobby) -> Reply:
     """The lobby once the night started: who is in, no buttons."""
-    return Reply(escape(texts.night_started(started)))
+    return Reply(escape(night_texts.night_started(words, started)))
 
 
-def cancelled_lobby() -> Reply:
+def cancelled_lobby(words: Words) -> Reply:
     """The lobby of a night that started by itself with too few people."""
-    return Reply(escape(texts.NIGHT_CANCELLED))
+    return Reply(escape(words.gettext(night_texts.NIGHT_CANCELLED)))
 
 
-def group_list(started: NightStarted) -> Reply:
+def group_list(words: Words, started: NightStarted) -> Reply:
     """The group's list: each movie with how it fits the members whose tastes made it."""
     names = [member.name for member in started.combined]
-    title = texts.group_list_title(len(started.combined), len(started.lobby.members))
+    members = len(started.lobby.members)
+    title = night_texts.group_list_title(words, len(started.combined), members)
     blocks = [f"<b>{escape(title)}</b>"]
-    blocks += [_movie_block(n, pick, names) for n, pick in enumerate(started.picks, start=1)]
+    blocks += [
+        _movie_block(words, number, pick, names)
+        for number, pick in enumerate(started.picks, start=1)
+    ]
     return Reply("\n\n".join(blocks))
 
 
 def poll_options(started: NightStarted) -> list[str]:
     """The options of the vote's poll, numbered as the list."""
     return [
-        texts.vote_label(number, pick.movie, POLL_OPTION_CHARS)
+        night_texts.vote_label(number, pick.movie, POLL_OPTION_CHARS)
         for number, pick in enumerate(started.picks, start=1)
     ]
 
 
-def close_keyboard(voting: Lobby, codec: ButtonCodec) -> InlineKeyboardMarkup:
+def close_keyboard(words: Words, voting: Lobby, codec: ButtonCodec) -> InlineKeyboardMarkup:
     """The button under the poll that closes the vote (the opener's)."""
-    return InlineKeyboardMarkup(
-        [[_button(texts.CLOSE_VOTE_BUTTON, voting, codec, NightAction.CLOSE)]]
-    )
+    label = words.gettext(night_texts.CLOSE_VOTE_BUTTON)
+    return InlineKeyboardMarkup([[_button(label, voting, codec, NightAction.CLOSE)]])
 
 
-def decided(decision: NightDecided, codec: ButtonCodec) -> Reply:
+def decided(words: Words, decision: NightDecided, codec: ButtonCodec) -> Reply:
     """The winner, with the button that marks it watched."""
-    watched = _button(texts.WATCHED_BUTTON, decision.lobby, codec, NightAction.WATCHED)
-    text = escape(texts.night_decided(decision.winner, decision.lobby))
+    label = words.gettext(night_texts.WATCHED_BUTTON)
+    watched = _button(label, decision.lobby, codec, NightAction.WATCHED)
+    text = escape(night_texts.night_decided(words, decision.winner, decision.lobby))
     return Reply(text, InlineKeyboardMarkup([[watched]]))
 
 
-def picks_first_for_others(bot_username: str) -> Reply:
+def picks_first_for_others(words: Words, bot_username: str) -> Reply:
     """Said in the group when members without picks could not be told privately."""
-    how = texts.pick_by_link(f"https://t.me/{bot_username}")
-    return Reply(escape(texts.picks_first_for_others(how)))
+    link = f"https://t.me/{bot_username}"
+    return Reply(escape(night_texts.picks_first_by_link(words, link)))
 
 
-def _movie_block(number: int, pick: GroupPick, names: list[str]) -> str:
+def _movie_block(words: Words, number: int, pick: GroupPick, names: list[str]) -> str:
     movie = pick.movie
     lines = [f"<b>{number}. {escape(shorten(movie.label, TITLE_CHARS))}</b>"]
     if movie.genres:
         lines[0] += f" · {escape(', '.join(movie.genres[:3]))}"
     if movie.overview:
         lines.append(escape(shorten(movie.overview, OVERVIEW_CHARS)))
-    fit = texts.fit_line(pick, names)
+    fit = night_texts.fit_line(words, pick, names)
     if fit:
         lines.append(f"<i>{escape(shorten(fit, TITLE_CHARS))}</i>")
     return "\n".join(lines)

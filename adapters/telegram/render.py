@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
+from adapters.i18n import N_, Words
 from adapters.texts import shorten
 from core.models import Movie, ProfileSummary, Recommendation, SearchHit, UserRef
 
@@ -18,7 +19,7 @@ TITLE_CHARS = 200
 OVERVIEW_CHARS = 140
 LABEL_CHARS = 28
 
-WELCOME = (
+WELCOME = N_(
     "<b>Hi! I recommend movies.</b>\n"
     "Search for movies you like and press 👍 on them: your taste becomes a vector, "
     "and /recommend finds the movies nearest to it. Here are some to start with:"
@@ -33,43 +34,60 @@ class Reply:
     keyboard: InlineKeyboardMarkup | None = None
 
 
-def help_text() -> str:
+def help_text(words: Words) -> str:
     """Every command with its one-line description and, where it takes arguments, an
     example (Telegram commands take them as typed text)."""
     lines = [
-        f"/{command.name} — {escape(command.description)}"
-        + (f": /{command.name} {escape(command.example)}" if command.example else "")
+        f"/{command.name} — {escape(texts.described(words, command.name))}"
+        + (f": /{command.name} {escape(texts.example(words, command))}" if command.example else "")
         for command in texts.COMMANDS
     ]
-    title = f"<b>{texts.COMMANDS_TITLE}</b>"
-    return "\n".join([title, *lines, "Or just send me what you feel like watching."])
+    title = f"<b>{escape(words.gettext(texts.COMMANDS_TITLE))}</b>"
+    footer = escape(words.gettext("Or just send me what you feel like watching."))
+    return "\n".join([title, *lines, footer])
+
+
+def welcome(words: Words) -> str:
+    """The first lines of ``/start``."""
+    return words.gettext(WELCOME)
+
+
+def plain(text: str) -> Reply:
+    """A message of plain text, escaped."""
+    return Reply(escape(text))
 
 
 def movie_list(
-    title: str, found: Sequence[SearchHit | Recommendation], user: UserRef, codec: ButtonCodec
+    words: Words,
+    title: str,
+    found: Sequence[SearchHit | Recommendation],
+    user: UserRef,
+    codec: ButtonCodec,
 ) -> Reply:
-    """A titled list of movies, each with why it is there, a pick and a less-like-this
-    button."""
+    """A titled list of movies (``title`` a message id), each with why it is there, a
+    pick and a less-like-this button."""
+    heading = f"<b>{escape(words.gettext(title))}</b>"
     if not found:
-        return Reply(f"<b>{escape(title)}</b>\n{texts.EMPTY_LIST}")
-    blocks = [f"<b>{escape(title)}</b>"]
+        return Reply(f"{heading}\n{escape(words.gettext(texts.EMPTY_LIST))}")
+    blocks = [heading]
     rows = []
-    for number, (movie, note) in enumerate(texts.listed(found), start=1):
+    for number, (movie, note) in enumerate(texts.listed(words, found), start=1):
         blocks.append(_movie_block(number, movie, note))
-        rows.append(_movie_buttons(number, movie, user, codec))
+        rows.append(_movie_buttons(words, number, movie, user, codec))
     return Reply("\n\n".join(blocks), InlineKeyboardMarkup(rows))
 
 
-def profile_text(summary: ProfileSummary) -> str:
+def profile_text(words: Words, summary: ProfileSummary) -> str:
     """``/profile``: picks so far, top genres, last picks."""
     if summary.pick_count == 0:
-        return texts.NO_PICKS_YET
-    picks = texts.picks(summary.pick_count)
-    lines = [f"<b>{picks}</b>, {texts.less_like_this(summary.dislike_count)}"]
+        return escape(words.gettext(texts.NO_PICKS_YET))
+    picks = escape(texts.picks(words, summary.pick_count))
+    lines = [f"<b>{picks}</b>, {escape(texts.less_like_this(words, summary.dislike_count))}"]
     if summary.top_genres:
-        lines.append(f"{texts.TOP_GENRES}: " + escape(", ".join(summary.top_genres)))
+        genres = ", ".join(summary.top_genres)
+        lines.append(escape(f"{words.gettext(texts.TOP_GENRES)}: {genres}"))
     last = ", ".join(movie.label for movie in summary.last_picks)
-    lines.append(f"{texts.LAST_PICKS}: {escape(last)}")
+    lines.append(escape(f"{words.gettext(texts.LAST_PICKS)}: {last}"))
     return "\n".join(lines)
 
 
@@ -94,12 +112,13 @@ def marked_keyboard(
     return InlineKeyboardMarkup(rows) if changed else None
 
 
-def forget_confirmation(user: UserRef, codec: ButtonCodec) -> Reply:
+def forget_confirmation(words: Words, user: UserRef, codec: ButtonCodec) -> Reply:
     """The question ``/forget`` asks before deleting anything."""
     button = InlineKeyboardButton(
-        texts.FORGET_BUTTON, callback_data=codec.write(user, Button(ButtonAction.FORGET))
+        words.gettext(texts.FORGET_BUTTON),
+        callback_data=codec.write(user, Button(ButtonAction.FORGET)),
     )
-    return Reply(texts.FORGET_QUESTION, InlineKeyboardMarkup([[button]]))
+    return Reply(escape(words.gettext(texts.FORGET_QUESTION)), InlineKeyboardMarkup([[button]]))
 
 
 def start_link(bot_username: str, command: str) -> str:
@@ -125,11 +144,11 @@ def _movie_block(number: int, movie: Movie, note: str) -> str:
 
 
 def _movie_buttons(
-    number: int, movie: Movie, user: UserRef, codec: ButtonCodec
+    words: Words, number: int, movie: Movie, user: UserRef, codec: ButtonCodec
 ) -> list[InlineKeyboardButton]:
     pick, dislike = codec.movie_payloads(user, movie.movie_id)
     label = texts.pick_button(number, movie.title, LABEL_CHARS)
     return [
         InlineKeyboardButton(label, callback_data=pick),
-        InlineKeyboardButton(texts.LESS_LIKE_THIS_BUTTON, callback_data=dislike),
+        InlineKeyboardButton(words.gettext(texts.LESS_LIKE_THIS_BUTTON), callback_data=dislike),
     ]

@@ -5,7 +5,7 @@
 - :class:`TorchEmbedder`: the same model in fp32 on PyTorch, for exact parity with
   sentence-transformers; the ``torch`` extra.
 - :class:`OllamaEmbedder`: any model on an Ollama server (``nomic-embed-text`` in
-  production).
+  production, ``bge-m3`` or ``paraphrase-multilingual`` for other languages than English).
 """
 
 from core.embedders.ollama import OllamaEmbedder

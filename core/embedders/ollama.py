@@ -1,4 +1,6 @@
-"""Any embedding model on an Ollama server: ``nomic-embed-text`` in production."""
+"""Any embedding model on an Ollama server: ``nomic-embed-text`` in production, or a
+multilingual one (``bge-m3``, ``paraphrase-multilingual``) for users who search in
+another language than English."""
 
 from __future__ import annotations
 
@@ -13,6 +15,14 @@ from core.embedders.vectors import normalized
 from core.errors import EmbedderError
 from core.models import Vectors
 
+TASK_PREFIXES = {"nomic-embed-text": ("search_document: ", "search_query: ")}
+"""What a model expects before a document and before a query; the others take none."""
+
+
+def base_model(model: str) -> str:
+    """The model's name without its tag: ``bge-m3:567m`` is ``bge-m3``."""
+    return model.split(":", 1)[0]
+
 
 class _TransientError(Exception):
     """A failure of the Ollama server that a retry may cure."""
@@ -22,7 +32,8 @@ class OllamaEmbedder:
     """Embeds through an Ollama server's batched ``/api/embed`` endpoint.
 
     nomic-embed-text expects task prefixes, so documents and queries are prefixed
-    ``search_document: `` and ``search_query: ``. Connection failures, timeouts and
+    ``search_document: `` and ``search_query: `` (``TASK_PREFIXES``); bge-m3 and
+    paraphrase-multilingual take the text as it is. Connection failures, timeouts and
     server errors are retried with exponential backoff; a missing model is not.
     """
 
@@ -50,6 +61,7 @@ class OllamaEmbedder:
         self._retries = retries
         self._backoff = backoff
         self._dim = dim
+        self._document_prefix, self._query_prefix = TASK_PREFIXES.get(base_model(model), ("", ""))
 
     @property
     def name(self) -> str:
@@ -60,7 +72,7 @@ class OllamaEmbedder:
         return self._dim
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        documents = [f"search_document: {text}" for text in texts]
+        documents = [f"{self._document_prefix}{text}" for text in texts]
         batches = [
             self._embed(documents[start : start + self._batch_size])
             for start in range(0, len(documents), self._batch_size)
@@ -71,7 +83,7 @@ class OllamaEmbedder:
         return vectors
 
     def embed_query(self, text: str) -> Vectors:
-        vector: Vectors = self._embed([f"search_query: {text}"])[0]
+        vector: Vectors = self._embed([f"{self._query_prefix}{text}"])[0]
         return vector
 
     def _embed(self, inputs: list[str]) -> Vectors:

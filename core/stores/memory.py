@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 
 from core.community import CoPickCounts, CoPickSettings, co_pick_changes, seeded_changes
 from core.errors import StoreUnavailableError
@@ -39,9 +40,11 @@ class MemoryProfileStore:
         self._co_picks = CoPickCounts(community or CoPickSettings())
         self._seeded: set[str] = set()
         self._seen_keys: dict[UserRef, dict[str, int]] = {}
+        self._active_at: dict[UserRef, float] = {}
         self._pick_counts: Counter[int] = Counter()
         self._subscriptions: dict[UserRef, Subscription] = {}
         self._notices: dict[UserRef, set[Notice]] = {}
+        self._languages: dict[UserRef, str] = {}
         self._ledger = MemoryPushLedger()
         self._idempotency_ttl = idempotency_ttl
         self._clock = clock
@@ -72,6 +75,7 @@ class MemoryProfileStore:
                 return StoredProfile(current, applied=False)
             self._count_picks(current, new)
             self._profiles[user] = new
+            self._active_at[user] = now
             if idempotency_key is not None:
                 remember_key(seen, idempotency_key, now)
             self._seen_keys[user] = fresh_keys(seen, fresh_after)
@@ -83,9 +87,17 @@ class MemoryProfileStore:
             if profile is not None:
                 self._count_picks(profile, None)
             self._seen_keys.pop(user, None)
+            self._active_at.pop(user, None)
             self._subscriptions.pop(user, None)
             self._notices.pop(user, None)
+            self._languages.pop(user, None)
             self._ledger.forget(user)
+
+    async def forget_inactive(self, before: float) -> int:
+        inactive = [user for user, at in self._active_at.items() if at < before]
+        for user in inactive:
+            await self.forget(user)
+        return len(inactive)
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         return tuple(max(self._pick_counts[movie_id], 0) for movie_id in movie_ids)
@@ -123,11 +135,28 @@ class MemoryProfileStore:
         self._pick_counts.subtract(set(before) - set(after))
         self._co_picks.apply(co_pick_changes(before, after, self._co_picks.settings.window))
 
+    async def language(self, user: UserRef) -> str | None:
+        return self._languages.get(user)
+
+    async def set_language(self, user: UserRef, language: str | None) -> None:
+        if language is None:
+            self._languages.pop(user, None)
+        else:
+            self._languages[user] = language
+
     async def add_notice(self, user: UserRef, notice: Notice) -> None:
         self._notices.setdefault(user, set()).add(notice)
 
     async def take_notices(self, user: UserRef) -> frozenset[Notice]:
         return frozenset(self._notices.pop(user, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """A push on its way: who claimed it (the token names them) and when."""
+
+    token: str
+    at: float
 
 
 class MemoryPushLedger:
@@ -138,33 +167,40 @@ class MemoryPushLedger:
     ) -> None:
         self._remembered_weeks = remembered_weeks
         self._clock = clock
-        self._pushes: defaultdict[UserRef, dict[str, tuple[int, ...]]] = defaultdict(dict)
+        self._pushes: defaultdict[UserRef, dict[str, tuple[int, ...] | _Claim]] = defaultdict(dict)
         self._lease: tuple[str, float] | None = None
 
-    async def claim(self, user: UserRef, week: str) -> bool:
-        if week in self._pushes[user]:
-            return False
-        self._pushes[user][week] = ()
-        return True
+    async def claim(self, user: UserRef, week: str, holder: str, stale_after: float) -> str | None:
+        now = self._clock()
+        held = self._pushes[user].get(week)
+        if held is not None and not (isinstance(held, _Claim) and now - held.at >= stale_after):
+            return None
+        claim = _Claim(f"@{holder}@{now}", now)
+        self._pushes[user][week] = claim
+        return claim.token
 
     async def settle(
-        self, user: UserRef, week: str, delivery: Delivery, movie_ids: Sequence[int]
+        self, user: UserRef, week: str, token: str, delivery: Delivery, movie_ids: Sequence[int]
     ) -> None:
-        weeks = self._pushes[user]
+        weeks = self._pushes.get(user, {})
+        held = weeks.get(week)
+        if not isinstance(held, _Claim) or held.token != token:
+            return
         if delivery is Delivery.FAILED:
-            weeks.pop(week, None)
+            del weeks[week]
             return
         weeks[week] = tuple(movie_ids) if delivery is Delivery.SENT else ()
         for old in [w for w in weeks if weeks_apart(w, week) >= self._remembered_weeks]:
             del weeks[old]
 
     async def history(self, users: Sequence[UserRef]) -> list[PushHistory]:
-        return [
-            PushHistory(
-                frozenset(self._pushes.get(user, {})),
-                frozenset(i for ids in self._pushes.get(user, {}).values() for i in ids),
-            )
+        settled = [
+            {w: ids for w, ids in self._pushes.get(user, {}).items() if isinstance(ids, tuple)}
             for user in users
+        ]
+        return [
+            PushHistory(frozenset(weeks), frozenset(i for ids in weeks.values() for i in ids))
+            for weeks in settled
         ]
 
     def forget(self, user: UserRef) -> None:

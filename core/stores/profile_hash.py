@@ -10,6 +10,7 @@ The fields:
 - ``undo``: JSON list of ``[action, movie_id, previous_vector_slot, previous_last_pick_at,
   was_disliked]``, oldest first.
 - ``seen``: JSON object of idempotency key -> Unix second it was seen, oldest first.
+- ``active_at``: Unix second of the last change; a profile inactive for long is forgotten.
 - ``v:<slot>``: one vector. A vector keeps its slot while the profile uses it, and a new
   one takes the lowest free slot, so a pick writes one vector, into the slot of the one
   that left the undo window, instead of rewriting every undo step.
@@ -46,6 +47,7 @@ DECODED_VECTORS_CACHED = 8_192
 RECENT_PROFILES = 1_024
 PICKED = b"picked"
 SEEN = b"seen"
+ACTIVE_AT = b"active_at"
 
 _VECTOR_MAGIC = b"f4"
 _FINGERPRINT_LENGTH = struct.Struct("<H")

@@ -25,20 +25,14 @@ from redis.asyncio import Redis
 from rich.console import Console, RenderableType
 from typer.testing import CliRunner
 
-from adapters.console import (
-    PROMPT,
-    ConsoleChat,
-    Request,
-    parse_explore_args,
-    parse_line,
-    render_grid,
-    render_profile,
-    render_recommendations,
-)
+from adapters.console import PROMPT, ConsoleChat, Request, parse_explore_args, parse_line
+from adapters.console_render import render_grid, render_profile, render_recommendations
+from adapters.i18n import LANGUAGES, words
 from bot.cli import app
 from core.embedders import OnnxEmbedder
 from core.errors import InvalidRequestError
 from core.index import MovieIndex
+from core.languages import Languages
 from core.models import (
     Movie,
     ProfileSummary,
@@ -54,6 +48,7 @@ from core.stores.memory import MemoryProfileStore
 from testing.local_redis import LOCAL_REDIS
 
 USER = UserRef("console", "tester")
+EN = words("en")
 runner = CliRunner()
 
 
@@ -71,11 +66,15 @@ def numbered_labels(output: str) -> list[str]:
 class Conversation:
     """A ConsoleChat fed from a script, its screen kept as text."""
 
-    def __init__(self, recommender: Recommender) -> None:
+    def __init__(
+        self, recommender: Recommender, language: str = "en", languages: Languages | None = None
+    ) -> None:
         self.screen = io.StringIO()
         self._script: deque[str] = deque()
         console = Console(file=self.screen, width=200, color_system=None)
-        self.chat = ConsoleChat(recommender, USER, console, self._type)
+        self.chat = ConsoleChat(
+            recommender, USER, console, self._type, language=language, languages=languages
+        )
 
     async def say(self, line: str, *replies: str) -> str:
         """Type ``line`` at the prompt, ``replies`` at the prompts it asks; return the answer."""
@@ -165,6 +164,7 @@ def test_the_grid_numbers_search_results_beside_the_taste_columns() -> None:
     odd = Movie(9, "[bold]Not markup[/bold]")
     grid = as_text(
         render_grid(
+            EN,
             [SearchHit(movie, 0.9) for movie in movies],
             [Recommendation(odd, 0.5, "because")],
             {
@@ -187,16 +187,16 @@ def test_the_grid_numbers_search_results_beside_the_taste_columns() -> None:
 def test_a_list_shows_each_movie_with_its_reason() -> None:
     close_to_aliens = Reason(ReasonKind.CLOSE_TO_PICK, Movie(2, "Aliens", 1986))
     found = [Recommendation(Movie(1, "Alien", 1979), 0.8, close_to_aliens)]
-    assert as_text(render_recommendations("Recommendations", found)).splitlines() == [
+    assert as_text(render_recommendations(EN, "Recommendations", found)).splitlines() == [
         "Recommendations",
         " 1. Alien (1979) - close to Aliens (1986), which you picked",
     ]
 
 
 def test_the_profile_counts_picks_and_helps_a_newcomer() -> None:
-    newcomer = as_text(render_profile(ProfileSummary(0, 0, (), ())))
+    newcomer = as_text(render_profile(EN, ProfileSummary(0, 0, (), ())))
     regular = as_text(
-        render_profile(ProfileSummary(1, 2, ("Action",), (Movie(1, "Die Hard", 1988),)))
+        render_profile(EN, ProfileSummary(1, 2, ("Action",), (Movie(1, "Die Hard", 1988),)))
     )
     assert newcomer.startswith("0 picks, 0 disliked") and "pick it by its number" in newcomer
     assert regular.splitlines() == [
@@ -223,6 +223,26 @@ async def test_search_pick_recommend_profile_undo(
     assert "↶ undid pick: Die Hard (1988)" in await talk.say("/undo")
     assert "0 picks" in await talk.say("/profile")
     assert state(await store.load(USER))[:3] == ((), (), None)
+
+
+async def test_the_chat_speaks_russian_and_keeps_a_chosen_language(
+    sample_index: MovieIndex, local_embedder: OnnxEmbedder, store: MemoryProfileStore
+) -> None:
+    recommender = Recommender(sample_index, local_embedder, store, rng=np.random.default_rng(0))
+    russian = Conversation(recommender, "ru", Languages(store, LANGUAGES))
+    grid = await russian.say("die hard", "1")
+    assert "Результаты поиска" in grid and "Номер фильма для выбора" in grid
+    assert grid.rstrip().endswith("✓ выбрано: Die Hard (1988)")
+    assert "1 выбор, 0 «меньше такого»" in await russian.say("/profile")
+    assert "ищите по английскому названию" in await russian.say("крепкий орешек", "")
+    assert "Команды /frobnicate нет." in await russian.say("/frobnicate")
+    assert "Ничего не забыто." in await russian.say("/forget", "нет")
+
+    assert "From now on I speak English" in await russian.say("/language en")
+    assert await store.language(USER) == "en"
+    assert "1 pick, 0 disliked" in await russian.say("/profile")
+    again = Conversation(recommender, "ru", Languages(store, LANGUAGES))
+    assert (await again.run()).rstrip().endswith("Goodbye!")
 
 
 async def test_explore_shows_other_movies_than_recommend(talk: Conversation) -> None:

@@ -19,16 +19,18 @@ import pytest
 from adapters import texts
 from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord import render
-from adapters.discord.bot import MovieBot, serving
+from adapters.discord.bot import MovieBot, gateway_problem, serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
 from adapters.discord.movienight import MovieNightCommands
 from adapters.discord.notifier import DiscordNotifier
+from adapters.i18n import LANGUAGES, words
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from core.embedders import OnnxEmbedder
 from core.errors import MovieBotError
 from core.index import MovieIndex
+from core.languages import Languages
 from core.models import Delivery, Subscription, UserRef
 from core.movienight import MovieNights
 from core.ports import Embedder, ProfileStore
@@ -44,6 +46,7 @@ from testing.redis_servers import free_port
 from testing.waiting import wait_until
 
 SECRET = b"discord scenario secret, 32 b!!!"
+EN = words("en")
 ALICE, BOB = 80351110224678912, 80351110224678913
 GUILD = 41771983423143937
 DEFERRED_MESSAGE = 5
@@ -79,7 +82,14 @@ async def running_bot(
     codec = ButtonCodec(SECRET, index.fingerprint)
     searches = UserRateLimit(limit=3, window=60)
     limit = UserRateLimit(limit=requests, window=60)
-    services = ChatServices(recommender, Subscriptions(store), codec, searches, limit)
+    services = ChatServices(
+        recommender,
+        Subscriptions(store),
+        codec,
+        searches,
+        limit,
+        languages=Languages(store, LANGUAGES),
+    )
     cog = MovieCommands(services)
     night = MovieNightCommands(services, MovieNights(recommender, MemoryLobbyStore()))
     bot = MovieBot(cog, guild_id, guild_ready_timeout=0.01, night=night)
@@ -282,8 +292,8 @@ async def test_redis_down_gets_a_clear_answer(
         pick = await press(fake, ALICE, shown(fake, results), custom_ids(results)[0])
     await dead.close()
 
-    assert answer.content == texts.UNAVAILABLE and answer.ephemeral
-    assert followup_texts(fake, pick) == [texts.UNAVAILABLE]
+    assert answer.content == EN.gettext(texts.UNAVAILABLE) and answer.ephemeral
+    assert followup_texts(fake, pick) == [EN.gettext(texts.UNAVAILABLE)]
 
 
 async def test_personal_answers_are_ephemeral(bot: MovieBot, fake: FakeDiscord) -> None:
@@ -320,7 +330,7 @@ async def test_searches_beyond_the_limit_are_refused_at_once(
     interaction_id = fake.slash(ALICE, "search", {"text": "western"}, guild_id=GUILD)
     (answer,) = await wait_until(lambda: fake.answers(interaction_id))
 
-    assert answer.type == 4 and answer.ephemeral and answer.content == texts.SLOW_DOWN
+    assert answer.type == 4 and answer.ephemeral and answer.content == EN.gettext(texts.SLOW_DOWN)
 
 
 async def test_every_command_and_button_beyond_the_limit_is_refused(
@@ -337,8 +347,8 @@ async def test_every_command_and_button_beyond_the_limit_is_refused(
         pressed = fake.press(ALICE, results, custom_ids(results)[0])
         (press_answer,) = await wait_until(lambda: fake.answers(pressed))
 
-    assert answer.ephemeral and answer.content == texts.SLOW_DOWN
-    assert press_answer.ephemeral and press_answer.content == texts.SLOW_DOWN
+    assert answer.ephemeral and answer.content == EN.gettext(texts.SLOW_DOWN)
+    assert press_answer.ephemeral and press_answer.content == EN.gettext(texts.SLOW_DOWN)
     assert await store.load(UserRef("discord", str(ALICE))) is None
 
 
@@ -351,7 +361,7 @@ async def test_subscribe_then_unsubscribe(
     alice = UserRef("discord", str(ALICE))
     subscription = await store.subscription(alice)
     assert subscription is not None and subscription.weekday == 0
-    assert (await slash(fake, ALICE, "unsubscribe")).content == texts.unsubscribed(True)
+    assert (await slash(fake, ALICE, "unsubscribe")).content == texts.unsubscribed(EN, True)
     assert await store.subscription(alice) is None
 
 
@@ -365,29 +375,37 @@ async def test_forget_asks_first_then_forgets(
 
     question_id = fake.slash(ALICE, "forget", guild_id=GUILD)
     (question,) = await wait_until(lambda: fake.answers(question_id))
-    assert question.ephemeral and question.content == texts.FORGET_QUESTION
+    assert question.ephemeral and question.content == EN.gettext(texts.FORGET_QUESTION)
     confirm = fake.press(ALICE, fake.message_of(question_id), custom_ids(question)[0])
     await wait_until(lambda: [a for a in fake.answers(confirm) if a.kind == "edit"])
 
     assert await store.load(alice) is None
     after = fake.message_of(question_id)
-    assert after is not None and after["content"] == texts.FORGOTTEN and not after["components"]
+    assert (
+        after is not None
+        and after["content"] == EN.gettext(texts.FORGOTTEN)
+        and not after["components"]
+    )
 
 
 async def test_weekly_picks_by_dm_and_closed_dms(
     bot: MovieBot, fake: FakeDiscord, store: RedisProfileStore, sample_index: MovieIndex
 ) -> None:
-    notifier = DiscordNotifier(bot, ButtonCodec(SECRET, sample_index.fingerprint))
+    notifier = DiscordNotifier(
+        bot, ButtonCodec(SECRET, sample_index.fingerprint), Languages(store, LANGUAGES)
+    )
     alice, bob = UserRef("discord", str(ALICE)), UserRef("discord", str(BOB))
     recommender = Recommender(sample_index, OnnxEmbedder(), store)
     picks = recommender.starters.recommendations(3)
 
-    assert await notifier.send_picks(alice, picks) is Delivery.SENT
+    assert await notifier.send_picks(alice, picks, "2026-W48:discord:1") is Delivery.SENT
+    retried = await notifier.send_picks(alice, picks, "2026-W48:discord:1")
+    assert retried is Delivery.SENT  # the same push again: Discord keeps the first by nonce
     fake.close_dms(BOB)
-    assert await notifier.send_picks(bob, picks) is Delivery.GONE
+    assert await notifier.send_picks(bob, picks, "2026-W48:discord:2") is Delivery.GONE
 
     (dm,) = fake.dms(ALICE)
-    assert dm["content"] == f"**{texts.WEEKLY_TITLE}**" and len(dm["embeds"]) == 3
+    assert dm["content"] == f"**{EN.gettext(texts.WEEKLY_TITLE)}**" and len(dm["embeds"]) == 3
     assert fake.dms(BOB) == []
     pick = await press(fake, ALICE, dm, custom_ids(dm)[0])
     assert followup_texts(fake, pick)[0].startswith("✓ picked: ")
@@ -400,7 +418,9 @@ async def test_a_wrong_token_is_a_clear_error(
 ) -> None:
     store = MemoryProfileStore()
     recommender = Recommender(sample_index, local_embedder, store)
-    cog = MovieCommands(ChatServices(recommender, Subscriptions(store), ButtonCodec(SECRET, "f")))
+    codec = ButtonCodec(SECRET, "f")
+    languages = Languages(store, LANGUAGES)
+    cog = MovieCommands(ChatServices(recommender, Subscriptions(store), codec, languages=languages))
 
     with pytest.raises(MovieBotError, match="MOVIEBOT_DISCORD_TOKEN"):
         async with serving(MovieBot(cog), "not.the.token"):
@@ -428,7 +448,9 @@ async def test_the_weekly_push_dms_subscribers_and_drops_closed_dms(
         await store.set_subscription(user, Subscription(4, 18))
     fake.close_dms(BOB)
     recommender = Recommender(sample_index, OnnxEmbedder(), store)
-    notifier = DiscordNotifier(bot, ButtonCodec(SECRET, sample_index.fingerprint))
+    notifier = DiscordNotifier(
+        bot, ButtonCodec(SECRET, sample_index.fingerprint), Languages(store, LANGUAGES)
+    )
     push = WeeklyPush(recommender, store, store.push_ledger(), [notifier])
 
     report = await push.run(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
@@ -476,13 +498,15 @@ async def test_subscribe_in_a_server_is_confirmed_by_dm_or_says_dms_are_closed(
     bot: MovieBot, fake: FakeDiscord, store: RedisProfileStore
 ) -> None:
     answer = await slash(fake, ALICE, "subscribe", day=0, hour=7)
-    assert answer.ephemeral and answer.content.endswith(texts.SENT_PRIVATELY["subscribe"])
+    assert answer.ephemeral and answer.content.endswith(
+        EN.gettext(texts.SENT_PRIVATELY["subscribe"])
+    )
     (dm,) = fake.dms(ALICE)
     assert dm["content"].startswith("Subscribed: every Monday at 07:00 (UTC)")
 
     fake.close_dms(BOB)
     refused = await slash(fake, BOB, "subscribe")
-    assert refused.ephemeral and refused.content == texts.DIRECT_MESSAGES_CLOSED
+    assert refused.ephemeral and refused.content == EN.gettext(texts.DIRECT_MESSAGES_CLOSED)
     assert await store.subscription(UserRef("discord", str(BOB))) is None
 
 
@@ -493,7 +517,9 @@ async def test_a_user_the_push_could_not_reach_is_told_once(
     await store.set_subscription(bob, Subscription(4, 18))
     fake.close_dms(BOB)
     recommender = Recommender(sample_index, OnnxEmbedder(), store)
-    notifier = DiscordNotifier(bot, ButtonCodec(SECRET, sample_index.fingerprint))
+    notifier = DiscordNotifier(
+        bot, ButtonCodec(SECRET, sample_index.fingerprint), Languages(store, LANGUAGES)
+    )
     push = WeeklyPush(recommender, store, store.push_ledger(), [notifier])
     assert (await push.run(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))).gone == 1
 
@@ -505,3 +531,11 @@ async def test_a_user_the_push_could_not_reach_is_told_once(
     second = fake.slash(BOB, "recommend", guild_id=GUILD)
     await answered(fake, second)
     assert len(followup_texts(fake, second)) == 1
+
+
+async def test_the_gateway_connection_is_reported_for_readiness(bot: MovieBot) -> None:
+    assert await gateway_problem(bot) is None
+
+    await bot.close()
+
+    assert await gateway_problem(bot) == "discord not connected"

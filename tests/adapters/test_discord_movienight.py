@@ -14,17 +14,19 @@ import discord
 import numpy as np
 import pytest
 
-from adapters import texts
+from adapters import movienight_texts as night_texts
 from adapters.buttons import ButtonCodec, NightAction, NightButton, StaleButtonError
 from adapters.discord.bot import MovieBot, serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.movienight import MovieNightCommands
 from adapters.discord.movienight_render import NightPayloadButton
+from adapters.i18n import LANGUAGES, words
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from core.embedders import OnnxEmbedder
 from core.errors import LobbyStateError, NotAMemberError, NotTheOpenerError
 from core.index import MovieIndex
+from core.languages import Languages
 from core.lobbies import ChatRef, Lobby, LobbyState, NightSettings
 from core.models import UserRef
 from core.movienight import MovieNights
@@ -43,6 +45,7 @@ GUILD = 41771983423143937
 SETTINGS = NightSettings(start_after=600, vote_for=900, keep_for=7200)
 UPDATE_MESSAGE = 7
 JSON = dict[str, Any]
+EN = words("en")
 
 
 @dataclass
@@ -83,7 +86,14 @@ async def running_bot(
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
     unlimited = UserRateLimit(limit=1000)
     codec = ButtonCodec(SECRET, index.fingerprint)
-    services = ChatServices(recommender, Subscriptions(store), codec, unlimited, unlimited)
+    services = ChatServices(
+        recommender,
+        Subscriptions(store),
+        codec,
+        unlimited,
+        unlimited,
+        languages=Languages(store, LANGUAGES),
+    )
     lobbies = store.lobbies(clock)
     night = MovieNightCommands(services, MovieNights(recommender, lobbies, SETTINGS, clock=clock))
     client = MovieBot(MovieCommands(services), guild_ready_timeout=0.01, night=night)
@@ -177,20 +187,20 @@ async def test_a_lobby_of_three_votes_its_way_to_a_winner(bot: Bot, fake: FakeDi
     seen = [*await picked(bot, ALICE, "die hard", "alien"), *await picked(bot, BOB, "toy story")]
     lobby = await opened(fake)
     channel = channel_of(lobby)
-    join = button(lobby, texts.JOIN_BUTTON)
+    join = button(lobby, night_texts.JOIN_BUTTON)
 
     joined = await press(fake, BOB, lobby, join)
     assert joined[0].type == UPDATE_MESSAGE and f"User {BOB}" in (joined[0].content or "")
-    assert refused(await press(fake, BOB, lobby, join)) == texts.ALREADY_JOINED
+    assert refused(await press(fake, BOB, lobby, join)) == night_texts.ALREADY_JOINED
     await press(fake, CAROL, lobby, join)
     assert f"User {ALICE}, User {BOB}, User {CAROL}" in current(fake, lobby)["content"]
-    start = button(lobby, texts.START_BUTTON)
-    not_opener = texts.night_refusal(NotTheOpenerError())
+    start = button(lobby, night_texts.START_BUTTON)
+    not_opener = night_texts.night_refusal(EN, NotTheOpenerError())
     assert refused(await press(fake, BOB, lobby, start)) == not_opener
 
     await press(fake, ALICE, lobby, start)
 
-    vote = await shown(fake, channel, has(texts.VOTE_QUESTION))
+    vote = await shown(fake, channel, has(night_texts.VOTE_QUESTION))
     started = current(fake, lobby)
     assert (
         started["content"].startswith("🎬 Movie night started with") and not started["components"]
@@ -200,19 +210,21 @@ async def test_a_lobby_of_three_votes_its_way_to_a_winner(bot: Bot, fake: FakeDi
     assert len(titles) == 5 and not [t for t in titles for label in seen if label in t]
     notes = [embed["description"].splitlines()[-1] for embed in vote["embeds"]]
     assert all("fits" in note or "leans to" in note for note in notes)
-    assert labels(vote) == [f"{n} · 0 votes" for n in range(1, 6)] + [texts.CLOSE_VOTE_BUTTON]
+    assert labels(vote) == [f"{n} · 0 votes" for n in range(1, 6)] + [night_texts.CLOSE_VOTE_BUTTON]
     (dm,) = await wait_until(lambda: fake.dms(CAROL))
-    assert dm["content"] == texts.NO_PICKS_FOR_NIGHT and fake.dms(BOB) == []
+    assert dm["content"] == night_texts.NO_PICKS_FOR_NIGHT and fake.dms(BOB) == []
 
     second = button(vote, "2 ·")
     await press(fake, BOB, vote, second)
     await press(fake, BOB, vote, second)
     await press(fake, CAROL, vote, second)
     await press(fake, ALICE, vote, button(vote, "1 ·"))
-    assert refused(await press(fake, DAN, vote, second)) == texts.night_refusal(NotAMemberError())
+    assert refused(await press(fake, DAN, vote, second)) == night_texts.night_refusal(
+        EN, NotAMemberError()
+    )
     assert labels(current(fake, vote))[:3] == ["1 · 1 vote", "2 · 2 votes", "3 · 0 votes"]
 
-    close = button(vote, texts.CLOSE_VOTE_BUTTON)
+    close = button(vote, night_texts.CLOSE_VOTE_BUTTON)
     assert refused(await press(fake, BOB, vote, close)) == not_opener
     await press(fake, ALICE, vote, close)
 
@@ -222,7 +234,7 @@ async def test_a_lobby_of_three_votes_its_way_to_a_winner(bot: Bot, fake: FakeDi
     closed = current(fake, vote)
     assert not closed["components"] and len(closed["embeds"]) == 5
     assert closed["content"] == f"The vote is closed: {second_title} won."
-    watched = button(winner, texts.WATCHED_BUTTON)
+    watched = button(winner, night_texts.WATCHED_BUTTON)
     answers = await press(fake, CAROL, winner, watched)
     assert answers[-1].content == f"✓ picked: {second_title}" and answers[-1].ephemeral
     carol = await bot.recommender.profile(UserRef("discord", str(CAROL)))
@@ -234,7 +246,7 @@ async def test_a_strangers_forged_or_replayed_join_changes_nothing(
 ) -> None:
     lobby = await opened(fake)
     channel = channel_of(lobby)
-    join = button(lobby, texts.JOIN_BUTTON)
+    join = button(lobby, night_texts.JOIN_BUTTON)
     night = lobby_id(join)
     payload = join.removeprefix("mn:")
     tampered = payload[:-1] + ("A" if payload[-1] != "A" else "B")
@@ -248,15 +260,15 @@ async def test_a_strangers_forged_or_replayed_join_changes_nothing(
     copies = await shown(fake, channel, has("copies"))
     *forgeries, replay = [b["custom_id"] for row in copies["components"] for b in row["components"]]
 
-    stale = texts.night_refusal(StaleButtonError())
+    stale = night_texts.night_refusal(EN, StaleButtonError())
     for custom_id in forgeries:
         assert refused(await press(fake, DAN, copies, custom_id)) == stale
     assert members(await bot.lobbies.load(night)) == [str(ALICE)]
 
     await press(fake, BOB, lobby, join)
-    await press(fake, ALICE, lobby, button(lobby, texts.START_BUTTON))
-    await shown(fake, channel, has(texts.VOTE_QUESTION))
-    started = texts.night_refusal(LobbyStateError(LobbyState.VOTING))
+    await press(fake, ALICE, lobby, button(lobby, night_texts.START_BUTTON))
+    await shown(fake, channel, has(night_texts.VOTE_QUESTION))
+    started = night_texts.night_refusal(EN, LobbyStateError(LobbyState.VOTING))
     assert refused(await press(fake, DAN, copies, replay)) == started
     assert members(await bot.lobbies.load(night)) == [str(ALICE), str(BOB)]
 
@@ -271,15 +283,15 @@ async def test_a_restart_between_lobby_and_vote_loses_nothing(
     async with running_bot(sample_index, local_embedder, store, clock) as first:
         await picked(first, ALICE, "jaws")
         lobby = await opened(fake)
-        await press(fake, BOB, lobby, button(lobby, texts.JOIN_BUTTON))
+        await press(fake, BOB, lobby, button(lobby, night_texts.JOIN_BUTTON))
 
     async with running_bot(sample_index, local_embedder, store, clock):
-        await press(fake, ALICE, lobby, button(lobby, texts.START_BUTTON))
-        vote = await shown(fake, channel_of(lobby), has(texts.VOTE_QUESTION))
+        await press(fake, ALICE, lobby, button(lobby, night_texts.START_BUTTON))
+        vote = await shown(fake, channel_of(lobby), has(night_texts.VOTE_QUESTION))
 
     async with running_bot(sample_index, local_embedder, store, clock):
         await press(fake, BOB, vote, button(vote, "3 ·"))
-        await press(fake, ALICE, vote, button(vote, texts.CLOSE_VOTE_BUTTON))
+        await press(fake, ALICE, vote, button(vote, night_texts.CLOSE_VOTE_BUTTON))
         winner = await shown(fake, channel_of(lobby), has("🏆"))
 
     third = vote["embeds"][2]["title"].split(". ", 1)[1]
@@ -292,9 +304,9 @@ async def test_a_night_starts_and_closes_by_itself_when_its_time_comes(
     await picked(bot, BOB, "star wars")
     lobby = await opened(fake)
     channel = channel_of(lobby)
-    await press(fake, BOB, lobby, button(lobby, texts.JOIN_BUTTON))
+    await press(fake, BOB, lobby, button(lobby, night_texts.JOIN_BUTTON))
     await bot.night.run_due(bot.client)
-    assert not [m for m in fake.messages_in(channel) if texts.VOTE_QUESTION in m["content"]]
+    assert not [m for m in fake.messages_in(channel) if night_texts.VOTE_QUESTION in m["content"]]
 
     clock.now += SETTINGS.start_after
     await bot.night.run_due(bot.client)
@@ -303,7 +315,7 @@ async def test_a_night_starts_and_closes_by_itself_when_its_time_comes(
     assert (
         started["content"].startswith("🎬 Movie night started with") and not started["components"]
     )
-    vote = await shown(fake, channel, has(texts.VOTE_QUESTION))
+    vote = await shown(fake, channel, has(night_texts.VOTE_QUESTION))
     await press(fake, ALICE, vote, button(vote, "5 ·"))
     clock.now += SETTINGS.vote_for
     await bot.night.run_due(bot.client)
@@ -320,7 +332,7 @@ async def test_a_lobby_nobody_joined_is_called_off(
     clock.now += SETTINGS.start_after
     await bot.night.run_due(bot.client)
     called_off = current(fake, lobby)
-    assert called_off["content"] == texts.NIGHT_CANCELLED and not called_off["components"]
+    assert called_off["content"] == night_texts.NIGHT_CANCELLED and not called_off["components"]
 
 
 async def test_members_with_closed_direct_messages_are_told_in_the_channel(
@@ -328,8 +340,8 @@ async def test_members_with_closed_direct_messages_are_told_in_the_channel(
 ) -> None:
     fake.close_dms(BOB)
     lobby = await opened(fake)
-    await press(fake, BOB, lobby, button(lobby, texts.JOIN_BUTTON))
-    await press(fake, ALICE, lobby, button(lobby, texts.START_BUTTON))
+    await press(fake, BOB, lobby, button(lobby, night_texts.JOIN_BUTTON))
+    await press(fake, ALICE, lobby, button(lobby, night_texts.START_BUTTON))
 
     note = await shown(fake, channel_of(lobby), has("Some of you have no picks yet"))
     assert "use /search" in note["content"]
@@ -339,7 +351,7 @@ async def test_members_with_closed_direct_messages_are_told_in_the_channel(
 async def test_movienight_outside_a_server_points_to_channels(bot: Bot, fake: FakeDiscord) -> None:
     interaction_id = fake.slash(ALICE, "movienight")
     (answer,) = await wait_until(lambda: fake.answers(interaction_id))
-    assert answer.ephemeral and answer.content == texts.NIGHT_IN_CHANNELS
+    assert answer.ephemeral and answer.content == night_texts.NIGHT_IN_CHANNELS
 
 
 def current(fake: FakeDiscord, message: JSON) -> JSON:

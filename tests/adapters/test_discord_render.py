@@ -10,6 +10,7 @@ from adapters.discord import render
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import CUSTOM_ID, PayloadButton
 from adapters.discord.movienight import MovieNightCommands
+from adapters.i18n import words
 from core.models import (
     Movie,
     ProfileSummary,
@@ -20,6 +21,7 @@ from core.models import (
     UserRef,
 )
 
+EN = words("en")
 CODEC = ButtonCodec(b"a render test secret, 32 bytes!!", "f1")
 ALICE = UserRef("discord", "80351110224678912")
 HOSTILE = Movie(
@@ -42,7 +44,7 @@ async def test_search_results_have_an_embed_and_two_signed_buttons_per_movie() -
         for n in range(5)
     ]
 
-    reply = render.movie_list("Search results", hits, ALICE, CODEC)
+    reply = render.movie_list(EN, "Search results", hits, ALICE, CODEC)
 
     assert [embed.title for embed in reply.embeds] == [
         f"{n + 1}. Movie {n} ({2000 + n})" for n in range(5)
@@ -60,7 +62,7 @@ async def test_catalog_text_cannot_format_or_ping() -> None:
     heat = Movie(3, "**Heat** @here", 1995)
     recommendation = Recommendation(HOSTILE, 1.0, Reason(ReasonKind.CLOSE_TO_PICK, heat))
 
-    reply = render.movie_list("For @everyone", [recommendation], ALICE, CODEC)
+    reply = render.movie_list(EN, "For @everyone", [recommendation], ALICE, CODEC)
 
     embed = reply.embeds[0]
     assert embed.title is not None and len(embed.title) <= 256
@@ -73,20 +75,22 @@ async def test_catalog_text_cannot_format_or_ping() -> None:
 
 
 async def test_an_empty_list_says_so_without_buttons() -> None:
-    reply = render.movie_list("Search results", [], ALICE, CODEC)
+    reply = render.movie_list(EN, "Search results", [], ALICE, CODEC)
 
-    assert texts.EMPTY_LIST in reply.content and reply.view is None
+    assert EN.gettext(texts.EMPTY_LIST) in reply.content and reply.view is None
     assert "view" not in reply.message()
 
 
 def test_a_profile_without_picks_invites_a_search() -> None:
-    assert render.profile_reply(ProfileSummary(0, 0, (), ())).content == texts.NO_PICKS_YET
+    assert render.profile_reply(EN, ProfileSummary(0, 0, (), ())).content == EN.gettext(
+        texts.NO_PICKS_YET
+    )
 
 
 def test_a_profile_lists_genres_and_last_picks() -> None:
     summary = ProfileSummary(3, 1, ("Drama", "Action"), (HOSTILE,))
 
-    embed = render.profile_reply(summary).embeds[0]
+    embed = render.profile_reply(EN, summary).embeds[0]
 
     assert embed.title == "3 picks, 1 less-like-this"
     fields = {field.name: field.value for field in embed.fields}
@@ -95,7 +99,7 @@ def test_a_profile_lists_genres_and_last_picks() -> None:
 
 
 async def test_forget_asks_with_one_signed_button() -> None:
-    reply = render.forget_confirmation(ALICE, CODEC)
+    reply = render.forget_confirmation(EN, ALICE, CODEC)
 
     (button,) = buttons_of(reply)
     assert CODEC.read(ALICE, button.payload) == Button(ButtonAction.FORGET)

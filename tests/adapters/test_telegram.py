@@ -21,14 +21,17 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from adapters import texts
 from adapters.buttons import ButtonCodec
+from adapters.i18n import LANGUAGES, words
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
-from adapters.telegram.bot import Webhook, build_application, serving
+from adapters.telegram.bot import build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.notifier import TelegramNotifier
+from adapters.telegram.webhook import MAX_BODY_BYTES, Webhook
 from core.embedders import OnnxEmbedder
 from core.errors import EmbedderError
 from core.index import MovieIndex
+from core.languages import Languages
 from core.models import Subscription, UserRef
 from core.ports import ProfileStore
 from core.push import WeeklyPush
@@ -69,7 +72,9 @@ async def running_bot(
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
     codec = ButtonCodec(SECRET, index.fingerprint)
     searches = UserRateLimit(limit=5, window=60)
-    handlers = TelegramHandlers(ChatServices(recommender, Subscriptions(store), codec, searches))
+    languages = Languages(store, LANGUAGES)
+    services = ChatServices(recommender, Subscriptions(store), codec, searches, languages=languages)
+    handlers = TelegramHandlers(services)
     application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")
     async with serving(application, poll_timeout=1):
         yield recommender
@@ -130,6 +135,7 @@ async def test_commands_are_published(bot: Recommender, fake: FakeTelegram) -> N
         "subscribe",
         "unsubscribe",
         "movienight",
+        "language",
         "help",
     ]
     help_text = (await say(fake, ALICE, "/help"))["text"]
@@ -348,7 +354,10 @@ async def test_webhook_mode_accepts_only_telegrams_secret(
     store = MemoryProfileStore()
     recommender = Recommender(sample_index, local_embedder, store)
     codec = ButtonCodec(SECRET, sample_index.fingerprint)
-    handlers = TelegramHandlers(ChatServices(recommender, Subscriptions(store), codec))
+    languages = Languages(store, LANGUAGES)
+    handlers = TelegramHandlers(
+        ChatServices(recommender, Subscriptions(store), codec, languages=languages)
+    )
     application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot")
     update = {
         "update_id": 1,
@@ -374,6 +383,15 @@ async def test_webhook_mode_accepts_only_telegrams_secret(
         )
         assert genuine.status_code == 200
         await wait_until(lambda: fake.messages(ALICE))
+        huge = {**update, "padding": "x" * MAX_BODY_BYTES}
+        too_large = await client.post(
+            hook.url, json=huge, headers={"X-Telegram-Bot-Api-Secret-Token": "sesame_42"}
+        )
+        assert too_large.status_code == 413
+        not_json = await client.post(
+            hook.url, content=b"{", headers={"X-Telegram-Bot-Api-Secret-Token": "sesame_42"}
+        )
+        assert not_json.status_code == 400
     assert len(fake.messages(ALICE)) == 1
     assert fake.messages(ALICE)[0]["text"].startswith("<b>Commands</b>")
 
@@ -472,7 +490,7 @@ async def test_profile_in_a_group_is_answered_privately(
     how = await wait_for_text(fake, GROUP, "Your profile is private, so")
     assert "https://t.me/moviebot_test?start=profile" in how and "press Start" in how
     fake.type_text(BOB, "/start profile")
-    assert await wait_for_text(fake, BOB, "No picks yet") == texts.NO_PICKS_YET
+    assert await wait_for_text(fake, BOB, "No picks yet") == words("en").gettext(texts.NO_PICKS_YET)
 
 
 async def test_subscribe_in_a_group_needs_the_private_chat(
@@ -503,7 +521,9 @@ async def test_a_user_the_push_could_not_reach_is_told_once(
     await say(fake, ALICE, "/subscribe fri 18")
     fake.block_chat(ALICE)
     sender = ExtBot(TOKEN, f"{fake.url}/bot", rate_limiter=AIORateLimiter(max_retries=1))
-    notifier = TelegramNotifier(sender, ButtonCodec(SECRET, sample_index.fingerprint))
+    notifier = TelegramNotifier(
+        sender, ButtonCodec(SECRET, sample_index.fingerprint), Languages(store, LANGUAGES)
+    )
     async with sender:
         push = WeeklyPush(bot, store, store.push_ledger(), [notifier])
         report = await push.run(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))

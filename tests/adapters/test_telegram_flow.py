@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, TypeHa
 
 from adapters import texts
 from adapters.buttons import ButtonCodec
+from adapters.i18n import LANGUAGES, words
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram import flow
@@ -24,6 +25,7 @@ from adapters.telegram.flow import MAX_WAITING, OneUpdatePerUser, ResendingRateL
 from adapters.telegram.handlers import TelegramHandlers
 from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
+from core.languages import Languages
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
 from core.subscriptions import Subscriptions
@@ -31,6 +33,7 @@ from testing.redis_servers import free_port
 from testing.telegram_api import FakeTelegram
 from testing.waiting import wait_until
 
+EN = words("en")
 TOKEN = "123456:TEST-token"
 SECRET = b"telegram flow test secret, 32 b!"
 
@@ -159,6 +162,7 @@ async def moviebot(
         Subscriptions(store),
         ButtonCodec(SECRET, sample_index.fingerprint),
         requests=requests or UserRateLimit(limit=1000),
+        languages=Languages(store, LANGUAGES),
     )
     application = build_application(
         TOKEN, TelegramHandlers(services), f"{fake.url}/bot", max_waiting=max_waiting
@@ -180,14 +184,14 @@ async def test_beyond_the_waiting_cap_updates_are_dropped_with_one_notice(
     async with moviebot(fake, sample_index, local_embedder, max_waiting=3) as application:
         application.add_handler(TypeHandler(Update, hold_the_first), group=-2)
         try:
-            await wait_until(lambda: texts.TOO_MANY_WAITING in fake.sent_texts(FLOODER))
+            await wait_until(lambda: EN.gettext(texts.TOO_MANY_WAITING) in fake.sent_texts(FLOODER))
         finally:
             release.set()
         await wait_until(lambda: len(fake.sent_texts(FLOODER)) >= 5)
         await asyncio.sleep(0.2)  # room for any reply that should not come
 
     sent = fake.sent_texts(FLOODER)
-    assert sent.count(texts.TOO_MANY_WAITING) == 1
+    assert sent.count(EN.gettext(texts.TOO_MANY_WAITING)) == 1
     assert len(sent) == 1 + 4  # the one answered, the three that waited, one notice
 
 
@@ -210,9 +214,9 @@ async def test_every_command_and_button_is_rate_limited(
             ]
         )
 
-    assert fake.sent_texts(ALICE)[3:] == [texts.SLOW_DOWN] * 2
-    assert answers == [texts.SLOW_DOWN]
-    assert fake.messages(ALICE)[0]["text"] == texts.FORGET_QUESTION  # not forgotten
+    assert fake.sent_texts(ALICE)[3:] == [EN.gettext(texts.SLOW_DOWN)] * 2
+    assert answers == [EN.gettext(texts.SLOW_DOWN)]
+    assert fake.messages(ALICE)[0]["text"] == EN.gettext(texts.FORGET_QUESTION)  # not forgotten
 
 
 async def test_a_groups_queued_replies_do_not_hold_up_a_private_chat(fake: FakeTelegram) -> None:

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 from telegram.ext import Application
 
-from adapters import texts
+from adapters import movienight_texts as night_texts
 from adapters.buttons import ButtonCodec, StaleButtonError
+from adapters.i18n import LANGUAGES, words
 from adapters.rate_limit import UserRateLimit
 from adapters.services import ChatServices
 from adapters.telegram.bot import build_application, serving
@@ -26,6 +27,7 @@ from adapters.telegram.movienight import TelegramMovieNight
 from core.embedders import OnnxEmbedder
 from core.errors import LobbyGoneError, LobbyStateError, NotAMemberError, NotTheOpenerError
 from core.index import MovieIndex
+from core.languages import Languages
 from core.lobbies import Lobby, LobbyState, NightSettings
 from core.models import UserRef
 from core.movienight import MovieNights
@@ -44,6 +46,7 @@ ALICE, BOB, CAROL, DAN = 1001, 1002, 1003, 1004
 GROUP, OTHER_GROUP = -100200300, -100400500
 SETTINGS = NightSettings(start_after=600, vote_for=900, keep_for=7200)
 JSON = dict[str, Any]
+EN = words("en")
 
 
 @dataclass
@@ -86,7 +89,14 @@ async def running_bot(
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
     unlimited = UserRateLimit(limit=1000)
     codec = ButtonCodec(SECRET, index.fingerprint)
-    services = ChatServices(recommender, Subscriptions(store), codec, unlimited, unlimited)
+    services = ChatServices(
+        recommender,
+        Subscriptions(store),
+        codec,
+        unlimited,
+        unlimited,
+        languages=Languages(store, LANGUAGES),
+    )
     lobbies = store.lobbies(clock)
     night = TelegramMovieNight(services, MovieNights(recommender, lobbies, SETTINGS, clock=clock))
     handlers = TelegramHandlers(services)
@@ -189,15 +199,15 @@ async def test_a_lobby_of_three_votes_its_way_to_a_winner(bot: Bot, fake: FakeTe
     seen = [*await picked(bot, ALICE, "die hard", "alien"), *await picked(bot, BOB, "toy story")]
     lobby_message = await opened(fake)
     assert "In: User1001" in lobby_message["text"]
-    join = button(lobby_message, texts.JOIN_BUTTON)
+    join = button(lobby_message, night_texts.JOIN_BUTTON)
     night = lobby_id(join)
 
-    assert await press(fake, BOB, lobby_message, join) == texts.JOINED
-    assert await press(fake, BOB, lobby_message, join) == texts.ALREADY_JOINED
-    assert await press(fake, CAROL, lobby_message, join) == texts.JOINED
+    assert await press(fake, BOB, lobby_message, join) == night_texts.JOINED
+    assert await press(fake, BOB, lobby_message, join) == night_texts.ALREADY_JOINED
+    assert await press(fake, CAROL, lobby_message, join) == night_texts.JOINED
     await new_message(fake, GROUP, text_has("In: User1001, User1002, User1003"))
-    start = button(lobby_message, texts.START_BUTTON)
-    not_opener = texts.night_refusal(NotTheOpenerError())
+    start = button(lobby_message, night_texts.START_BUTTON)
+    not_opener = night_texts.night_refusal(EN, NotTheOpenerError())
     assert await press(fake, BOB, lobby_message, start) == not_opener
 
     await press(fake, ALICE, lobby_message, start)
@@ -212,7 +222,7 @@ async def test_a_lobby_of_three_votes_its_way_to_a_winner(bot: Bot, fake: FakeTe
     assert not [label for label in seen if f"{label}</b>" in listed["text"]]
     assert not poll["poll"]["is_anonymous"] and len(poll["poll"]["options"]) == 5
     told = await wait_until(lambda: fake.messages(CAROL))
-    assert told[0]["text"] == texts.NO_PICKS_FOR_NIGHT
+    assert told[0]["text"] == night_texts.NO_PICKS_FOR_NIGHT
     assert fake.messages(ALICE) == [] and fake.messages(BOB) == []
 
     poll_id = poll["poll"]["id"]
@@ -224,7 +234,7 @@ async def test_a_lobby_of_three_votes_its_way_to_a_winner(bot: Bot, fake: FakeTe
     voted = await stored(bot, night, lambda lobby: len(lobby.votes) == 3)
     assert voted.counts() == (1, 2, 0, 0, 0)
 
-    close = button(poll, texts.CLOSE_VOTE_BUTTON)
+    close = button(poll, night_texts.CLOSE_VOTE_BUTTON)
     assert await press(fake, BOB, poll, close) == not_opener
     await press(fake, ALICE, poll, close)
 
@@ -232,10 +242,12 @@ async def test_a_lobby_of_three_votes_its_way_to_a_winner(bot: Bot, fake: FakeTe
     second = poll["poll"]["options"][1]["text"].split(". ", 1)[1]
     assert winner["text"].startswith(f"🏆 Tonight: {second} (2 of 3 votes)")
     assert the_poll(fake)["poll"]["is_closed"] and "reply_markup" not in the_poll(fake)
-    watched = button(winner, texts.WATCHED_BUTTON)
+    watched = button(winner, night_texts.WATCHED_BUTTON)
     assert await press(fake, CAROL, winner, watched) == f"✓ picked: {second}"
     assert await press(fake, CAROL, winner, watched) == f"already picked: {second}"
-    assert await press(fake, DAN, winner, watched) == texts.night_refusal(NotAMemberError())
+    assert await press(fake, DAN, winner, watched) == night_texts.night_refusal(
+        EN, NotAMemberError()
+    )
     carol = await bot.recommender.profile(UserRef("telegram", str(CAROL)))
     assert [movie.label for movie in carol.last_picks] == [second]
 
@@ -244,10 +256,10 @@ async def test_a_strangers_forged_or_replayed_join_changes_nothing(
     bot: Bot, fake: FakeTelegram, clock: ManualClock
 ) -> None:
     lobby_message = await opened(fake)
-    join = button(lobby_message, texts.JOIN_BUTTON)
+    join = button(lobby_message, night_texts.JOIN_BUTTON)
     elsewhere = await opened(fake, OTHER_GROUP)
-    other_join = button(elsewhere, texts.JOIN_BUTTON)
-    stale = texts.night_refusal(StaleButtonError())
+    other_join = button(elsewhere, night_texts.JOIN_BUTTON)
+    stale = night_texts.night_refusal(EN, StaleButtonError())
 
     forged = join[:-1] + ("A" if join[-1] != "A" else "B")
     assert await press(fake, DAN, lobby_message, forged) == stale
@@ -257,15 +269,15 @@ async def test_a_strangers_forged_or_replayed_join_changes_nothing(
         assert len((await stored(bot, night, lambda lobby: True)).members) == 1
 
     await press(fake, BOB, lobby_message, join)
-    await press(fake, ALICE, lobby_message, button(lobby_message, texts.START_BUTTON))
+    await press(fake, ALICE, lobby_message, button(lobby_message, night_texts.START_BUTTON))
     await new_message(fake, GROUP, lambda message: "poll" in message)
-    started = texts.night_refusal(LobbyStateError(LobbyState.VOTING))
+    started = night_texts.night_refusal(EN, LobbyStateError(LobbyState.VOTING))
     assert await press(fake, DAN, lobby_message, join) == started  # replayed after the start
     members = (await stored(bot, lobby_id(join), lambda lobby: True)).members
     assert [member.user.user_id for member in members] == [str(ALICE), str(BOB)]
 
     clock.now += SETTINGS.keep_for
-    gone = texts.night_refusal(LobbyGoneError("any"))
+    gone = night_texts.night_refusal(EN, LobbyGoneError("any"))
     assert await press(fake, DAN, elsewhere, other_join) == gone  # replayed once expired
 
 
@@ -279,17 +291,17 @@ async def test_a_restart_between_lobby_and_vote_loses_nothing(
     async with running_bot(fake, sample_index, local_embedder, store, clock) as first:
         await picked(first, ALICE, "jaws")
         lobby_message = await opened(fake)
-        await press(fake, BOB, lobby_message, button(lobby_message, texts.JOIN_BUTTON))
+        await press(fake, BOB, lobby_message, button(lobby_message, night_texts.JOIN_BUTTON))
 
-    night = lobby_id(button(lobby_message, texts.JOIN_BUTTON))
+    night = lobby_id(button(lobby_message, night_texts.JOIN_BUTTON))
     async with running_bot(fake, sample_index, local_embedder, store, clock) as second:
-        await press(fake, ALICE, lobby_message, button(lobby_message, texts.START_BUTTON))
+        await press(fake, ALICE, lobby_message, button(lobby_message, night_texts.START_BUTTON))
         poll = await the_vote(fake, second, night)
 
     async with running_bot(fake, sample_index, local_embedder, store, clock) as third:
         fake.answer_poll(BOB, poll["poll"]["id"], [2])
         await stored(third, night, lambda lobby: len(lobby.votes) == 1)
-        await press(fake, ALICE, poll, button(poll, texts.CLOSE_VOTE_BUTTON))
+        await press(fake, ALICE, poll, button(poll, night_texts.CLOSE_VOTE_BUTTON))
         winner = await new_message(fake, GROUP, text_has("🏆"))
 
     third_option = poll["poll"]["options"][2]["text"].split(". ", 1)[1]
@@ -301,7 +313,7 @@ async def test_a_night_starts_and_closes_by_itself_when_its_time_comes(
 ) -> None:
     await picked(bot, BOB, "star wars")
     lobby_message = await opened(fake)
-    await press(fake, BOB, lobby_message, button(lobby_message, texts.JOIN_BUTTON))
+    await press(fake, BOB, lobby_message, button(lobby_message, night_texts.JOIN_BUTTON))
     await opened(fake, OTHER_GROUP)
     await bot.night.run_due(bot.application.bot)
     assert not [message for message in fake.messages(GROUP) if "poll" in message]
@@ -311,12 +323,12 @@ async def test_a_night_starts_and_closes_by_itself_when_its_time_comes(
 
     assert fake.messages(GROUP)[0]["text"].startswith("🎬 Movie night started with")
     poll = the_poll(fake)
-    assert fake.messages(OTHER_GROUP)[0]["text"] == texts.NIGHT_CANCELLED
+    assert fake.messages(OTHER_GROUP)[0]["text"] == night_texts.NIGHT_CANCELLED
     assert lobby_message["message_id"] == fake.messages(GROUP)[0]["message_id"]
     assert "reply_markup" not in fake.messages(OTHER_GROUP)[0]
 
     fake.answer_poll(ALICE, poll["poll"]["id"], [4])
-    night = lobby_id(button(lobby_message, texts.JOIN_BUTTON))
+    night = lobby_id(button(lobby_message, night_texts.JOIN_BUTTON))
     await stored(bot, night, lambda lobby: len(lobby.votes) == 1)
     clock.now += SETTINGS.vote_for
     await bot.night.run_due(bot.application.bot)
@@ -331,8 +343,8 @@ async def test_members_who_never_opened_a_private_chat_are_told_in_the_group(
 ) -> None:
     fake.never_started(BOB)
     lobby_message = await opened(fake)
-    await press(fake, BOB, lobby_message, button(lobby_message, texts.JOIN_BUTTON))
-    await press(fake, ALICE, lobby_message, button(lobby_message, texts.START_BUTTON))
+    await press(fake, BOB, lobby_message, button(lobby_message, night_texts.JOIN_BUTTON))
+    await press(fake, ALICE, lobby_message, button(lobby_message, night_texts.START_BUTTON))
 
     note = await new_message(fake, GROUP, text_has("Some of you have no picks yet"))
     assert "https://t.me/moviebot_test" in note["text"]
@@ -343,4 +355,4 @@ async def test_members_who_never_opened_a_private_chat_are_told_in_the_group(
 async def test_movienight_in_a_private_chat_points_to_groups(bot: Bot, fake: FakeTelegram) -> None:
     fake.type_text(ALICE, "/movienight")
     reply = await new_message(fake, ALICE, lambda message: True)
-    assert reply["text"] == texts.NIGHT_IN_GROUPS
+    assert reply["text"] == night_texts.NIGHT_IN_GROUPS

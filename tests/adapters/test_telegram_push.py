@@ -14,9 +14,11 @@ import pytest
 from telegram.ext import AIORateLimiter, ExtBot
 
 from adapters.buttons import ButtonCodec
+from adapters.i18n import LANGUAGES
 from adapters.telegram.notifier import TelegramNotifier
 from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
+from core.languages import Languages
 from core.models import Subscription, UserRef
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
@@ -52,7 +54,9 @@ async def pusher(
     limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
     bot = ExtBot(TOKEN, f"{fake.url}/bot", rate_limiter=limiter)
     recommender = Recommender(index, embedder, store, rng=np.random.default_rng(0))
-    notifier = TelegramNotifier(bot, ButtonCodec(SECRET, index.fingerprint))
+    notifier = TelegramNotifier(
+        bot, ButtonCodec(SECRET, index.fingerprint), Languages(store, LANGUAGES)
+    )
     try:
         async with bot:
             yield WeeklyPush(recommender, store, store.push_ledger(), [notifier], SETTINGS)

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import pytest
 
-from adapters import buttons, texts
+from adapters import buttons, i18n, texts
 from adapters.buttons import ExpiredButtonError, ForeignButtonError, StaleButtonError
 from adapters.discord import render as discord_render
 from adapters.telegram import render as telegram_render
 from adapters.texts import UsageError
 from core import errors
 from core.errors import EmbedderError, InvalidRequestError, StoreFullError, StoreUnavailableError
-from core.lobbies import LobbyState
-from core.models import Exploration, Movie, PickOutcome, PickResult, Reason, ReasonKind
+from core.models import (
+    Exploration,
+    Movie,
+    PickOutcome,
+    PickResult,
+    Reason,
+    ReasonKind,
+    Subscription,
+)
+from tests.adapters.test_movienight_texts import NIGHT_REFUSALS
 
 DIE_HARD = Movie(1, "Die Hard", 1988)
 JAWS = Movie(2, "Jaws", 1975)
 TITANIC = Movie(3, "Titanic", 1997)
+EN, RU = i18n.words("en"), i18n.words("ru")
 
 
 @pytest.mark.parametrize(
@@ -32,7 +41,7 @@ TITANIC = Movie(3, "Titanic", 1997)
     ],
 )
 def test_every_outcome_has_its_line(result: PickResult, words: str) -> None:
-    assert texts.pick_result(result) == words
+    assert texts.pick_result(EN, result) == words
 
 
 @pytest.mark.parametrize(
@@ -57,7 +66,7 @@ def test_every_outcome_has_its_line(result: PickResult, words: str) -> None:
     ],
 )
 def test_every_reason_is_worded(reason: Reason, words: str) -> None:
-    assert texts.reason(reason) == words
+    assert texts.reason(EN, reason) == words
 
 
 REFUSALS: list[tuple[InvalidRequestError, str]] = [
@@ -80,42 +89,17 @@ REFUSALS: list[tuple[InvalidRequestError, str]] = [
     (ExpiredButtonError(), "This confirmation has expired — send /forget again."),
     (ForeignButtonError(), "These are someone else's picks — run /search yourself."),
     (UsageError("Give one movie number, for example 2."), "Give one movie number, for example 2."),
-]
-
-
-NIGHT_REFUSALS: list[tuple[InvalidRequestError, str]] = [
-    (errors.LobbyGoneError("k3x9"), "This movie night is over. /movienight opens a new one."),
-    (errors.LobbyStateError(LobbyState.OPEN), "The vote has not started yet."),
-    (errors.LobbyStateError(LobbyState.VOTING), "This movie night has started: the vote is on."),
-    (errors.LobbyStateError(LobbyState.DECIDED), "This movie night's vote is closed."),
     (
-        errors.LobbyStateError(LobbyState.CANCELLED),
-        "This movie night is off. /movienight opens a new one.",
+        errors.UnknownLanguageError("de", ("en", "ru")),
+        "I don't speak 'de'. Choose one of: en, ru.",
     ),
-    (errors.LobbyFullError(12), "This movie night is full: 12 people."),
-    (errors.TooFewMembersError(1, 2), "Wait for others to join: a movie night needs 2 people."),
-    (errors.NotTheOpenerError(), "Only the one who opened this movie night can do that."),
-    (errors.NotAMemberError(), "Only those who joined this movie night can do that."),
-    (errors.UnknownOptionError(7), "That is not one of the choices."),
-    (StaleButtonError(), "This button is not one of this chat's movie nights."),
 ]
 
 
 @pytest.mark.parametrize(("error", "words"), REFUSALS)
 def test_every_refusal_is_worded_for_the_user(error: InvalidRequestError, words: str) -> None:
-    assert texts.refusal(error) == words
+    assert texts.refusal(EN, error) == words
     assert str(error)  # a line for the logs
-
-
-@pytest.mark.parametrize(("error", "words"), NIGHT_REFUSALS)
-def test_every_refusal_of_a_movie_night_is_worded(error: InvalidRequestError, words: str) -> None:
-    assert texts.night_refusal(error) == words
-    assert str(error)
-
-
-def test_a_movie_night_words_other_refusals_as_everyone() -> None:
-    error = errors.UnknownMovieError(5)
-    assert texts.night_refusal(error) == texts.refusal(error)
 
 
 def test_no_refusal_is_left_without_words() -> None:
@@ -140,7 +124,27 @@ def test_no_refusal_is_left_without_words() -> None:
     ],
 )
 def test_counts_are_plural_but_for_one(number: int, picks: str, less: str) -> None:
-    assert (texts.picks(number), texts.less_like_this(number)) == (picks, less)
+    assert (texts.picks(EN, number), texts.less_like_this(EN, number)) == (picks, less)
+
+
+@pytest.mark.parametrize(
+    ("number", "picks"),
+    [(1, "1 выбор"), (3, "3 выбора"), (5, "5 выборов"), (11, "11 выборов"), (21, "21 выбор")],
+)
+def test_russian_counts_take_each_of_three_plural_forms(number: int, picks: str) -> None:
+    assert texts.picks(RU, number) == picks
+    assert texts.less_like_this(RU, number) == f"{number} «меньше такого»"
+
+
+def test_a_refusal_in_russian_keeps_what_the_user_typed() -> None:
+    assert texts.refusal(RU, errors.UnknownTimeZoneError("Mars/Base")) == (
+        "Неизвестный часовой пояс «Mars/Base»; укажите название вроде Europe/Moscow или UTC."
+    )
+    assert texts.refusal(RU, UsageError("Give one movie number, for example 2.")) == (
+        "Укажите один номер фильма, например 2."
+    )
+    friday = texts.subscribed(RU, Subscription(4, 9, "Europe/Moscow"))
+    assert friday.startswith("Подписка оформлена: каждую пятницу в 09:00 (Europe/Moscow)")
 
 
 def test_shorten_keeps_one_line_and_cuts_at_a_word() -> None:
@@ -156,12 +160,12 @@ def test_every_door_lists_the_one_command_list() -> None:
     assert [command.name for command in discord_render.COMMANDS] == [
         name for name in names if name != "start"
     ]
-    help_text = telegram_render.help_text()
+    help_text = telegram_render.help_text(EN)
     for command in texts.COMMANDS:
         assert f"/{command.name} — {command.description}" in help_text
 
 
 def test_a_full_store_is_told_apart_from_an_unreachable_one() -> None:
-    assert texts.unavailable(StoreFullError("at maxmemory")) == texts.FULL
-    assert texts.unavailable(StoreUnavailableError("unreachable")) == texts.UNAVAILABLE
-    assert texts.unavailable(EmbedderError("down")) == texts.UNAVAILABLE
+    assert texts.unavailable(EN, StoreFullError("at maxmemory")) == texts.FULL
+    assert texts.unavailable(EN, StoreUnavailableError("unreachable")) == texts.UNAVAILABLE
+    assert texts.unavailable(EN, EmbedderError("down")) == texts.UNAVAILABLE

@@ -20,9 +20,9 @@ from bot.app import (
     make_redis_backend,
     rate_limits,
     serve,
-    telegram_webhook,
 )
 from bot.config import LimitSettings, Platform, Settings
+from bot.platforms import telegram_webhook
 from core.errors import MovieBotError
 from core.index import MovieIndex
 from core.lobbies import ChatRef, Lobby, LobbyState, Member

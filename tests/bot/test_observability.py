@@ -141,6 +141,30 @@ async def test_not_ready_while_redis_is_unreachable(
     assert "moviebot_store_errors_total 1.0" in text
 
 
+async def test_not_ready_while_telegram_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch, sample_index_dir: Path
+) -> None:
+    async with running_bot(monkeypatch, sample_index_dir, LOCAL_REDIS) as (telegram, base):
+        await ready_answer(base, 200)
+        telegram.outage(30.0, status=502)
+        down = await ready_answer(base, 503)
+        telegram.outage(0.0)
+        await ready_answer(base, 200)
+
+    assert down.json() == {"status": "not ready", "reason": "telegram not reachable"}
+
+
+async def ready_answer(base: str, status: int) -> httpx.Response:
+    """``/readyz``'s first answer with ``status``, asked until it comes (it is cached
+    for two seconds)."""
+    for _ in range(100):
+        answer = await get(f"{base}/readyz")
+        if answer.status_code == status:
+            return answer
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"/readyz never answered {status}")
+
+
 def test_the_timed_store_passes_on_every_method_of_a_profile_store() -> None:
     wanted = {name for name in dir(ProfileStore) if not name.startswith("_")}
 

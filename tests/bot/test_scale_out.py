@@ -16,8 +16,8 @@ import httpx
 import numpy as np
 import pytest
 
-from bot.app import telegram_webhook
 from bot.config import Settings
+from bot.platforms import telegram_webhook
 from core.index import MovieIndex
 from core.models import UserRef
 from core.stores.redis import RedisProfileStore

@@ -33,13 +33,14 @@ def expected(texts: list[str], dim: int = 768) -> np.ndarray:
 
 
 def documents_embedded(server: FakeOllama) -> list[str]:
-    """Every document text the emulator was asked to embed, prefix stripped."""
+    """Every document text the emulator was asked to embed, nomic's prefix stripped (the
+    other models take none)."""
     prefix = "search_document: "
     return [
         text.removeprefix(prefix)
         for call in server.calls
         for text in call.inputs
-        if text.startswith(prefix)
+        if text.startswith(prefix) or call.model != MODEL
     ]
 
 

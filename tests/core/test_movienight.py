@@ -229,10 +229,11 @@ async def test_a_vote_in_the_platforms_poll_finds_its_lobby(nights: MovieNights)
 
 
 async def test_names_are_kept_on_one_line_and_short(nights: MovieNights) -> None:
-    odd = Member(UserRef("telegram", "9"), "  Zoë\n\tthe   critic " + "x" * 100)
+    odd = Member(UserRef("telegram", "9"), "  Zoë\n\tthe   critic " + "x" * 100, "ru")
     blank = Member(UserRef("telegram", "10"), " \n ")
     lobby = await nights.open(GROUP, odd)
     joined = await nights.join(lobby.lobby_id, GROUP, blank)
     names = [member.name for member in joined.lobby.members]
     assert names[0].startswith("Zoë the critic x") and len(names[0]) == 64
     assert names[1] == "10"
+    assert [member.language for member in joined.lobby.members] == ["ru", None]

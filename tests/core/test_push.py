@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from core.errors import StoreUnavailableError
 from core.index import MovieIndex
-from core.models import Notice, Subscription, UserRef
+from core.models import Delivery, Notice, Recommendation, Subscription, UserRef
 from core.ports import ProfileStore, PushLedger
 from core.push import PushSettings, RateLimit, WeeklyPush
 from core.recommender import Recommender
@@ -180,6 +181,68 @@ async def test_failed_sends_are_tried_again_by_the_next_run(
     assert (first.sent, first.failed) == (90, 10)
     assert (second.planned, second.sent) == (10, 10)
     assert notifier.users() == Counter(users)
+
+
+async def test_the_claims_of_a_killed_pusher_are_taken_over_once_a_lease_old(
+    index: MovieIndex, backend: Backend
+) -> None:
+    recommender = recommender_on(index, backend.store)
+    users = await subscribe(recommender, backend.store, 100)
+    for user in users[:20]:  # claimed by a process killed before it sent or settled
+        assert await backend.ledger.claim(user, "2026-W48", "push-killed", 60.0)
+    notifier = RecordingNotifier()
+
+    early = await pusher(recommender, backend, notifier, lease_seconds=60.0).run(FRIDAY_18)
+    await asyncio.sleep(0.1)
+    later = await pusher(recommender, backend, notifier, lease_seconds=0.05).run(FRIDAY_18)
+
+    assert (early.sent, early.skipped) == (80, 20)
+    assert (later.planned, later.sent, later.skipped) == (20, 20, 0)
+    assert notifier.users() == Counter(users)
+
+
+class FailingClaims:
+    """A ledger whose claims fail for one user, after the others' sends have started."""
+
+    def __init__(self, ledger: PushLedger, failing: UserRef) -> None:
+        self._ledger = ledger
+        self._failing = failing
+
+    async def claim(self, user: UserRef, week: str, holder: str, stale_after: float) -> str | None:
+        if user == self._failing:
+            await asyncio.sleep(0.01)
+            raise StoreUnavailableError("Redis is down")
+        return await self._ledger.claim(user, week, holder, stale_after)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ledger, name)
+
+
+class SlowNotifier(RecordingNotifier):
+    async def send_picks(
+        self, user: UserRef, picks: Sequence[Recommendation], key: str
+    ) -> Delivery:
+        await asyncio.sleep(0.1)
+        return await super().send_picks(user, picks, key)
+
+
+async def test_an_outage_mid_push_lets_the_sends_in_flight_settle(
+    index: MovieIndex, backend: Backend
+) -> None:
+    recommender = recommender_on(index, backend.store)
+    users = await subscribe(recommender, backend.store, 40)
+    notifier = SlowNotifier()
+    failing = Backend(backend.store, FailingClaims(backend.ledger, users[5]))  # type: ignore[arg-type]
+
+    with pytest.raises(StoreUnavailableError):
+        await pusher(recommender, failing, notifier, concurrency=10).run(FRIDAY_18)
+
+    sent = set(notifier.users())
+    assert len(sent) >= 5  # the sends started before the outage were not cut
+    histories = await backend.ledger.history(users)
+    assert {user for user, history in zip(users, histories, strict=True) if history.weeks} == sent
+    again = await pusher(recommender, backend, RecordingNotifier()).run(FRIDAY_18)
+    assert again.sent == len(users) - len(sent)
 
 
 async def test_only_users_whose_slot_has_come_are_pushed(index: MovieIndex) -> None:

@@ -37,3 +37,15 @@ async def test_a_time_zone_is_looked_up_never_opened() -> None:
             await subscriptions.subscribe(ALICE, timezone=zone)
     assert await store.subscription(ALICE) is None
     assert await subscriptions.subscribe(ALICE, timezone="UTC") == Subscription(4, 18, "UTC")
+
+
+async def test_subscribing_keeps_the_language_spoken_unless_one_was_chosen() -> None:
+    store = MemoryProfileStore()
+    subscriptions = Subscriptions(store)
+    await subscriptions.subscribe(ALICE, language="ru")
+    assert await store.language(ALICE) == "ru"
+    await subscriptions.subscribe(ALICE, language="en")
+    assert await store.language(ALICE) == "ru"
+    with pytest.raises(InvalidRequestError):
+        await subscriptions.subscribe(UserRef("telegram", "2"), hour=99, language="ru")
+    assert await store.language(UserRef("telegram", "2")) is None

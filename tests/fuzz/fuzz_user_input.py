@@ -17,12 +17,14 @@ import atheris
 
 with atheris.instrument_imports():
     from adapters.buttons import ButtonCodec
+    from adapters.i18n import words
     from adapters.telegram import render
     from core.errors import InvalidRequestError
     from core.models import Movie, Reason, ReasonKind, Recommendation, SearchHit, UserRef
     from core.text import MAX_QUERY_CHARS, clean_query
     from testing.telegram_api import check_text
 
+EN = words("en")
 CODEC = ButtonCodec(b"fuzzing secret, sixteen bytes or more", "fingerprint")
 
 
@@ -62,8 +64,8 @@ def check_rendering(user: UserRef, text: str) -> None:
     movie = Movie(1, text or "?", 1999, (text[:40], text[40:80]), overview=text)
     close_to_it = Reason(ReasonKind.CLOSE_TO_PICK, movie)
     replies = [
-        render.movie_list(text, [SearchHit(movie, 0.5)] * 5, user, CODEC),
-        render.movie_list(text, [Recommendation(movie, 0.5, close_to_it)] * 5, user, CODEC),
+        render.movie_list(EN, text, [SearchHit(movie, 0.5)] * 5, user, CODEC),
+        render.movie_list(EN, text, [Recommendation(movie, 0.5, close_to_it)] * 5, user, CODEC),
     ]
     for reply in replies:
         check_text(reply.text, "HTML")

@@ -7,8 +7,9 @@ Key design (``moviebot`` is the configurable prefix)::
     moviebot:embedders                hash: index fingerprint -> embedder name
     moviebot:{telegram:123}:subscription  hash: weekday, hour, timezone of the weekly picks
     moviebot:subscribers              set: the subscription keys of subscribed users
-    moviebot:{telegram:123}:pushes    hash: ISO week -> movie ids pushed ("" while claimed)
+    moviebot:{telegram:123}:pushes    hash: ISO week -> movie ids pushed, or "@holder@ms" claimed
     moviebot:{telegram:123}:notices   set: what to tell the user once (``Notice`` values)
+    moviebot:{telegram:123}:language  string: the language the user speaks with the bot
     moviebot:push:leader              string: the holder of the weekly push's lease
     moviebot:{movie:603}:co_picks     hash: movie id -> times picked close to movie 603
     moviebot:community:sources        set: the seeded chunks of ratings files, by digest

@@ -25,6 +25,9 @@ class RedisKeys:
     def subscription(self, user: UserRef) -> str:
         return f"{self._user_part(user)}:subscription"
 
+    def language(self, user: UserRef) -> str:
+        return f"{self._user_part(user)}:language"
+
     def notices(self, user: UserRef) -> str:
         return f"{self._user_part(user)}:notices"
 

@@ -1,4 +1,9 @@
-"""Weekly push claims and the pusher's lease, in Redis beside the profiles."""
+"""Weekly push claims and the pusher's lease, in Redis beside the profiles.
+
+A user's pushes are a hash of ISO weeks. A week on its way holds its claim,
+``@<holder>@<milliseconds>`` by the server's clock; a settled week holds the movie ids
+pushed (empty when the user was gone).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,29 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+_CLAIM = """
+local now = redis.call('TIME')
+local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held then
+    local at = string.match(held, '^@.*@(%d+)$')
+    if not at or ms - tonumber(at) < tonumber(ARGV[3]) then return false end
+end
+local token = '@' .. ARGV[2] .. '@' .. ms
+redis.call('HSET', KEYS[1], ARGV[1], token)
+return token
+"""
+_SETTLE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if ARGV[3] == 'failed' then
+    redis.call('HDEL', KEYS[1], ARGV[1])
+    return 1
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+for i = 6, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
 _RELEASE_LEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 """
@@ -33,27 +61,22 @@ class RedisPushLedger:
         self._keys = keys
         self._remembered_weeks = remembered_weeks
 
-    async def claim(self, user: UserRef, week: str) -> bool:
+    async def claim(self, user: UserRef, week: str, holder: str, stale_after: float) -> str | None:
+        key, stale_ms = self._keys.pushes(user), int(stale_after * 1000)
         async with unavailable_as_error(self._client, self._gate, f"claim the push of {user.key}"):
-            return bool(await self._client.hsetnx(self._keys.pushes(user), week, ""))
+            token = await self._client.eval(_CLAIM, 1, key, week, holder, stale_ms)
+        return as_bytes(token).decode() if token else None
 
     async def settle(
-        self, user: UserRef, week: str, delivery: Delivery, movie_ids: Sequence[int]
+        self, user: UserRef, week: str, token: str, delivery: Delivery, movie_ids: Sequence[int]
     ) -> None:
         key = self._keys.pushes(user)
         async with unavailable_as_error(self._client, self._gate, f"settle the push of {user.key}"):
-            if delivery is Delivery.FAILED:
-                await self._client.hdel(key, week)
-                return
             weeks = [as_bytes(week).decode() for week in await self._client.hkeys(key)]
             old = [w for w in weeks if weeks_apart(w, week) >= self._remembered_weeks]
-            async with self._client.pipeline(transaction=True) as pipe:
-                if delivery is Delivery.SENT:
-                    pipe.hset(key, week, ",".join(map(str, movie_ids)))
-                if old:
-                    pipe.hdel(key, *old)
-                pipe.expire(key, (self._remembered_weeks + 1) * 7 * 86_400)
-                await pipe.execute()
+            ids = ",".join(map(str, movie_ids)) if delivery is Delivery.SENT else ""
+            ttl = (self._remembered_weeks + 1) * 7 * 86_400
+            await self._client.eval(_SETTLE, 1, key, week, token, delivery.value, ids, ttl, *old)
 
     async def history(self, users: Sequence[UserRef]) -> list[PushHistory]:
         histories: list[PushHistory] = []
@@ -77,5 +100,6 @@ class RedisPushLedger:
 
 
 def _push_history(fields: Mapping[bytes, bytes]) -> PushHistory:
-    weeks = frozenset(week.decode() for week in fields)
-    return PushHistory(weeks, frozenset(i for ids in fields.values() for i in ids_of(ids)))
+    settled = {week: ids for week, ids in fields.items() if not ids.startswith(b"@")}
+    weeks = frozenset(week.decode() for week in settled)
+    return PushHistory(weeks, frozenset(i for ids in settled.values() for i in ids_of(ids)))

@@ -152,7 +152,9 @@ def _encoded(lobby: Lobby) -> str:
         {
             "id": lobby.lobby_id,
             "chat": [lobby.chat.platform, lobby.chat.chat_id],
-            "members": [[member.user.user_id, member.name] for member in lobby.members],
+            "members": [
+                [member.user.user_id, member.name, member.language] for member in lobby.members
+            ],
             "state": lobby.state.value,
             "opened_at": lobby.opened_at,
             "starts_at": lobby.starts_at,
@@ -177,10 +179,7 @@ def _decoded(value: bytes, lobby_id: str) -> Lobby | None:
         return Lobby(
             lobby_id=str(fields["id"]),
             chat=ChatRef(str(platform), str(chat_id)),
-            members=tuple(
-                Member(UserRef(str(platform), str(user_id)), str(name))
-                for user_id, name in fields["members"]
-            ),
+            members=tuple(_member(str(platform), *member) for member in fields["members"]),
             state=LobbyState(fields["state"]),
             opened_at=float(fields["opened_at"]),
             starts_at=float(fields["starts_at"]),
@@ -196,6 +195,11 @@ def _decoded(value: bytes, lobby_id: str) -> Lobby | None:
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         log.warning("ignored the unreadable movie night %s: %s", lobby_id, error)
         return None
+
+
+def _member(platform: str, user_id: Any, name: Any, language: Any = None) -> Member:
+    """A stored member; one stored before members had a language has none."""
+    return Member(UserRef(platform, str(user_id)), str(name), _optional(str, language))
 
 
 def _optional(kind: Callable[[Any], Any], value: Any) -> Any:

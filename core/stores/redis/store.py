@@ -37,6 +37,7 @@ from core.stores.redis.global_keys import (
     move_pick_counts,
     pick_count_changes,
 )
+from core.stores.redis.inactive import batches, inactive_among
 from core.stores.redis.keys import RedisKeys
 from core.stores.redis.ledger import RedisPushLedger
 from core.stores.redis.lobbies import RedisLobbyStore
@@ -206,6 +207,16 @@ class RedisProfileStore:
                 await asyncio.sleep(conflict_backoff(attempt))
         raise StoreUnavailableError(f"the profile of {user.key} kept changing; try again")
 
+    async def forget_inactive(self, before: float) -> int:
+        """Forget, one by one as :meth:`forget` does, every user whose profile last
+        changed before ``before``; the users are read in batches, one round trip each."""
+        forgotten = 0
+        async for batch in batches(self.users()):
+            for user in await inactive_among(self._client, self._gate, self._keys, batch, before):
+                await self.forget(user)
+                forgotten += 1
+        return forgotten
+
     async def subscription(self, user: UserRef) -> Subscription | None:
         """When the user gets the weekly picks, or ``None``.
 
@@ -298,6 +309,35 @@ class RedisProfileStore:
                 )
         return any(added)
 
+    async def language(self, user: UserRef) -> str | None:
+        """The user's stored language, or ``None``; read once, without retries, since every
+        answer asks for it first.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        key = self._keys.language(user)
+        async with unavailable_as_error(
+            self._client, self._gate, f"read the language of {user.key}"
+        ):
+            value = await self._client.get(key)
+        return as_bytes(value).decode() if value is not None else None
+
+    async def set_language(self, user: UserRef, language: str | None) -> None:
+        """Store the user's language (SET), or drop it with ``None`` (DEL).
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached in time.
+        """
+        key = self._keys.language(user)
+        async with unavailable_as_error(
+            self._client, self._gate, f"change the language of {user.key}"
+        ):
+            if language is None:
+                await self._client.delete(key)
+            else:
+                await self._client.set(key, language)
+
     async def add_notice(self, user: UserRef, notice: Notice) -> None:
         """Keep ``notice`` for the user (SADD).
 
@@ -357,7 +397,11 @@ class RedisProfileStore:
             picked = await transaction.hget(profile_key, PICKED)
             transaction.multi()  # type: ignore[no-untyped-call]
             transaction.delete(
-                profile_key, subscription_key, self._keys.pushes(user), self._keys.notices(user)
+                profile_key,
+                subscription_key,
+                self._keys.pushes(user),
+                self._keys.notices(user),
+                self._keys.language(user),
             )
             picks = ids_of(None if picked is None else as_bytes(picked))
             pairs = co_pick_changes(picks, (), self._community.window)

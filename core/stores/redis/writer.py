@@ -18,6 +18,7 @@ from core.errors import StoreUnavailableError
 from core.models import TasteProfile, UserRef
 from core.ports import ProfileChange, StoredProfile
 from core.stores.profile_hash import (
+    ACTIVE_AT,
     SEEN,
     DecodedProfile,
     RecentProfiles,
@@ -224,6 +225,7 @@ class BatchWriter:
         for update in updates:
             plan.outcomes.append(_apply(plan, update, now, fresh_after))
         if plan.fields is not None:
+            plan.fields[ACTIVE_AT] = str(int(now)).encode()
             plan.seen = fresh_keys(plan.seen, fresh_after)
             if plan.seen:
                 plan.fields[SEEN] = encode_seen(plan.seen)

@@ -5,6 +5,7 @@ implementation, on a clock the test moves)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -20,8 +21,8 @@ from testing.local_redis import LOCAL_REDIS, delete_prefix
 from tests.core.stores.conftest import ManualClock
 
 GROUP = ChatRef("telegram", "-100200300")
-ALICE = Member(UserRef("telegram", "1"), "Alice")
-BOB = Member(UserRef("telegram", "2"), "Bob")
+ALICE = Member(UserRef("telegram", "1"), "Alice", "ru")
+BOB = Member(UserRef("telegram", "2"), "Bob", "en")
 HOUR = 3600.0
 
 
@@ -44,7 +45,7 @@ def opened(clock: ManualClock, lobby_id: str = "k3x9a2", chat: ChatRef = GROUP) 
     return Lobby(
         lobby_id=lobby_id,
         chat=chat,
-        members=(Member(UserRef(chat.platform, "1"), "Alice"),),
+        members=(Member(UserRef(chat.platform, "1"), "Alice", "ru"),),
         state=LobbyState.OPEN,
         opened_at=clock.now,
         starts_at=clock.now + 600,
@@ -178,6 +179,27 @@ async def test_an_unreadable_lobby_in_redis_is_gone(prefix: str, clock: ManualCl
         await client.set(f"{prefix}:{{lobby:k3x9a2}}:lobby", b'{"id": "k3x9a2", "chat": 7}')
         assert await lobbies.load("k3x9a2") is None
         assert await lobbies.due("telegram", clock.now + 600) == []
+    finally:
+        await client.aclose()
+        await store.close()
+        await delete_prefix(prefix)
+
+
+async def test_a_member_stored_before_languages_has_none(prefix: str, clock: ManualClock) -> None:
+    """A lobby written by a bot that kept no member's language is read with none (the
+    group then hears English), so a deploy mid-night loses nothing."""
+    store = RedisProfileStore.from_url(LOCAL_REDIS, prefix=prefix)
+    lobbies = store.lobbies(clock)
+    await lobbies.create(every_field(clock))
+    client = Redis.from_url(LOCAL_REDIS)
+    key = f"{prefix}:{{lobby:k3x9a2}}:lobby"
+    try:
+        stored = json.loads(await client.get(key))
+        stored["members"] = [member[:2] for member in stored["members"]]
+        await client.set(key, json.dumps(stored), px=int(HOUR * 1000))
+        lobby = await lobbies.load("k3x9a2")
+        assert lobby is not None
+        assert [(m.name, m.language) for m in lobby.members][:2] == [("Alice", None), ("Bob", None)]
     finally:
         await client.aclose()
         await store.close()

@@ -431,3 +431,23 @@ async def test_the_set_of_subscribed_users_follows_subscriptions(prefix: str) ->
             assert await client.exists(store.keys.subscription(ALICE)) == 0
         finally:
             await client.aclose()
+
+
+async def test_a_profile_from_before_activity_times_counts_from_its_last_pick(
+    prefix: str,
+) -> None:
+    old, undated = UserRef("telegram", "old"), UserRef("telegram", "undated")
+    async with local_redis_store(prefix) as store:
+        for user in (old, undated):
+            await store.update(user, pick(1, MOVIES[1]))
+        await set_fields(store, old, {b"last_pick_at": b"1000.5"})
+        client = Redis.from_url(LOCAL_REDIS)
+        await client.hdel(store.keys.profile(old), "active_at")
+        await client.hdel(store.keys.profile(undated), "active_at", "last_pick_at")
+        await client.aclose()
+
+        assert await store.forget_inactive(before=2_000.0) == 1
+
+        assert await store.load(old) is None
+        assert (await raw_profile(store, undated)).get(b"active_at")  # stamped, kept
+        assert await store.forget_inactive(before=2_000.0) == 0

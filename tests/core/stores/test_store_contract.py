@@ -198,14 +198,29 @@ async def test_forget_deletes_the_push_history(
 ) -> None:
     ledger = store.push_ledger()
     await store.set_subscription(ALICE, Subscription(4, 18))
-    await ledger.claim(ALICE, "2026-W48")
-    await ledger.settle(ALICE, "2026-W48", Delivery.SENT, [1])
+    claim = await ledger.claim(ALICE, "2026-W48", "a", 60.0)
+    assert claim
+    await ledger.settle(ALICE, "2026-W48", claim, Delivery.SENT, [1])
     pushed = PushHistory(frozenset({"2026-W48"}), frozenset({1}))
     assert await store.push_ledger().history([ALICE]) == [pushed]  # the store's one ledger
 
     await store.forget(ALICE)
 
     assert await ledger.history([ALICE]) == [PushHistory()]
+
+
+async def test_a_settle_after_forget_writes_no_history(
+    store: MemoryProfileStore | RedisProfileStore,
+) -> None:
+    ledger = store.push_ledger()
+    claim = await ledger.claim(ALICE, "2026-W48", "a", 60.0)
+    assert claim
+
+    await store.forget(ALICE)
+    await ledger.settle(ALICE, "2026-W48", claim, Delivery.SENT, [1])
+
+    assert await ledger.history([ALICE]) == [PushHistory()]
+    assert await ledger.claim(ALICE, "2026-W48", "b", 60.0)
 
 
 async def test_forget_is_safe_to_repeat(store: ProfileStore) -> None:
@@ -332,3 +347,41 @@ async def test_subscribers_lists_every_subscribed_user_once(store: ProfileStore)
 
     assert set(listed) == set(users[2:])
     assert listed[users[30]] == Subscription(2, 6)
+
+
+async def test_a_language_is_stored_changed_dropped_and_forgotten(store: ProfileStore) -> None:
+    assert await store.language(ALICE) is None
+    await store.set_language(ALICE, "ru")
+    await store.set_language(BOB, "en")
+    assert await store.language(ALICE) == "ru"
+    await store.set_language(ALICE, "en")
+    assert await store.language(ALICE) == "en"
+    await store.set_language(ALICE, None)
+    await store.set_language(ALICE, None)
+    assert await store.language(ALICE) is None
+    await store.set_language(ALICE, "ru")
+    await store.forget(ALICE)
+    assert await store.language(ALICE) is None
+    assert await store.language(BOB) == "en"
+
+
+async def test_users_inactive_since_the_cutoff_are_forgotten(
+    clocked_store: ProfileStore, clock: ManualClock
+) -> None:
+    await clocked_store.update(ALICE, pick(1, MOVIES[1]))
+    await clocked_store.set_subscription(ALICE, Subscription(4, 18))
+    clock.now += 1_000
+    cutoff = clock.now
+    await clocked_store.update(BOB, pick(1, MOVIES[1]))
+    await clocked_store.update(BOB, pick(2, MOVIES[2]))
+
+    assert await clocked_store.forget_inactive(cutoff - 1_000) == 0
+    assert await clocked_store.forget_inactive(cutoff) == 1
+
+    assert await clocked_store.load(ALICE) is None
+    assert await clocked_store.subscription(ALICE) is None
+    assert await picked(clocked_store, BOB) == (1, 2)
+    assert await clocked_store.pick_counts([1, 2]) == (1, 1)  # Alice's share is gone
+    clock.now += 1_000
+    await clocked_store.update(BOB, pick(3, MOVIES[3]))  # activity moves the time on
+    assert await clocked_store.forget_inactive(clock.now - 500) == 0

@@ -1,0 +1,134 @@
+"""The Discord bot in Russian, as a person whose client speaks Russian uses it: the real
+discord.py against the gateway and REST stand-in, the real Recommender on the sample."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from adapters.buttons import ButtonCodec
+from adapters.discord.bot import MovieBot
+from adapters.discord.notifier import DiscordNotifier
+from adapters.i18n import LANGUAGES
+from core.embedders import OnnxEmbedder
+from core.index import MovieIndex
+from core.languages import Languages
+from core.models import Subscription, UserRef
+from core.push import WeeklyPush
+from core.recommender import Recommender
+from core.stores.redis import RedisProfileStore
+from testing.discord_api import FakeDiscord
+from testing.waiting import wait_until
+from tests.adapters.test_discord import (  # the fixtures, shared
+    ALICE,
+    BOB,
+    GUILD,
+    SECRET,
+    bot,
+    custom_ids,
+    fake,
+    followup_texts,
+    labels,
+    press,
+    shown,
+    slash,
+    store,
+)
+
+__all__ = ["bot", "fake", "store"]
+FRIDAY_9_IN_MOSCOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+
+
+async def test_commands_carry_russian_names_and_descriptions(
+    bot: MovieBot, fake: FakeDiscord
+) -> None:
+    commands = {command["name"]: command for command in fake.commands()}
+    search = commands["search"]
+    assert search["name_localizations"] == {"ru": "поиск"}
+    assert search["description_localizations"] == {
+        "ru": "Найти фильмы по названию, сюжету или настроению"
+    }
+    assert search["options"][0]["name_localizations"] == {"ru": "текст"}
+    day = commands["subscribe"]["options"][0]
+    friday = next(choice for choice in day["choices"] if choice["value"] == 4)
+    assert friday["name_localizations"] == {"ru": "Пятница"}
+    assert commands["language"]["name_localizations"] == {"ru": "язык"}
+
+
+async def test_search_pick_recommend_and_a_refusal_in_russian(
+    bot: MovieBot, fake: FakeDiscord, store: RedisProfileStore
+) -> None:
+    fake.set_locale(ALICE, "ru")
+    results = await slash(fake, ALICE, "search", text="a cop fights terrorists in a skyscraper")
+    assert results.content == "**Результаты поиска**"
+    message = shown(fake, results)
+    assert labels(message)[1] == "👎 меньше такого"
+    pick = await press(fake, ALICE, message, custom_ids(results)[0])
+    assert followup_texts(fake, pick)[0].startswith("✓ выбрано: ")
+
+    recommended = await slash(fake, ALICE, "recommend")
+    assert recommended.content == "**Подборка для вас**"
+    assert "из вашего выбора" in recommended.embeds[0]["description"]
+    profile = await slash(fake, ALICE, "profile")
+    assert profile.embeds[0]["title"] == "1 выбор, 0 «меньше такого»"
+
+    refused = await slash(fake, ALICE, "subscribe", timezone="Mars/Base")
+    assert refused.ephemeral
+    assert refused.content == (
+        "Неизвестный часовой пояс «Mars/Base»; укажите название вроде Europe/Moscow или UTC."
+    )
+    assert await store.subscription(UserRef("discord", str(ALICE))) is None
+
+
+async def test_a_query_in_cyrillic_gets_a_hint_from_the_english_model(
+    bot: MovieBot, fake: FakeDiscord
+) -> None:
+    fake.set_locale(ALICE, "ru")
+    results = await slash(fake, ALICE, "search", text="крепкий орешек")
+    assert results.content.endswith("например Die Hard.*")
+
+
+async def test_subscribe_in_russian_and_the_push_speaks_russian(
+    bot: MovieBot,
+    fake: FakeDiscord,
+    store: RedisProfileStore,
+    sample_index: MovieIndex,
+    local_embedder: OnnxEmbedder,
+) -> None:
+    fake.set_locale(ALICE, "ru")
+    alice = UserRef("discord", str(ALICE))
+    confirmed = await slash(fake, ALICE, "subscribe", day=4, hour=9, timezone="Europe/Moscow")
+    assert confirmed.content.startswith("Подписка оформлена: каждую пятницу в 09:00")
+    assert await store.subscription(alice) == Subscription(4, 9, "Europe/Moscow")
+    assert await store.language(alice) == "ru"
+
+    recommender = Recommender(sample_index, local_embedder, store)
+    codec = ButtonCodec(SECRET, sample_index.fingerprint)
+    notifier = DiscordNotifier(bot, codec, Languages(store, LANGUAGES))
+    push = WeeklyPush(recommender, store, store.push_ledger(), [notifier])
+    before = len(fake.dms(ALICE))
+    assert (await push.run(FRIDAY_9_IN_MOSCOW)).sent == 1
+    pushed = fake.dms(ALICE)[before]
+    assert pushed["content"] == "**Подборка недели: шаг в сторону от вашего вкуса**"
+    assert labels(pushed)[1] == "👎 меньше такого"
+
+
+async def test_language_overrides_the_client_and_forget_forgets_it(
+    bot: MovieBot, fake: FakeDiscord, store: RedisProfileStore
+) -> None:
+    bob = UserRef("discord", str(BOB))
+    assert (await slash(fake, BOB, "language", code="ru")).content == (
+        "Теперь я говорю с вами по-русски."
+    )
+    assert await store.language(bob) == "ru"
+    unsubscribed = await slash(fake, BOB, "unsubscribe")
+    assert unsubscribed.content == "Подписки и не было."
+    question_id = fake.slash(BOB, "forget", guild_id=GUILD)
+    (question,) = await wait_until(lambda: fake.answers(question_id))
+    assert question.content == "Удалить все ваши выборы и вкус? Это необратимо."
+    confirm = fake.press(BOB, fake.message_of(question_id), custom_ids(question)[0])
+    await wait_until(lambda: [a for a in fake.answers(confirm) if a.kind == "edit"])
+    forgotten = fake.message_of(question_id)
+    assert forgotten is not None
+    assert forgotten["content"] == "Готово: я забыл все ваши выборы и вкус."
+    assert await store.language(bob) is None
+    assert (await slash(fake, BOB, "language")).content.startswith("I speak English with you.")
