@@ -20,8 +20,22 @@ expires ``FORGET_MINUTES`` after it was sent.
 
 It is ASCII and at most 37 characters for any 64-bit movie id (a page's number is below
 2**54): under Telegram's 64-byte ``callback_data`` and Discord's 100-character
-``custom_id``. Everything in it is
-untrusted until :meth:`ButtonCodec.read` has checked it.
+``custom_id``. Everything in it is untrusted until :meth:`ButtonCodec.read` has
+checked it.
+
+A movie night's buttons are pressed by anyone in its group, so they are bound to the
+group chat instead of a user::
+
+    njk3x9a2.0KAb3_Xk9Lq2Zr0Tc8Wd4N
+    |||     | |`- tag: HMAC(key, action, lobby, option, chat), 16 chars
+    |||     | `- key id, 1 char
+    |||     `- option of a vote (0 for the other actions)
+    ||`- lobby id in base 36
+    |`- action: j join, s start, v vote, c close the vote, w watched
+    `- "n": a movie night's payload
+
+A payload copied into another chat, or cut, is refused; one of a night that has moved
+on is valid, and the night itself turns it down.
 """
 
 from __future__ import annotations
@@ -36,6 +50,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from core.errors import InvalidRequestError
+from core.lobbies import ChatRef
 from core.models import LIST_ID_BITS, Page, UserRef
 
 VERSION = "2"
@@ -50,6 +65,12 @@ _TAG_CHARS = 16
 _PAYLOAD = re.compile(
     rf"(?P<version>\d)(?P<action>[a-z])(?P<movie>[0-9a-z]{{1,13}})\."
     rf"(?P<key>[A-Za-z0-9_-])(?P<owner>[A-Za-z0-9_-]{{{_OWNER_CHARS}}})(?P<tag>[A-Za-z0-9_-]{{{_TAG_CHARS}}})",
+    re.ASCII,
+)
+NIGHT_PREFIX = "n"
+_NIGHT_PAYLOAD = re.compile(
+    rf"{NIGHT_PREFIX}(?P<action>[a-z])(?P<lobby>[0-9a-z]{{1,13}})\.(?P<option>[0-9])"
+    rf"(?P<key>[A-Za-z0-9_-])(?P<tag>[A-Za-z0-9_-]{{{_TAG_CHARS}}})",
     re.ASCII,
 )
 
@@ -73,6 +94,26 @@ class Button:
     movie_id: int = 0
     list_id: int = 0
     offset: int = 0
+
+
+class NightAction(StrEnum):
+    """What pressing a movie night's button asks for."""
+
+    JOIN = "j"
+    START = "s"
+    VOTE = "v"
+    CLOSE = "c"
+    WATCHED = "w"
+
+
+@dataclass(frozen=True, slots=True)
+class NightButton:
+    """A verified press on a movie night's message: the action, the lobby, and the
+    option of a vote (0 for the other actions)."""
+
+    action: NightAction
+    lobby_id: str
+    option: int = 0
 
 
 class StaleButtonError(InvalidRequestError):
@@ -183,6 +224,42 @@ class ButtonCodec:
         if not 0 <= button.movie_id <= MAX_MOVIE_ID:
             raise ValueError(f"movie id out of range: {button.movie_id}")
         return button.movie_id
+
+    def write_night(self, chat: ChatRef, button: NightButton) -> str:
+        """The payload of a movie night's ``button`` in the group ``chat``."""
+        payload = f"{NIGHT_PREFIX}{button.action.value}{button.lobby_id}.{button.option}"
+        key = self._key
+        tag = self._night_tag(key, button.action.value, button.lobby_id, str(button.option), chat)
+        written = f"{payload}{key.id}{tag}"
+        if _NIGHT_PAYLOAD.fullmatch(written) is None:
+            raise ValueError(f"not a movie night button: {button}")
+        return written
+
+    def read_night(self, chat: ChatRef, payload: str | bytes) -> NightButton:
+        """The movie night's button pressed in ``chat``, if one of this codec's keys signed
+        it for that chat.
+
+        Raises:
+            StaleButtonError: anything else: forged, cut, or copied from another chat.
+        """
+        text = payload.decode("ascii", "replace") if isinstance(payload, bytes) else payload
+        match = _NIGHT_PAYLOAD.fullmatch(text)
+        if match is None:
+            raise StaleButtonError()
+        parts = (match["action"], match["lobby"], match["option"], chat)
+        keys = [key for key in self._readers if key.id == match["key"]]
+        if not any(hmac.compare_digest(match["tag"], self._night_tag(key, *parts)) for key in keys):
+            raise StaleButtonError()
+        try:
+            action = NightAction(match["action"])
+        except ValueError:
+            raise StaleButtonError() from None
+        return NightButton(action, match["lobby"], int(match["option"]))
+
+    @staticmethod
+    def _night_tag(key: _Key, action: str, lobby: str, option: str, chat: ChatRef) -> str:
+        parts = (action, lobby, option, chat.platform, chat.chat_id)
+        return _mac(key.secret, "night", *parts)[:_TAG_CHARS]
 
     def _minute(self) -> int:
         return int(self._clock() // 60)

@@ -149,6 +149,7 @@ COMMANDS = (
         NP_("example", "fri 18 Europe/Berlin"),
     ),
     Command(NP_("command", "unsubscribe"), N_("stop the weekly picks")),
+    Command(NP_("command", "movienight"), N_("one movie for the whole group, by vote")),
     Command(NP_("command", "language"), N_("the language I speak with you"), "ru"),
     Command(NP_("command", "help"), N_("every command")),
 )

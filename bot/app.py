@@ -25,11 +25,13 @@ from core.errors import EmbedderError, IndexFileError, MovieBotError, StoreFullE
 from core.index import MANIFEST_FILE, IndexParams, MovieIndex, read_manifest
 from core.languages import Languages
 from core.models import Subscription
-from core.ports import Backend, Embedder, Notifier, ProfileStore, PushLedger, Telemetry
+from core.movienight import MovieNights
+from core.ports import Backend, Embedder, LobbyStore, Notifier, ProfileStore, PushLedger, Telemetry
 from core.push import PushSettings, WeeklyPush
 from core.recommender import Recommender
 from core.sample import shipped_vectors
 from core.stores.memory import MemoryBackend, MemoryProfileStore
+from core.stores.memory_lobbies import MemoryLobbyStore
 from core.stores.redis import RedisBackend, RedisProfileStore
 from core.subscriptions import Subscriptions
 from core.text import document_text
@@ -212,6 +214,7 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
         recommender = open_recommender(settings, store=timed_store, telemetry=metrics)
         codec = button_codec(settings, recommender.index)
         subscriptions = open_subscriptions(settings, timed_store)
+        nights = MovieNights(recommender, lobby_store(backend), settings.movienight.night())
         await warm_up(recommender)
         async with AsyncExitStack() as serving:
             observability = settings.observability
@@ -238,6 +241,7 @@ async def serve(settings: Settings, platforms: Sequence[Platform], stop: asyncio
                             lists=backend.lists,
                             languages=Languages(timed_store, LANGUAGES),
                         ),
+                        nights,
                     )
                 )
                 for platform in platforms
@@ -266,6 +270,11 @@ def rate_limits(settings: Settings, backend: Backend) -> tuple[RateLimit, RateLi
         store = backend.store
         return store.rate_limit("searches", *searches), store.rate_limit("requests", *requests)
     return UserRateLimit(*searches), UserRateLimit(*requests)
+
+
+def lobby_store(backend: Backend) -> LobbyStore:
+    """Where movie nights live: beside the profiles in Redis, else in memory."""
+    return backend.store.lobbies() if isinstance(backend, RedisBackend) else MemoryLobbyStore()
 
 
 def readiness(backend: Backend, recommender: Recommender, connections: Check) -> Readiness:

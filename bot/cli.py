@@ -39,6 +39,7 @@ from bot.terminal import (
     embedding_progress,
     errors,
     friendly_errors,
+    group_table,
     logged_errors,
     progress_bars,
 )
@@ -47,6 +48,7 @@ from core.embedders import OnnxEmbedder
 from core.embedding_cache import embed_documents_cached
 from core.errors import MovieBotError
 from core.evaluation import EvaluationReport, evaluate, standard_strategies
+from core.group_evaluation import evaluate_groups, group_strategies
 from core.index import MovieIndex, build_index
 from core.languages import Languages
 from core.models import Movie, Vectors
@@ -195,6 +197,9 @@ def eval_command(
     index_dir: Annotated[
         Path | None, typer.Option("--index", help="Use this index's vectors.")
     ] = None,
+    groups: Annotated[
+        bool, typer.Option("--groups", help="Score movie-night lists of random groups instead.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
 ) -> None:
     """Replay real users' liked movies and score each recommendation strategy."""
@@ -203,13 +208,20 @@ def eval_command(
         movies, vectors = _catalog_vectors(settings, catalog, index_dir)
         picks = load_picks(ratings, links, [movie.movie_id for movie in movies])
         taste = TasteSettings()
-        strategies = standard_strategies(taste.ema_weight, taste.half_life_days, RankingWeights())
         # One BLAS thread: the replay is many small products, which threads only slow.
         with threadpool_limits(1):
-            report = evaluate(movies, vectors, picks, strategies)
-    console.print(_report_table(report))
+            if groups:
+                group_report = evaluate_groups(movies, vectors, picks, group_strategies())
+                table, summary = group_table(group_report), group_report.as_json()
+            else:
+                strategies = standard_strategies(
+                    taste.ema_weight, taste.half_life_days, RankingWeights()
+                )
+                report = evaluate(movies, vectors, picks, strategies)
+                table, summary = _report_table(report), report.as_json()
+    console.print(table)
     if as_json:
-        print(json.dumps(report.as_json()))
+        print(json.dumps(summary))
 
 
 def _catalog_vectors(

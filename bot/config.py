@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.catalog import COHERE_MOVIES
 from core.community import CoPickSettings
+from core.lobbies import NightSettings
 
 MEMORY_URL = "memory://"
 
@@ -204,6 +205,22 @@ class LimitSettings(BaseSettings):
     searches_window: float = Field(default=30.0, gt=0.0)
 
 
+class MovieNightSettings(BaseSettings):
+    """``MOVIEBOT_MOVIENIGHT_*``: how many minutes a movie night's lobby waits before it
+    starts by itself, how many its vote lasts before it closes by itself, and how many
+    hours a night is kept (its winner can be marked watched until then)."""
+
+    model_config = _section("MOVIEBOT_MOVIENIGHT_")
+
+    start_minutes: float = Field(default=10.0, gt=0.0, le=1440.0)
+    vote_minutes: float = Field(default=10.0, gt=0.0, le=1440.0)
+    keep_hours: float = Field(default=48.0, gt=0.0, le=720.0)
+
+    def night(self) -> NightSettings:
+        keep = max(self.keep_hours * 3600, (self.start_minutes + self.vote_minutes) * 60)
+        return NightSettings(self.start_minutes * 60, self.vote_minutes * 60, keep)
+
+
 class ObservabilitySettings(BaseSettings):
     """``MOVIEBOT_METRICS_LISTEN`` and ``MOVIEBOT_METRICS_PORT``: where ``/metrics``,
     ``/healthz`` and ``/readyz`` are served (port 0 turns them off). Loopback by default:
@@ -250,6 +267,7 @@ class Settings(BaseModel):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     push: WeeklyPushSettings = Field(default_factory=WeeklyPushSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    movienight: MovieNightSettings = Field(default_factory=MovieNightSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     buttons: ButtonSettings = Field(default_factory=ButtonSettings)

@@ -14,18 +14,24 @@ from adapters.buttons import ButtonCodec, derived_key
 from adapters.discord.bot import MovieBot, gateway_problem, rest_client
 from adapters.discord.bot import serving as discord_serving
 from adapters.discord.cog import MovieCommands
+from adapters.discord.movienight import MovieNightCommands
 from adapters.discord.notifier import DiscordNotifier
 from adapters.services import ChatServices
 from adapters.telegram.bot import build_application, connection_problem, sending_bot
 from adapters.telegram.bot import serving as telegram_serving
 from adapters.telegram.handlers import TelegramHandlers
+from adapters.telegram.movienight import TelegramMovieNight
 from adapters.telegram.notifier import TelegramNotifier
 from adapters.telegram.webhook import Webhook
 from bot.config import Platform, Settings
 from bot.observability import Check
+from bot.ticking import ticking
 from core.errors import MovieBotError
 from core.languages import Languages
+from core.movienight import MovieNights
 from core.ports import Notifier
+
+NIGHTS_CHECKED_EVERY = 5.0  # seconds: how late a movie night may start or close by itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +44,37 @@ class ServedPlatform:
 
 
 @asynccontextmanager
-async def telegram(settings: Settings, services: ChatServices) -> AsyncIterator[ServedPlatform]:
-    """Telegram, by webhook or long polling, while the context is open."""
+async def telegram(
+    settings: Settings, services: ChatServices, nights: MovieNights
+) -> AsyncIterator[ServedPlatform]:
+    """Telegram, by webhook or long polling, with its movie nights moved on when due,
+    while the context is open."""
     token = _token(settings.telegram.token, "MOVIEBOT_TELEGRAM_TOKEN")
+    night = TelegramMovieNight(services, nights)
     application = build_application(
         token,
         TelegramHandlers(services),
         settings.telegram.base_url,
         settings.telegram.max_waiting_updates,
+        night,
     )
-    async with telegram_serving(application, telegram_webhook(settings)):
+    due = ticking(lambda: night.run_due(application.bot), NIGHTS_CHECKED_EVERY, "movie nights")
+    async with telegram_serving(application, telegram_webhook(settings)), due:
         notifier = TelegramNotifier(application.bot, services.codec, services.languages)
         yield ServedPlatform(notifier, lambda: connection_problem(application))
 
 
 @asynccontextmanager
-async def discord(settings: Settings, services: ChatServices) -> AsyncIterator[ServedPlatform]:
-    """Discord, on the gateway, while the context is open."""
+async def discord(
+    settings: Settings, services: ChatServices, nights: MovieNights
+) -> AsyncIterator[ServedPlatform]:
+    """Discord, on the gateway, with its movie nights moved on when due, while the
+    context is open."""
     token = _token(settings.discord.token, "MOVIEBOT_DISCORD_TOKEN")
-    bot = MovieBot(MovieCommands(services), settings.discord.guild_id)
-    async with discord_serving(bot, token):
+    night = MovieNightCommands(services, nights)
+    bot = MovieBot(MovieCommands(services), settings.discord.guild_id, night=night)
+    due = ticking(lambda: night.run_due(bot), NIGHTS_CHECKED_EVERY, "movie nights")
+    async with discord_serving(bot, token), due:
         notifier = DiscordNotifier(bot, services.codec, services.languages)
         yield ServedPlatform(notifier, lambda: gateway_problem(bot))
 

@@ -18,12 +18,14 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
 from adapters import texts
 from adapters.i18n import SOURCE_LANGUAGE, words
 from core.embedding_cache import ProgressCallback
 from core.errors import InvalidRequestError, MovieBotError, RefusedTokenError
+from core.group_evaluation import GroupReport
 
 console = Console()
 errors = Console(stderr=True)
@@ -87,3 +89,19 @@ def friendly_errors() -> Iterator[None]:
             message = texts.refusal(words(SOURCE_LANGUAGE), error)
         errors.print(f"[red]error:[/red] {message}", highlight=False)
         raise typer.Exit(1) from None
+
+
+def group_table(report: GroupReport) -> Table:
+    """``moviebot eval --groups``: each strategy's hit rate and members' percentiles."""
+    table = Table(
+        "strategy",
+        "group hit rate",
+        "worst member",
+        "best member",
+        title=f"{report.groups} groups, {report.members} members, lists of 10",
+    )
+    for scores in report.strategies:
+        table.add_row(
+            scores.name, f"{scores.hit_rate:.4f}", f"{scores.worst:.3f}", f"{scores.best:.3f}"
+        )
+    return table

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.lobbies import LobbyState
 from core.models import Movie
 
 
@@ -140,3 +141,58 @@ class UnknownLanguageError(InvalidRequestError):
         super().__init__(f"unknown language {language!r}")
         self.language = language
         self.known = tuple(known)
+
+
+class LobbyGoneError(InvalidRequestError):
+    """No movie night has this id in this chat: it expired, or never was."""
+
+    def __init__(self, lobby_id: str) -> None:
+        super().__init__(f"no movie night {lobby_id!r} in this chat")
+        self.lobby_id = lobby_id
+
+
+class LobbyStateError(InvalidRequestError):
+    """The movie night is past (or not yet at) the step the request is for."""
+
+    def __init__(self, state: LobbyState) -> None:
+        super().__init__(f"the movie night is {state.value}")
+        self.state = state
+
+
+class LobbyFullError(InvalidRequestError):
+    """The movie night has as many members as it may have."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the movie night has its {limit} members")
+        self.limit = limit
+
+
+class TooFewMembersError(InvalidRequestError):
+    """Starting a movie night before enough members joined."""
+
+    def __init__(self, count: int, minimum: int) -> None:
+        super().__init__(f"{count} members; a movie night starts with {minimum}")
+        self.count = count
+        self.minimum = minimum
+
+
+class NotTheOpenerError(InvalidRequestError):
+    """Only the member who opened the movie night may start it or close its vote."""
+
+    def __init__(self) -> None:
+        super().__init__("only the opener may do this")
+
+
+class NotAMemberError(InvalidRequestError):
+    """Voting, or marking the winner watched, without having joined."""
+
+    def __init__(self) -> None:
+        super().__init__("the user did not join this movie night")
+
+
+class UnknownOptionError(InvalidRequestError):
+    """A vote for an option the movie night does not have."""
+
+    def __init__(self, option: int) -> None:
+        super().__init__(f"the movie night has no option {option}")
+        self.option = option

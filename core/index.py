@@ -168,6 +168,17 @@ class MovieIndex:
         vectors: Vectors = np.asarray(self._index.reconstruct_n(0, len(self._movies)), np.float32)
         return vectors
 
+    def similarities(self, queries: Vectors) -> np.ndarray:
+        """The cosine similarity of each query to every movie: one row per query, one
+        column per movie in catalog order (exact, from the stored vectors, no copy).
+
+        Raises:
+            ValueError: a query is not a finite vector of this index's dimension.
+        """
+        queries = _checked_matrix(queries, len(queries), self.dim)
+        similarity: np.ndarray = queries @ self._stored.T
+        return similarity
+
     def search(self, query: Vectors, k: int = 5, exclude: Collection[int] = ()) -> list[SearchHit]:
         """The ``k`` movies nearest to ``query``, never one whose id is in ``exclude``.
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from core.errors import StoreUnavailableError
+from core.lobbies import Lobby
 from core.models import (
     Delivery,
     Notice,
@@ -181,6 +182,53 @@ class ListStore(Protocol):
 
     async def load(self, user: UserRef, list_id: int) -> ShownList | None:
         """The user's list ``list_id``, or ``None`` when it is no longer kept.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
+
+LobbyChange = Callable[[Lobby], Lobby]
+"""Computes a lobby's next state from the stored one; returning it unchanged writes nothing.
+It may raise to refuse the change (nothing is written)."""
+
+
+class LobbyStore(Protocol):
+    """Where movie nights live until they expire. Safe to call from many tasks at once."""
+
+    async def create(self, lobby: Lobby) -> None:
+        """Store a new lobby, kept until its ``expires_at``.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
+    async def load(self, lobby_id: str) -> Lobby | None:
+        """The lobby, or ``None`` when it expired or never was.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
+    async def update(self, lobby_id: str, change: LobbyChange) -> Lobby | None:
+        """Atomically replace the lobby by ``change(current)``; ``None`` (and no call of
+        ``change``) when there is no such lobby. ``change`` may run more than once when
+        updates race; it must be a pure function of its argument.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached in time.
+        """
+        ...
+
+    async def find_poll(self, platform: str, poll_id: str) -> Lobby | None:
+        """The lobby whose ``poll_id`` on ``platform`` this is, if it has not expired."""
+        ...
+
+    async def due(self, platform: str, now: float) -> list[Lobby]:
+        """The lobbies of ``platform`` whose ``deadline`` is ``now`` or earlier.
 
         Raises:
             StoreUnavailableError: the store cannot be reached in time.

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -38,6 +37,7 @@ from core.profiles import fits, profile_exclusions, rebuilt, reverted, with_disl
 from core.ranking import Ranker, RankingWeights
 from core.starters import StarterSet
 from core.taste import TasteSettings, exploration_strategies
+from core.telemetry import Unobserved, timed
 from core.text import clean_query, in_cyrillic, names_title, reads_many_languages
 
 MAX_RESULTS = 50
@@ -74,7 +74,7 @@ class Recommender:
         self._taste = taste or TasteSettings()
         self._rng = rng or np.random.default_rng()
         self._clock = clock
-        self._telemetry = telemetry or _Unobserved()
+        self._telemetry = telemetry or Unobserved()
         self._ranker = Ranker(index, ranking or RankingWeights())
         self._strategies = exploration_strategies(index.all_vectors())
         self._starters = StarterSet(index)
@@ -121,9 +121,9 @@ class Recommender:
             InvalidQueryError: nothing searchable is left of ``text``.
         """
         query = clean_query(text)
-        with self._timed("embed"):
+        with timed(self._telemetry, "embed"):
             vector = await asyncio.to_thread(self._embedder.embed_query, query)
-        with self._timed("index"):
+        with timed(self._telemetry, "index"):
             hits = self._index.search(vector, _clamp(k) * SEARCH_CANDIDATES_PER_HIT)
         ranked = [SearchHit(hit.movie, _search_rank(query, hit)) for hit in hits]
         return sorted(ranked, key=lambda hit: hit.score, reverse=True)[: _clamp(k)]
@@ -135,7 +135,7 @@ class Recommender:
             UnknownMovieError: no movie has this id.
         """
         exclude = {self._movie(movie_id).movie_id, *profile_exclusions(await self._load(user))}
-        with self._timed("index"):
+        with timed(self._telemetry, "index"):
             return self._index.search(self._index.vector(movie_id), _clamp(k), exclude)
 
     async def pick(
@@ -277,7 +277,7 @@ class Recommender:
         perturb = self._strategies[self._taste.explore_strategy]
         queries = np.stack([perturb(vector, rng, strength) for vector in tastes.values()])
         wanted = BATCH_CANDIDATES + max(len(excluded[n]) for n in tastes)
-        with self._timed("index"):
+        with timed(self._telemetry, "index"):
             scores, positions = self._index.nearest_positions(queries, wanted)
         counts = np.asarray(pick_counts, dtype=np.float64)
         for row, n in enumerate(tastes):
@@ -303,6 +303,11 @@ class Recommender:
             top_genres=tuple(genre for genre, _ in genres.most_common(3)),
             last_picks=tuple(reversed(movies[-5:])),
         )
+
+    async def profiles(self, users: Sequence[UserRef]) -> list[TasteProfile]:
+        """The profiles of many users, in input order, each fit for this index (rebuilt
+        from its picks when it was made for another)."""
+        return [self._current(stored) for stored in await self._store.load_many(users)]
 
     async def forget(self, user: UserRef) -> None:
         """Delete everything stored about the user."""
@@ -335,7 +340,7 @@ class Recommender:
     ) -> list[Recommendation]:
         """The best ``k`` of the movies nearest ``vector``; without an exploration, the
         co-pick neighbours of the user's recent picks are candidates too."""
-        with self._timed("index"):
+        with timed(self._telemetry, "index"):
             hits = self._index.search(vector, max(k, self._ranker.candidates), exclude)
         community = None
         recent = profile.picked[-self._ranker.weights.recent_picks :]
@@ -366,14 +371,6 @@ class Recommender:
             for movie, score in zip(found, vectors @ vector, strict=True)
         ]
 
-    @contextmanager
-    def _timed(self, stage: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self._telemetry.timed(stage, time.perf_counter() - started)
-
     async def _load(self, user: UserRef) -> TasteProfile:
         return self._current(await self._store.load(user))
 
@@ -390,16 +387,6 @@ class Recommender:
         if movie is None:
             raise UnknownMovieError(movie_id)
         return movie
-
-
-class _Unobserved:
-    """Telemetry of a Recommender that nobody watches."""
-
-    def timed(self, stage: str, seconds: float) -> None:
-        pass
-
-    def picked(self, platform: str) -> None:
-        pass
 
 
 def _clamp(k: int) -> int:

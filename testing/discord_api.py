@@ -26,9 +26,10 @@ An ``AutoShardedClient`` (or ``commands.AutoShardedBot``) learns the gateway URL
 REST routes, by the names ``calls``/``fail_next`` use: get_current_user, get_application,
 get_gateway_bot, get_global_commands, put_global_commands, get_guild_commands,
 put_guild_commands, interaction_callback, followup, get_webhook_message,
-edit_webhook_message, delete_webhook_message, create_dm, create_message (and "unknown"
-for any other path, answered 404). The gateway connection is recorded as a "gateway_connect"
-call (status 101) and each IDENTIFY as an "identify" call (200, or 4004 for a wrong token).
+edit_webhook_message, delete_webhook_message, create_dm, create_message, edit_message
+(and "unknown" for any other path, answered 404). The gateway connection is recorded as a
+"gateway_connect" call (status 101) and each IDENTIFY as an "identify" call (200, or 4004
+for a wrong token).
 
 Interactions follow Discord's rules: a second callback answers 400/40060; followups and
 webhook edits need an acknowledged interaction; after a deferred message (type 5) the
@@ -265,6 +266,7 @@ class FakeDiscord(BackgroundServer):
             ("DELETE", WEBHOOK_MESSAGE, "delete_webhook_message", self._delete_webhook_message),
             ("POST", "/users/@me/channels", "create_dm", self._create_dm),
             ("POST", "/channels/{channel}/messages", "create_message", self._create_message),
+            ("PATCH", "/channels/{channel}/messages/{message}", "edit_message", self._edit_message),
         ]
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -472,6 +474,16 @@ class FakeDiscord(BackgroundServer):
         """The latest message shown for an interaction: its last followup, else the original."""
         shown = self.followups(interaction_id)
         return shown[-1] if shown else self.message_of(interaction_id)
+
+    def messages_in(self, channel_id: str) -> list[JSON]:
+        """Every message the bot shows in a channel (interaction responses included),
+        oldest first, edits applied."""
+        with self._lock:
+            return [
+                copy.deepcopy(message)
+                for message in self._messages.values()
+                if message["channel_id"] == str(channel_id)
+            ]
 
     def dms(self, user_id: int) -> list[JSON]:
         """Messages the bot sent to ``user_id``'s DM channel (not interaction responses)."""
@@ -728,6 +740,13 @@ class FakeDiscord(BackgroundServer):
         if nonce is not None:
             self._nonces[nonce] = message["id"]
         return 200, copy.deepcopy(message)
+
+    def _edit_message(self, request: _Request) -> tuple[int, Any]:
+        message = self._messages.get(request.match["message"])
+        if message is None or message["channel_id"] != request.match["channel"]:
+            raise _fail(404, 10008, "Unknown Message")
+        edited = self._edit(message["id"], _object(request.body), request.files, nest=None)
+        return 200, copy.deepcopy(edited)
 
     @staticmethod
     def _enforced_nonce(channel_id: str, data: JSON) -> tuple[str, str] | None:

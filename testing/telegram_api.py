@@ -14,6 +14,7 @@ and then ``/<method>``, and POSTs parameters as form data where every non-string
     card = fake.share(1001, query_id, "562", chat_id=-100200)  # choosing a result to send
     fake.fail_next("sendMessage", status=429, retry_after=1)   # PTB raises RetryAfter
     fake.block_chat(1001)                                      # PTB raises Forbidden
+    fake.answer_poll(1001, poll_id, [2])                       # a person voting in a poll
     fake.stop()
 
 Calls are recorded whatever their outcome (``Call.status`` tells which); ``sent_texts``
@@ -80,6 +81,7 @@ STRING_PARAMS = frozenset(
         "short_description",
         "name",
         "title",
+        "question",
         "emoji",
         "photo",
         "document",
@@ -98,6 +100,7 @@ MAX_BUTTONS = 100  # of an inline keyboard
 MAX_INLINE_RESULTS = 50
 MAX_RESULT_ID = 64  # bytes
 URL_SCHEMES = ("https://", "http://", "tg://")
+MAX_POLL_QUESTION, MAX_POLL_OPTION, POLL_OPTIONS = 300, 100, (2, 12)
 HTML_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre"}
     | {"span", "tg-spoiler", "blockquote", "tg-emoji"}
@@ -119,6 +122,8 @@ KNOWN_METHODS = (
     "answerCallbackQuery",
     "answerInlineQuery",
     "deleteMessage",
+    "sendPoll",
+    "stopPoll",
 )
 CANONICAL = {name.lower(): name for name in KNOWN_METHODS}
 
@@ -275,6 +280,8 @@ class FakeTelegram(BackgroundServer):
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
+        self._poll_ids = itertools.count(5_000_000_000_000_000_001)
+        self._polls: dict[str, tuple[int | str, int]] = {}  # poll id -> (chat, message id)
         self._issued_callbacks: set[str] = set()
         self._inline_ids = itertools.count(1)
         self._inline_queries: dict[str, JSON] = {}  # id -> the answer, once answered
@@ -306,6 +313,8 @@ class FakeTelegram(BackgroundServer):
             "answercallbackquery": self._answer_callback_query,
             "answerinlinequery": self._answer_inline_query,
             "deletemessage": self._delete_message,
+            "sendpoll": self._send_poll,
+            "stoppoll": self._stop_poll,
         }
 
     # --- lifecycle -------------------------------------------------------------------
@@ -510,6 +519,22 @@ class FakeTelegram(BackgroundServer):
             if "reply_markup" in result:
                 message["reply_markup"] = copy.deepcopy(result["reply_markup"])
             return message
+
+    def answer_poll(self, user_id: int, poll_id: str, option_ids: list[int]) -> int:
+        """Queue a poll_answer update: ``user_id`` votes ``option_ids`` in an open poll the
+        bot sent (an empty list takes the vote back); returns its update_id."""
+        with self._lock:
+            chat_key, message_id = self._polls[poll_id]
+            poll = self._chats[chat_key].messages[message_id]["poll"]
+            if poll["is_closed"]:
+                raise ValueError(f"poll {poll_id} is closed: Telegram takes no votes in it")
+            answer = {
+                "poll_id": poll_id,
+                "user": copy.deepcopy(self._user(user_id, None)),
+                "option_ids": list(option_ids),
+                "option_persistent_ids": [f"{poll_id}-{n}" for n in option_ids],
+            }
+            return self._queue({"poll_answer": answer})
 
     # --- reading what happened ---------------------------------------------------------------
 
@@ -768,17 +793,20 @@ class FakeTelegram(BackgroundServer):
     def _edit(self, params: JSON, text: str | None) -> JSON:
         with self._lock:
             _, message = self._message_for_edit(params)
+            if text is not None and "text" not in message:
+                raise ApiError(400, "Bad Request: there is no text in the message to edit")
             markup = params.get("reply_markup")
             markup = markup if isinstance(markup, dict) and "inline_keyboard" in markup else None
-            new_text = message["text"] if text is None else text
-            if new_text == message["text"] and markup == message.get("reply_markup"):
+            new_text = message.get("text") if text is None else text
+            if new_text == message.get("text") and markup == message.get("reply_markup"):
                 raise ApiError(
                     400,
                     "Bad Request: message is not modified: specified new message content and "
                     "reply markup are exactly the same as a current content and reply markup "
                     "of the message",
                 )
-            message["text"] = new_text
+            if new_text is not None:
+                message["text"] = new_text
             # As in Telegram, an edit without reply_markup removes the inline keyboard.
             if markup is None:
                 message.pop("reply_markup", None)
@@ -809,12 +837,79 @@ class FakeTelegram(BackgroundServer):
             self._inline_queries[query_id] = {key: copy.deepcopy(v) for key, v in params.items()}
         return True
 
+    async def _send_poll(self, params: JSON) -> JSON:
+        question = str(params.get("question") or "")
+        if not 1 <= len(question) <= MAX_POLL_QUESTION:
+            raise ApiError(400, "Bad Request: poll question length must not exceed 300")
+        options = _poll_options(params)
+        with self._lock:
+            key = _chat_key(params.get("chat_id"))
+            if key in self._blocked:
+                raise ApiError(403, BLOCKED)
+            chat = self._chat(key, None, None)
+            poll_id = str(next(self._poll_ids))
+            message: JSON = {
+                "message_id": self._next_message_id(chat),
+                "from": dict(BOT_AS_SENDER),
+                "chat": copy.deepcopy(chat.info),
+                "date": int(time.time()),
+                "poll": {
+                    "id": poll_id,
+                    "question": question,
+                    "options": [
+                        {"text": text, "voter_count": 0, "persistent_id": f"{poll_id}-{n}"}
+                        for n, text in enumerate(options)
+                    ],
+                    "total_voter_count": 0,
+                    "is_closed": False,
+                    "allows_revoting": True,
+                    "members_only": False,
+                    "is_anonymous": params.get("is_anonymous", True) is not False,
+                    "type": params.get("type") or "regular",
+                    "allows_multiple_answers": bool(params.get("allows_multiple_answers")),
+                },
+            }
+            markup = params.get("reply_markup")
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                message["reply_markup"] = copy.deepcopy(markup)
+            chat.messages[message["message_id"]] = message
+            self._polls[poll_id] = (key, message["message_id"])
+            return copy.deepcopy(message)
+
+    async def _stop_poll(self, params: JSON) -> JSON:
+        with self._lock:
+            _, message = self._message_for_edit(params)
+            poll = message.get("poll")
+            if poll is None:
+                raise ApiError(400, "Bad Request: message with poll to stop not found")
+            if poll["is_closed"]:
+                raise ApiError(400, "Bad Request: poll has already been closed")
+            poll["is_closed"] = True
+            markup = params.get("reply_markup")
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                message["reply_markup"] = copy.deepcopy(markup)
+            else:
+                message.pop("reply_markup", None)
+            return copy.deepcopy(poll)
+
     async def _delete_message(self, params: JSON) -> bool:
         with self._lock:
             chat = self._chats.get(_chat_key(params.get("chat_id")))
             if chat is not None:
                 chat.messages.pop(_message_id(params), None)
         return True
+
+
+def _poll_options(params: JSON) -> list[str]:
+    """The options of sendPoll, given as strings or InputPollOption objects, as Telegram
+    checks them."""
+    options = params.get("options")
+    if not isinstance(options, list) or not POLL_OPTIONS[0] <= len(options) <= POLL_OPTIONS[1]:
+        raise ApiError(400, "Bad Request: poll must have 2-12 options")
+    texts = [option.get("text") if isinstance(option, dict) else option for option in options]
+    if not all(isinstance(text, str) and 1 <= len(text) <= MAX_POLL_OPTION for text in texts):
+        raise ApiError(400, "Bad Request: poll options length must not exceed 100")
+    return [str(text) for text in texts]
 
 
 def _message_id(params: JSON) -> int:

@@ -11,6 +11,8 @@ from discord.ext import commands
 
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
+from adapters.discord.movienight import MovieNightCommands
+from adapters.discord.movienight_render import NightPayloadButton
 from adapters.discord.translator import CatalogTranslator
 from adapters.discord.unexpected import MovieTree
 from core.errors import MovieBotError, RefusedTokenError
@@ -20,9 +22,14 @@ class MovieBot(commands.AutoShardedBot):
     """A bot with the Movies cog; as many shards as Discord recommends for its servers."""
 
     def __init__(
-        self, cog: MovieCommands, guild_id: int | None = None, guild_ready_timeout: float = 2.0
+        self,
+        cog: MovieCommands,
+        guild_id: int | None = None,
+        guild_ready_timeout: float = 2.0,
+        night: MovieNightCommands | None = None,
     ) -> None:
-        """``guild_ready_timeout``: seconds to wait at start for the servers' data."""
+        """``guild_ready_timeout``: seconds to wait at start for the servers' data;
+        ``night``: the movie night's cog, if the bot serves it."""
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(guilds=True),
@@ -32,15 +39,19 @@ class MovieBot(commands.AutoShardedBot):
             guild_ready_timeout=guild_ready_timeout,
         )
         self._cog = cog
+        self._night = night
         self._guild_id = guild_id
 
     async def setup_hook(self) -> None:
-        """Add the cog and the persistent buttons, then publish the slash commands with
+        """Add the cogs and the persistent buttons, then publish the slash commands with
         their names and descriptions in every language of the catalogs: to one server at
         once when ``guild_id`` is set (for development), else globally."""
         await self.tree.set_translator(CatalogTranslator())
         await self.add_cog(self._cog)
         self.add_dynamic_items(PayloadButton)
+        if self._night is not None:
+            await self.add_cog(self._night)
+            self.add_dynamic_items(NightPayloadButton)
         guild = None if self._guild_id is None else discord.Object(self._guild_id)
         if guild is not None:
             self.tree.copy_global_to(guild=guild)

@@ -24,7 +24,7 @@ from adapters.discord import render
 from adapters.discord.completion import timezone_choices, title_choices
 from adapters.discord.components import PREFIX, PRESS_HANDLER_COG
 from adapters.discord.notifier import CANNOT_MESSAGE_USER
-from adapters.discord.translator import capitalized
+from adapters.discord.translator import described
 from adapters.discord.unexpected import answer_privately
 from adapters.i18n import NP_, Words
 from adapters.observe import CommandObserver, observed
@@ -49,13 +49,6 @@ OPTION_NAMES = (
     NP_("option", "title"),
 )
 """The names of the commands' options, which Discord shows translated."""
-
-
-def _described(command: str) -> app_commands.locale_str:
-    """The description of an app command, what it does as a sentence; the translator
-    finds it in the catalogs by its message id."""
-    description = next(c.description for c in texts.COMMANDS if c.name == command)
-    return app_commands.locale_str(capitalized(description), msgid=description)
 
 
 class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
@@ -84,7 +77,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         await interaction.response.send_message(words.gettext(texts.SLOW_DOWN), ephemeral=True)
         return False
 
-    @app_commands.command(description=_described("search"))
+    @app_commands.command(description=described("search"))
     @app_commands.describe(
         text=app_commands.locale_str("What you feel like watching, e.g. space adventure")
     )
@@ -101,7 +94,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         """Titles that start with what the user typed so far; their value is the title."""
         return await title_choices(self._browser, current, with_year=False)
 
-    @app_commands.command(description=_described("similar"))
+    @app_commands.command(description=described("similar"))
     @app_commands.describe(title=app_commands.locale_str("A movie you like, e.g. Die Hard"))
     async def similar(
         self, interaction: Interaction, title: app_commands.Range[str, 1, MAX_QUERY_CHARS]
@@ -117,13 +110,13 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         with its year."""
         return await title_choices(self._browser, current, with_year=True)
 
-    @app_commands.command(description=_described("recommend"))
+    @app_commands.command(description=described("recommend"))
     async def recommend(self, interaction: Interaction) -> None:
         """/recommend: the movies nearest the user's taste."""
         user = _user(interaction)
         await self._answer(interaction, lambda words: self._recommend(words, user))
 
-    @app_commands.command(description=_described("explore"))
+    @app_commands.command(description=described("explore"))
     @app_commands.describe(
         strength=app_commands.locale_str("How far from your taste: 0 (close) to 1 (far)")
     )
@@ -134,19 +127,19 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         user = _user(interaction)
         await self._answer(interaction, lambda words: self._explore(words, user, strength))
 
-    @app_commands.command(description=_described("profile"))
+    @app_commands.command(description=described("profile"))
     async def profile(self, interaction: Interaction) -> None:
         """/profile: picks so far, top genres, last picks (only the user sees it)."""
         user = _user(interaction)
         await self._answer(interaction, lambda words: self._profile(words, user), ephemeral=True)
 
-    @app_commands.command(description=_described("undo"))
+    @app_commands.command(description=described("undo"))
     async def undo(self, interaction: Interaction) -> None:
         """/undo: revert the last pick or less-like-this."""
         user, key = _user(interaction), f"discord:{interaction.id}"
         await self._answer(interaction, lambda words: self._undo(words, user, key), ephemeral=True)
 
-    @app_commands.command(description=_described("forget"))
+    @app_commands.command(description=described("forget"))
     async def forget(self, interaction: Interaction) -> None:
         """/forget: ask for confirmation with a button (only the user sees it)."""
         with observed(self._services.observer, "discord", "forget"):
@@ -154,7 +147,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             reply = render.forget_confirmation(words, _user(interaction), self._codec)
             await interaction.response.send_message(**reply.message(), ephemeral=True)
 
-    @app_commands.command(description=_described("subscribe"))
+    @app_commands.command(description=described("subscribe"))
     @app_commands.describe(
         day=app_commands.locale_str("Day of the week (default Friday)"),
         hour=app_commands.locale_str("Hour of the day, 0-23 (default 18)"),
@@ -181,7 +174,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
         """Time zones whose name holds what the user typed so far."""
         return timezone_choices(current)
 
-    @app_commands.command(description=_described("unsubscribe"))
+    @app_commands.command(description=described("unsubscribe"))
     async def unsubscribe(self, interaction: Interaction) -> None:
         """/unsubscribe: no more weekly picks."""
         user = _user(interaction)
@@ -189,7 +182,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             interaction, lambda words: self._unsubscribe(words, user), ephemeral=True
         )
 
-    @app_commands.command(description=_described("language"))
+    @app_commands.command(description=described("language"))
     @app_commands.describe(
         code=app_commands.locale_str("en or ru; empty: the language I speak now")
     )
@@ -204,7 +197,7 @@ class MovieCommands(commands.Cog, name=PRESS_HANDLER_COG):
             interaction, lambda words: self._language(words, user, code), ephemeral=True
         )
 
-    @app_commands.command(description=_described("help"))
+    @app_commands.command(description=described("help"))
     async def help(self, interaction: Interaction) -> None:
         """/help: every command (only the user sees it)."""
         with observed(self._services.observer, "discord", "help"):

@@ -34,7 +34,11 @@ class PayloadButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=CUSTOM_ID,
 ):
-    """A button carrying a signed payload; a press goes to the client's PressHandler cog."""
+    """A button carrying a signed payload; a press goes to the client's PressHandler cog.
+    A subclass with a ``template`` of its own names its ``prefix`` and ``handler_cog``."""
+
+    prefix = PREFIX
+    handler_cog = PRESS_HANDLER_COG
 
     def __init__(
         self,
@@ -44,7 +48,7 @@ class PayloadButton(
         row: int | None = None,
     ) -> None:
         button: discord.ui.Button[Any] = discord.ui.Button(
-            label=label, style=style, custom_id=f"{PREFIX}{payload}", row=row
+            label=label, style=style, custom_id=f"{self.prefix}{payload}", row=row
         )
         super().__init__(button, row=row)
         self.payload = payload
@@ -65,7 +69,7 @@ class PayloadButton(
         # discord.py only logs what a dynamic item's callback raises: it is answered here.
         client = interaction.client
         bots = commands.Bot | commands.AutoShardedBot
-        handler = client.get_cog(PRESS_HANDLER_COG) if isinstance(client, bots) else None
+        handler = client.get_cog(self.handler_cog) if isinstance(client, bots) else None
         if isinstance(handler, PressHandler):
             try:
                 await handler.press(interaction, self.payload)

@@ -11,6 +11,7 @@ from discord.app_commands import (
     locale_str,
 )
 
+from adapters import texts
 from adapters.i18n import SOURCE_LANGUAGE, language_of, words
 
 CONTEXTS = {
@@ -49,3 +50,10 @@ class CatalogTranslator(Translator):
 def capitalized(text: str) -> str:
     """``text`` with its first letter upper-case, as Discord shows a description."""
     return text[:1].upper() + text[1:]
+
+
+def described(command: str) -> locale_str:
+    """The description of the app command ``command``, what it does as a sentence; the
+    translator finds it in the catalogs by its message id."""
+    description = next(c.description for c in texts.COMMANDS if c.name == command)
+    return locale_str(capitalized(description), msgid=description)

@@ -25,6 +25,7 @@ from adapters import texts
 from adapters.i18n import LANGUAGES, SOURCE_LANGUAGE, words
 from adapters.telegram.flow import MAX_WAITING, OneUpdatePerUser, ResendingRateLimiter
 from adapters.telegram.handlers import TelegramHandlers
+from adapters.telegram.movienight import TelegramMovieNight
 from adapters.telegram.webhook import Webhook, receiving
 from core.errors import RefusedTokenError
 
@@ -40,10 +41,12 @@ def build_application(
     handlers: TelegramHandlers,
     base_url: str | None = None,
     max_waiting: int = MAX_WAITING,
+    night: TelegramMovieNight | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application with every moviebot handler: users answered
-    concurrently, each user's updates in order (at most ``max_waiting`` of them waiting),
-    every command and button within the user's rate limit."""
+    """The python-telegram-bot Application with every moviebot handler (and movie night's,
+    when ``night`` is given): users answered concurrently, each user's updates in order
+    (at most ``max_waiting`` of them waiting), every command and button within the
+    user's rate limit."""
     processor = OneUpdatePerUser(max_waiting=max_waiting, on_dropped=handlers.dropped)
     builder = (
         ApplicationBuilder()
@@ -69,13 +72,15 @@ def build_application(
         "language": handlers.language,
     }
     private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    limited_commands = [*commands, *(["movienight"] if night else [])]
     for limited in (
-        CommandHandler(list(commands), handlers.limit),
+        CommandHandler(limited_commands, handlers.limit),
         MessageHandler(private_text, handlers.limit),
         CallbackQueryHandler(handlers.limit),
         InlineQueryHandler(handlers.limit),
     ):
         application.add_handler(limited, group=LIMIT_GROUP)
+    application.add_handlers(night.handlers() if night else [])
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(MessageHandler(private_text, handlers.text))

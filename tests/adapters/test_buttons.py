@@ -16,11 +16,14 @@ from adapters.buttons import (
     ButtonCodec,
     ExpiredButtonError,
     ForeignButtonError,
+    NightAction,
+    NightButton,
     StaleButtonError,
     derived_key,
 )
 from core.browsing import LIST_LENGTH, PAGE_SIZE
 from core.errors import InvalidRequestError
+from core.lobbies import ChatRef
 from core.models import UserRef
 
 SECRET = b"a test secret of 32 bytes length"
@@ -161,3 +164,63 @@ def test_a_forget_confirmation_expires() -> None:
 def test_the_keys_of_buttons_and_webhooks_are_derived_apart() -> None:
     assert derived_key(SECRET, "buttons") != derived_key(SECRET, "telegram-webhook")
     assert SECRET not in derived_key(SECRET, "buttons")
+
+
+GROUP = ChatRef("telegram", "-1001234567890")
+chats = st.builds(ChatRef, st.sampled_from(["telegram", "discord"]), st.text(min_size=1))
+night_buttons = st.builds(
+    NightButton,
+    st.sampled_from(list(NightAction)),
+    st.text(alphabet="0123456789abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=10),
+    st.integers(0, 9),
+)
+
+
+@given(chats, night_buttons)
+def test_a_movie_nights_payload_round_trips_within_the_limits(
+    chat: ChatRef, button: NightButton
+) -> None:
+    payload = CODEC.write_night(chat, button)
+    assert CODEC.read_night(chat, payload) == button
+    assert payload.isascii() and len(payload.encode()) <= 64
+
+
+def test_a_movie_nights_payload_is_bound_to_its_chat_not_to_a_user_or_index() -> None:
+    payload = CODEC.write_night(GROUP, NightButton(NightAction.JOIN, "k3x9a2"))
+    assert payload.startswith("njk3x9a2.0")
+    assert ButtonCodec(SECRET, fingerprint="another index").read_night(GROUP, payload)
+    for elsewhere in (ChatRef("telegram", "-100999"), ChatRef("discord", GROUP.chat_id)):
+        with pytest.raises(StaleButtonError):
+            CODEC.read_night(elsewhere, payload)
+
+
+def test_a_tampered_movie_nights_payload_is_stale() -> None:
+    payload = CODEC.write_night(GROUP, NightButton(NightAction.VOTE, "k3x9a2", 3))
+    tampered = [
+        payload.replace(".3", ".4"),
+        payload.replace("nv", "ns"),
+        payload.replace("k3x9a2", "k3x9a3"),
+        payload[:-1] + ("A" if payload[-1] != "A" else "B"),
+        payload[:-2],
+        "nx" + payload[2:],
+        CODEC.write(ALICE, Button(ButtonAction.PICK, 562)),
+    ]
+    for bad in tampered:
+        with pytest.raises(StaleButtonError):
+            CODEC.read_night(GROUP, bad)
+    with pytest.raises(StaleButtonError):
+        CODEC.read(ALICE, payload)
+
+
+def test_the_previous_secret_still_reads_a_movie_nights_buttons() -> None:
+    payload = CODEC.write_night(GROUP, NightButton(NightAction.WATCHED, "k3x9a2"))
+    rotated = ButtonCodec(b"the new secret, also of 32 bytes", "d7b2aace02dd5c8a", [SECRET])
+    assert rotated.read_night(GROUP, payload) == NightButton(NightAction.WATCHED, "k3x9a2")
+    with pytest.raises(StaleButtonError):
+        ButtonCodec(b"the new secret, also of 32 bytes", "d7b2").read_night(GROUP, payload)
+
+
+def test_a_movie_night_button_that_cannot_be_written_is_refused() -> None:
+    for bad in (NightButton(NightAction.VOTE, "k3x9a2", 10), NightButton(NightAction.JOIN, "K!")):
+        with pytest.raises(ValueError):
+            CODEC.write_night(GROUP, bad)

@@ -17,12 +17,18 @@ from babel.messages.mofile import write_mo
 from discord import app_commands
 
 from adapters import card_texts, i18n, texts
+from adapters import movienight_texts as night_texts
 from adapters.buttons import ButtonCodec
+from adapters.discord import movienight_render as discord_night
 from adapters.discord import render as discord_render
 from adapters.discord.cog import MovieCommands
+from adapters.discord.movienight import MovieNightCommands
 from adapters.discord.translator import CatalogTranslator
+from adapters.telegram import movienight_render as telegram_night
 from adapters.telegram import render as telegram_render
 from adapters.telegram.bot import command_list
+from core.group import GroupPick
+from core.lobbies import ChatRef, Lobby, LobbyState, Member, NightSettings
 from core.models import (
     Exploration,
     ListKind,
@@ -33,9 +39,11 @@ from core.models import (
     Recommendation,
     UserRef,
 )
+from core.movienight import NightDecided, NightStarted
 from testing import discord_api
 from testing.catalogs import TRANSLATED, extracted, translations
 from testing.telegram_api import ApiError, check_inline_results, check_markup, check_text
+from tests.adapters.test_movienight_texts import NIGHT_REFUSALS
 
 FIELD = re.compile(r"\{[^{}]*\}")
 TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
@@ -189,7 +197,7 @@ async def test_discord_commands_are_named_and_described_in_every_language() -> N
     tree = app_commands.CommandTree(client)
     translator = CatalogTranslator()
     name = re.compile(r"[-_\w]{1,32}")
-    for command in MovieCommands.__cog_app_commands__:
+    for command in [*MovieCommands.__cog_app_commands__, *MovieNightCommands.__cog_app_commands__]:
         payload = await command.get_translated_payload(tree, translator)
         assert payload["name_localizations"].keys() == {"ru"}, command.name
         localized = payload["name_localizations"]["ru"]
@@ -202,6 +210,62 @@ async def test_discord_commands_are_named_and_described_in_every_language() -> N
             for choice in option.get("choices", []):
                 assert 1 <= len(choice["name_localizations"]["ru"]) <= 100
     await client.close()
+
+
+def fullest_night(language: str) -> NightStarted:
+    """A night of as many members as it may have, the longest names a platform gives,
+    voting on the longest titles, opened in ``language``."""
+    members = tuple(
+        Member(UserRef("telegram", str(n)), f"{n}" + "W" * 64, language) for n in range(12)
+    )
+    lobby = Lobby(
+        lobby_id="k3x9a2k3x9",
+        chat=ChatRef("telegram", "-1001234567890"),
+        members=members,
+        state=LobbyState.DECIDED,
+        opened_at=0.0,
+        starts_at=1440 * 60.0,
+        expires_at=86_400.0,
+        options=(LONGEST.movie_id,) * 5,
+        votes={str(n): 0 for n in range(12)},
+    )
+    fits = tuple(0.5 + n / 24 for n in range(11))
+    picks = tuple(GroupPick(LONGEST, 1.0, fits) for _ in range(5))
+    return NightStarted(lobby, picks, members[:11], members[11:])
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_a_movie_night_fits_where_the_platforms_show_it(language: str) -> None:
+    """The lobby, the list, the poll and the winner of the fullest night, in HTML that
+    Telegram accepts and within both platforms' limits; every button and popup too."""
+    words = i18n.words(language)
+    codec = ButtonCodec(b"catalog test secret, 32 bytes!!!", "fingerprint")
+    started = fullest_night(language)
+    decision = NightDecided(started.lobby, LONGEST)
+    settings = NightSettings(start_after=1440 * 60.0)
+    telegram = [
+        telegram_night.lobby(words, started.lobby, codec, settings).text,
+        telegram_night.started_lobby(words, started.lobby).text,
+        telegram_night.group_list(words, started).text,
+        telegram_night.decided(words, decision, codec).text,
+        telegram_night.picks_first_for_others(words, "a" * 32).text,
+    ]
+    for text in telegram:
+        check_text(text, "HTML")
+        assert len(text) <= 4096
+    assert 1 <= len(words.gettext(night_texts.VOTE_QUESTION)) <= 300
+    assert all(len(option) <= 100 for option in telegram_night.poll_options(started))
+    listed = discord_night.group_list(words, started, codec)
+    assert len(listed.content) <= 2000 and listed.view is not None
+    lobby = discord_night.lobby(words, started.lobby, codec, settings)
+    assert len(lobby.content) <= 2000 and lobby.view is not None
+    for view in (listed.view, lobby.view):
+        assert all(len(item.item.label or "") <= 80 for item in view.children)
+    buttons = [night_texts.JOIN_BUTTON, night_texts.START_BUTTON, night_texts.WATCHED_BUTTON]
+    assert all(len(words.gettext(label)) <= 64 for label in buttons)
+    popups = [night_texts.voted(words, True, 4), words.gettext(night_texts.ALREADY_JOINED)]
+    popups += [night_texts.night_refusal(words, error) for error, _ in NIGHT_REFUSALS]
+    assert all(len(popup) <= 200 for popup in popups)
 
 
 def test_an_english_locale_keeps_the_names_of_the_code() -> None:

@@ -22,6 +22,7 @@ from adapters.discord import render
 from adapters.discord.bot import MovieBot, gateway_problem, serving
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import PayloadButton
+from adapters.discord.movienight import MovieNightCommands
 from adapters.discord.notifier import DiscordNotifier
 from adapters.i18n import LANGUAGES, words
 from adapters.rate_limit import UserRateLimit
@@ -31,10 +32,12 @@ from core.errors import MovieBotError
 from core.index import MovieIndex
 from core.languages import Languages
 from core.models import Delivery, Subscription, UserRef
+from core.movienight import MovieNights
 from core.ports import Embedder, ProfileStore
 from core.push import WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
+from core.stores.memory_lobbies import MemoryLobbyStore
 from core.stores.redis import RedisProfileStore
 from core.subscriptions import Subscriptions
 from testing.discord_api import TOKEN, Answer, FakeDiscord
@@ -88,7 +91,8 @@ async def running_bot(
         languages=Languages(store, LANGUAGES),
     )
     cog = MovieCommands(services)
-    bot = MovieBot(cog, guild_id, guild_ready_timeout=0.01)
+    night = MovieNightCommands(services, MovieNights(recommender, MemoryLobbyStore()))
+    bot = MovieBot(cog, guild_id, guild_ready_timeout=0.01, night=night)
     async with serving(bot, TOKEN):
         yield bot
 

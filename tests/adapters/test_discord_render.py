@@ -9,6 +9,7 @@ from adapters.buttons import Button, ButtonAction, ButtonCodec
 from adapters.discord import render
 from adapters.discord.cog import MovieCommands
 from adapters.discord.components import CUSTOM_ID, PayloadButton
+from adapters.discord.movienight import MovieNightCommands
 from adapters.i18n import words
 from core.models import (
     ListKind,
@@ -141,5 +142,6 @@ async def test_forget_asks_with_one_signed_button() -> None:
 
 
 def test_help_lists_exactly_the_slash_commands() -> None:
-    registered = {command.name for command in MovieCommands.__cog_app_commands__}
+    cogs = (MovieCommands, MovieNightCommands)
+    registered = {command.name for cog in cogs for command in cog.__cog_app_commands__}
     assert {command.name for command in render.COMMANDS} == registered

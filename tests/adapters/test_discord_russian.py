@@ -21,6 +21,7 @@ from core.recommender import Recommender
 from core.stores.redis import RedisProfileStore
 from testing.discord_api import FakeDiscord
 from testing.waiting import wait_until
+from tests.adapters import test_discord_movienight as night
 from tests.adapters.test_discord import (  # the fixtures, shared
     ALICE,
     BOB,
@@ -73,6 +74,10 @@ async def test_commands_carry_russian_names_and_descriptions(
     assert similar["name_localizations"] == {"ru": "похожие"}
     assert similar["description_localizations"] == {"ru": "Фильмы, похожие на названный"}
     assert similar["options"][0]["name_localizations"] == {"ru": "название"}
+    assert commands["movienight"]["name_localizations"] == {"ru": "киновечер"}
+    assert commands["movienight"]["description_localizations"] == {
+        "ru": "Один фильм на всю группу, голосованием"
+    }
 
 
 async def test_search_pick_recommend_and_a_refusal_in_russian(
@@ -177,3 +182,39 @@ async def test_language_overrides_the_client_and_forget_forgets_it(
     assert forgotten["content"] == "Готово: я забыл все ваши выборы и вкус."
     assert await store.language(bob) is None
     assert (await slash(fake, BOB, "language")).content.startswith("I speak English with you.")
+
+
+async def test_a_movie_night_in_russian_through_to_the_winner(
+    bot: MovieBot, fake: FakeDiscord
+) -> None:
+    """Alice opens it from a Russian client: the channel reads Russian; what only Bob
+    sees (his direct message, the answer to his press) speaks his English."""
+    fake.set_locale(ALICE, "ru")
+    results = await slash(fake, ALICE, "search", text="a cop fights terrorists in a skyscraper")
+    await press(fake, ALICE, shown(fake, results), custom_ids(results)[0])
+    lobby = await night.opened(fake)
+    assert lobby["content"].startswith(
+        "🎬 Киновечер! Нажмите «🙋 Я в деле», чтобы участвовать: от 2 до 12 человек."
+    )
+    await night.press(fake, BOB, lobby, night.button(lobby, "🙋 Я в деле"))
+    assert night.current(fake, lobby)["content"].endswith(f"Участвуют: User {ALICE}, User {BOB}")
+    await night.press(fake, ALICE, lobby, night.button(lobby, "▶ Начать"))
+
+    channel = night.channel_of(lobby)
+    vote = await night.shown(fake, channel, night.has("Что смотрим сегодня?"))
+    assert vote["content"].startswith("**Подборка на вечер по вкусу 1 из вас")
+    assert night.labels(vote) == [f"{n} · 0 голосов" for n in range(1, 6)] + [
+        "🏁 Закрыть голосование"
+    ]
+    (dm,) = await wait_until(lambda: fake.dms(BOB))
+    assert dm["content"].startswith("You joined a movie night, but you have no picks yet")
+
+    await night.press(fake, BOB, vote, night.button(vote, "2 ·"))
+    assert night.labels(night.current(fake, vote))[:2] == ["1 · 0 голосов", "2 · 1 голос"]
+    await night.press(fake, ALICE, vote, night.button(vote, "🏁 Закрыть голосование"))
+    winner = await night.shown(fake, channel, night.has("🏆"))
+    title = vote["embeds"][1]["title"].split(". ", 1)[1]
+    assert winner["content"].startswith(f"🏆 Сегодня смотрим: {title} (1 из 1 голоса).")
+    assert night.current(fake, vote)["content"] == f"Голосование закрыто: победил {title}."
+    answers = await night.press(fake, BOB, winner, night.button(winner, "✓ Посмотрено"))
+    assert answers[-1].content == f"✓ picked: {title}" and answers[-1].ephemeral

@@ -17,10 +17,13 @@ from hypothesis import strategies as st
 from adapters import texts
 from adapters.telegram.bot import build_application, serving
 from adapters.telegram.handlers import TelegramHandlers
+from adapters.telegram.movienight import TelegramMovieNight
 from core.embedders import OnnxEmbedder
 from core.index import MovieIndex
 from core.models import TasteProfile, UserRef
+from core.movienight import MovieNights
 from core.stores.memory import MemoryProfileStore
+from core.stores.memory_lobbies import MemoryLobbyStore
 from testing.bot_thread import BotThread, unlimited_services
 from testing.telegram_api import BOT_USER, COMMAND, FakeTelegram
 from testing.waiting import wait_until_sync
@@ -53,7 +56,9 @@ def bot(
 ) -> Iterator[BotThread]:
     store = MemoryProfileStore()
     services = unlimited_services(sample_index, local_embedder, store)
-    application = build_application(TOKEN, TelegramHandlers(services), base_url=f"{fake.url}/bot")
+    night = TelegramMovieNight(services, MovieNights(services.recommender, MemoryLobbyStore()))
+    handlers = TelegramHandlers(services)
+    application = build_application(TOKEN, handlers, base_url=f"{fake.url}/bot", night=night)
     with BotThread(lambda: serving(application, poll_timeout=1), store) as running:
         settle(fake, BOB, "/search space adventure")
         results = with_buttons(fake, BOB)

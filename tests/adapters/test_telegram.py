@@ -140,6 +140,7 @@ async def test_commands_are_published(bot: Recommender, fake: FakeTelegram) -> N
         "forget",
         "subscribe",
         "unsubscribe",
+        "movienight",
         "language",
         "help",
     ]

@@ -1,8 +1,10 @@
 """The Telegram bot in Russian, as a person whose app speaks Russian uses it: the real
-python-telegram-bot against the Bot API stand-in, the real Recommender on the sample."""
+python-telegram-bot against the Bot API stand-in, the real Recommender on the sample
+(and, for a movie night, profiles and lobbies in the local Redis)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -19,12 +21,13 @@ from core.models import Subscription, UserRef
 from core.push import WeeklyPush
 from core.recommender import Recommender
 from core.stores.memory import MemoryProfileStore
+from testing.local_redis import local_redis_store
 from testing.telegram_api import FakeTelegram
 from testing.waiting import wait_until
+from tests.adapters import test_telegram_movienight as night
 from tests.adapters.test_telegram import (  # the fixtures, shared
     ALICE,
     BOB,
-    GROUP,
     SECRET,
     TOKEN,
     bot,
@@ -35,9 +38,11 @@ from tests.adapters.test_telegram import (  # the fixtures, shared
     store,
 )
 from tests.adapters.test_telegram_cards import button, inline, labels, turn
+from tests.core.stores.conftest import ManualClock
 
 __all__ = ["bot", "fake", "store"]
 FRIDAY_9_IN_MOSCOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+CAROL, GROUP = 1003, night.GROUP
 
 
 def buttons(message: dict[str, object]) -> list[list[dict[str, str]]]:
@@ -192,3 +197,70 @@ async def test_language_overrides_the_app_and_forget_forgets_it(
     assert await press(fake, BOB, question, buttons(question)[0][0]["callback_data"]) == "Забыто."
     assert await store.language(bob) is None
     assert (await say(fake, BOB, "/language"))["text"].startswith("I speak English with you.")
+
+
+@pytest.fixture
+async def night_bot(
+    fake: FakeTelegram, sample_index: MovieIndex, local_embedder: OnnxEmbedder
+) -> AsyncIterator[night.Bot]:
+    """The bot with movie night, its profiles and lobbies in the local Redis."""
+    async with (
+        local_redis_store(f"moviebot-test-{uuid.uuid4().hex[:12]}") as redis_store,
+        night.running_bot(fake, sample_index, local_embedder, redis_store, ManualClock()) as bot,
+    ):
+        yield bot
+
+
+async def test_a_movie_night_in_russian_through_to_the_winner(
+    night_bot: night.Bot, fake: FakeTelegram
+) -> None:
+    """Alice opens it from a Russian app: the group reads Russian; what only one member
+    reads (the answer to a press, a private word) speaks that member's language."""
+    fake.set_language(ALICE, "ru")
+    fake.set_language(CAROL, "ru")
+    await night.picked(night_bot, ALICE, "die hard", "alien")
+    await night.picked(night_bot, BOB, "toy story")
+    fake.type_text(ALICE, "/movienight@moviebot_test", chat_id=GROUP, chat_type="supergroup")
+    lobby = await night.new_message(fake, GROUP, night.text_has("Киновечер!"))
+    assert lobby["text"] == (
+        "🎬 Киновечер! Нажмите «🙋 Я в деле», чтобы участвовать: от 2 до 12 человек. "
+        "Старт — когда User1001 нажмёт «▶ Начать» или сам через 10 минут после открытия.\n"
+        "Участвуют: User1001"
+    )
+    join = night.button(lobby, "🙋 Я в деле")
+    assert await night.press(fake, BOB, lobby, join) == "You're in!"
+    assert await night.press(fake, CAROL, lobby, join) == "Вы в деле!"
+    assert await night.press(fake, CAROL, lobby, join) == "Вы уже в деле."
+    await night.new_message(fake, GROUP, night.text_has("Участвуют: User1001, User1002, User1003"))
+    start = night.button(lobby, "▶ Начать")
+    refused = "Only the one who opened this movie night can do that."
+    assert await night.press(fake, BOB, lobby, start) == refused
+    await night.press(fake, ALICE, lobby, start)
+
+    listed = await night.new_message(fake, GROUP, night.text_has("Подборка на вечер"))
+    assert listed["text"].startswith(
+        "<b>Подборка на вечер по вкусу 2 из вас — тех, кто уже что-то выбирал</b>\n\n<b>1. "
+    )
+    assert listed["text"].count("<i>подходит ") + listed["text"].count("<i>ближе всего") == 5
+    poll = await night.the_vote(fake, night_bot, night.lobby_id(join))
+    assert poll["poll"]["question"] == "Что смотрим сегодня?"
+    assert fake.messages(GROUP)[0]["text"] == (
+        "🎬 Киновечер начался! Участвуют: User1001, User1002, User1003."
+    )
+    told = await wait_until(lambda: fake.messages(CAROL))
+    assert told[0]["text"].startswith("Вы присоединились к киновечеру, но пока ничего не выбирали")
+
+    for voter, option in ((BOB, 1), (CAROL, 1), (ALICE, 0)):
+        fake.answer_poll(voter, poll["poll"]["id"], [option])
+    await night.stored(night_bot, night.lobby_id(join), lambda stored: len(stored.votes) == 3)
+    await night.press(fake, ALICE, poll, night.button(poll, "🏁 Закрыть голосование"))
+
+    winner = await night.new_message(fake, GROUP, night.text_has("🏆"))
+    second = poll["poll"]["options"][1]["text"].split(". ", 1)[1]
+    assert winner["text"] == (
+        f"🏆 Сегодня смотрим: {second} (2 из 3 голосов). Приятного просмотра! Уже посмотрели? "
+        "Нажмите «✓ Посмотрено», и фильм попадёт в ваш выбор."
+    )
+    watched = night.button(winner, "✓ Посмотрено")
+    assert await night.press(fake, CAROL, winner, watched) == f"✓ выбрано: {second}"
+    assert await night.press(fake, BOB, winner, watched) == f"✓ picked: {second}"

@@ -20,6 +20,7 @@ from core.models import (
     ReasonKind,
     Subscription,
 )
+from tests.adapters.test_movienight_texts import NIGHT_REFUSALS
 
 DIE_HARD = Movie(1, "Die Hard", 1988)
 JAWS = Movie(2, "Jaws", 1975)
@@ -113,7 +114,7 @@ def test_no_refusal_is_left_without_words() -> None:
         for kind in subclasses(InvalidRequestError)
         if kind.__module__ in {errors.__name__, buttons.__name__, texts.__name__}
     }
-    assert defined == {type(error) for error, _ in REFUSALS}
+    assert defined == {type(error) for error, _ in REFUSALS + NIGHT_REFUSALS}
 
 
 @pytest.mark.parametrize(

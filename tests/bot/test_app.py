@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from adapters.rate_limit import UserRateLimit
 from bot.app import (
     button_codec,
     configured_platforms,
+    lobby_store,
     make_redis_backend,
     rate_limits,
     serve,
@@ -23,8 +25,10 @@ from bot.config import LimitSettings, Platform, Settings
 from bot.platforms import telegram_webhook
 from core.errors import MovieBotError
 from core.index import MovieIndex
+from core.lobbies import ChatRef, Lobby, LobbyState, Member
 from core.models import Subscription, UserRef
 from core.stores.memory import MemoryBackend
+from core.stores.memory_lobbies import MemoryLobbyStore
 from core.stores.redis import RedisBackend, RedisProfileStore
 from testing.discord_api import TOKEN as DISCORD_TOKEN
 from testing.discord_api import FakeDiscord
@@ -34,6 +38,7 @@ from testing.telegram_api import FakeTelegram
 from testing.waiting import wait_until
 
 TELEGRAM_TOKEN = "123456:TEST-token"
+GROUP, GUILD = -100200300, 41771983423143937
 
 
 @pytest.fixture(autouse=True)
@@ -105,13 +110,18 @@ async def test_both_platforms_answer_from_one_process(
         await wait_until(lambda: discord_api.commands())
 
         telegram.type_text(1001, "/search die hard")
+        telegram.type_text(1002, "/movienight", chat_id=GROUP, chat_type="supergroup")
         interaction_id = discord_api.slash(1001, "search", {"text": "die hard"})
-        await wait_until(lambda: telegram.messages(1001))
+        night_id = discord_api.slash(1001, "movienight", guild_id=GUILD)
+        await wait_until(lambda: telegram.messages(1001) and telegram.messages(GROUP))
         await wait_until(lambda: len(discord_api.answers(interaction_id)) == 2)
+        await wait_until(lambda: discord_api.answers(night_id))
         stop.set()
         await asyncio.wait_for(serving, 10)
 
     assert "Die Hard" in telegram.messages(1001)[0]["text"]
+    assert telegram.messages(GROUP)[0]["text"].startswith("🎬 Movie night!")
+    assert (discord_api.answers(night_id)[0].content or "").startswith("🎬 Movie night!")
     results = discord_api.answers(interaction_id)[1]
     assert any("Die Hard" in embed["title"] for embed in results.embeds)
 
@@ -147,6 +157,25 @@ async def test_the_limits_are_counted_in_redis_when_the_profiles_are(redis_prefi
         assert [await requests.allow(alice), await again.allow(alice)] == [True, True]
         assert not await requests.allow(alice)
         assert [await searches.allow(alice), await searches.allow(alice)] == [True, False]
+    finally:
+        await backend.close()
+
+
+async def test_movie_nights_live_beside_the_profiles(redis_prefix: str) -> None:
+    assert isinstance(lobby_store(MemoryBackend()), MemoryLobbyStore)
+    backend = RedisBackend(RedisProfileStore.from_url(LOCAL_REDIS, prefix=redis_prefix))
+    night = Lobby(
+        "k3x9a2",
+        ChatRef("telegram", "-1"),
+        (Member(UserRef("telegram", "1"), "Alice"),),
+        LobbyState.OPEN,
+        opened_at=time.time(),
+        starts_at=time.time() + 600,
+        expires_at=time.time() + 3600,
+    )
+    try:
+        await lobby_store(backend).create(night)
+        assert await lobby_store(backend).load("k3x9a2") == night  # as another process reads
     finally:
         await backend.close()
 

@@ -60,3 +60,17 @@ def test_the_data_directory_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert Settings().redis.data_dir == Path.home() / ".local" / "share" / "moviebot"
     monkeypatch.setenv("MOVIEBOT_DATA_DIR", str(tmp_path / "profiles"))
     assert Settings().redis.data_dir == tmp_path / "profiles"
+
+
+def test_movie_night_minutes_become_seconds_and_a_night_outlives_its_vote(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MOVIEBOT_MOVIENIGHT_START_MINUTES", "2")
+    monkeypatch.setenv("MOVIEBOT_MOVIENIGHT_VOTE_MINUTES", "90")
+    monkeypatch.setenv("MOVIEBOT_MOVIENIGHT_KEEP_HOURS", "1")
+    night = Settings().movienight.night()
+    assert (night.start_after, night.vote_for) == (120, 5400)
+    assert night.keep_for == 92 * 60
+    monkeypatch.setenv("MOVIEBOT_MOVIENIGHT_VOTE_MINUTES", "0")
+    with pytest.raises(ValueError, match="vote_minutes"):
+        Settings()

@@ -15,6 +15,7 @@ Key design (``moviebot`` is the configurable prefix)::
     moviebot:community:sources        set: the seeded chunks of ratings files, by digest
     moviebot:{telegram:123}:rate:requests  sorted set: the user's recent requests (rate limit)
     moviebot:{telegram:123}:lists     hash: list id -> a list the user was shown (for "more")
+    moviebot:{lobby:k3x9a2}:lobby     string: a movie night (see the lobbies module)
 
 One key for the profile keeps each user's part of an update a single-key write;
 ``forget`` is one MULTI that deletes all of a user's keys. The ``{platform:user_id}``
@@ -72,6 +73,7 @@ transaction), :mod:`~core.stores.redis.counts` (reading and seeding the shared c
 :mod:`~core.stores.redis.ledger` (the push ledger),
 :mod:`~core.stores.redis.rate_limit` (per-user rate limits shared by processes),
 :mod:`~core.stores.redis.lists` (the lists users were shown, for paging),
+:mod:`~core.stores.redis.lobbies` (movie nights),
 :mod:`~core.stores.redis.availability` (errors, retries, the cluster's start),
 :mod:`~core.stores.redis.client` (the client and its replies) and
 :mod:`~core.stores.redis.backend` (the store and ledger as the wiring holds them).

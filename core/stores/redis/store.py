@@ -14,7 +14,6 @@ from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import WatchError
-from redis.typing import EncodableT, FieldT
 
 from core.community import CoPickSettings, co_pick_changes
 from core.errors import StoreFullError, StoreUnavailableError
@@ -41,7 +40,9 @@ from core.stores.redis.inactive import batches, inactive_among
 from core.stores.redis.keys import RedisKeys
 from core.stores.redis.ledger import RedisPushLedger
 from core.stores.redis.lists import RedisListStore
+from core.stores.redis.lobbies import RedisLobbyStore
 from core.stores.redis.rate_limit import RedisRateLimit
+from core.stores.redis.subscriptions import RedisSubscriptions
 from core.stores.redis.writer import BatchWriter
 from core.stores.retention import IDEMPOTENCY_TTL_SECONDS, REMEMBERED_WEEKS
 
@@ -49,7 +50,6 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 CLUSTER_CONNECTIONS_PER_CALLER = 4
-MAX_NOTICES = len(Notice)
 
 
 class RedisProfileStore:
@@ -69,6 +69,7 @@ class RedisProfileStore:
         self._keys = RedisKeys(prefix)
         self._recent = RecentProfiles()
         self._community = community or CoPickSettings()
+        self._subscriptions = RedisSubscriptions(client, self._gate, self._keys)
         self._writer = BatchWriter(
             client, self._gate, self._keys, self._recent, idempotency_ttl, clock, self._community
         )
@@ -175,6 +176,10 @@ class RedisProfileStore:
         user's)."""
         return RedisListStore(self._client, self._gate, self._keys)
 
+    def lobbies(self, clock: Callable[[], float] = time.time) -> RedisLobbyStore:
+        """The movie nights on the same server and prefix."""
+        return RedisLobbyStore(self._client, self._gate, self._keys.prefix, clock)
+
     def rate_limit(self, name: str, limit: int, window: float) -> RedisRateLimit:
         """At most ``limit`` requests ``name`` per user in ``window`` seconds, shared by
         every process on this server and prefix."""
@@ -219,55 +224,16 @@ class RedisProfileStore:
         return forgotten
 
     async def subscription(self, user: UserRef) -> Subscription | None:
-        """When the user gets the weekly picks, or ``None``.
-
-        Raises:
-            StoreUnavailableError: Redis cannot be reached in time.
-        """
-        key = self._keys.subscription(user)
-        fields = await self._read_hash(f"read the subscription of {user.key}", key)
-        return _subscription_of(fields) if fields else None
+        """When the user gets the weekly picks, or ``None`` (see :class:`RedisSubscriptions`)."""
+        return await self._subscriptions.subscription(user)
 
     async def set_subscription(self, user: UserRef, subscription: Subscription | None) -> None:
-        """Subscribe the user at this slot, or unsubscribe them with ``None``, in one step.
+        """Subscribe the user at this slot, or unsubscribe them with ``None``."""
+        await self._subscriptions.set_subscription(user, subscription)
 
-        Raises:
-            StoreUnavailableError: Redis cannot be reached in time.
-        """
-        key = self._keys.subscription(user)
-        async with (
-            unavailable_as_error(
-                self._client, self._gate, f"change the subscription of {user.key}"
-            ),
-            self._client.pipeline(transaction=True) as transaction,
-        ):
-            transaction.delete(key)
-            if subscription is not None:
-                transaction.hset(key, mapping=_subscription_fields(subscription))
-            async with commit_with_global_keys(self._client, transaction) as global_keys:
-                if subscription is None:
-                    global_keys.srem(self._keys.subscribers, key)
-                else:
-                    global_keys.sadd(self._keys.subscribers, key)
-
-    async def subscribers(self) -> AsyncIterator[tuple[UserRef, Subscription]]:
-        """Every subscribed user and slot, walked with SSCAN, ``PIPELINE_CHUNK`` at a time.
-
-        Raises:
-            StoreUnavailableError: Redis cannot be reached in time.
-        """
-        cursor = None
-        while cursor != 0:
-            scan = partial(
-                self._client.sscan, self._keys.subscribers, cursor or 0, count=PIPELINE_CHUNK
-            )
-            cursor, keys = await self._read("list the subscribers", scan)
-            slots = await self._read("read subscriptions", partial(read_hashes, self._client, keys))
-            for key, fields in zip(keys, slots, strict=True):
-                user = self._keys.user_of(key, "subscription")
-                subscription = _subscription_of(fields) if fields else None
-                if user is not None and subscription is not None:
-                    yield user, subscription
+    def subscribers(self) -> AsyncIterator[tuple[UserRef, Subscription]]:
+        """Every subscribed user and slot."""
+        return self._subscriptions.subscribers()
 
     async def pick_counts(self, movie_ids: Sequence[int]) -> tuple[int, ...]:
         """How many users have each movie among their picks, in input order.
@@ -340,29 +306,12 @@ class RedisProfileStore:
                 await self._client.set(key, language)
 
     async def add_notice(self, user: UserRef, notice: Notice) -> None:
-        """Keep ``notice`` for the user (SADD).
-
-        Raises:
-            StoreUnavailableError: Redis cannot be reached in time.
-        """
-        async with unavailable_as_error(self._client, self._gate, f"keep a notice of {user.key}"):
-            await self._client.sadd(self._keys.notices(user), notice.value)
+        """Keep ``notice`` for the user."""
+        await self._subscriptions.add_notice(user, notice)
 
     async def take_notices(self, user: UserRef) -> frozenset[Notice]:
-        """The user's kept notices, popped in one command (SPOP), so each is given once;
-        values of no known notice are dropped.
-
-        Raises:
-            StoreUnavailableError: Redis cannot be reached in time.
-        """
-        key = self._keys.notices(user)
-        async with unavailable_as_error(
-            self._client, self._gate, f"read the notices of {user.key}"
-        ):
-            values = await self._client.spop(key, MAX_NOTICES)
-        known = {notice.value for notice in Notice}
-        words = (value.decode() for value in values or () if isinstance(value, bytes))
-        return frozenset(Notice(word) for word in words if word in known)
+        """The user's kept notices, each given once."""
+        return await self._subscriptions.take_notices(user)
 
     async def users(self) -> AsyncIterator[UserRef]:
         """Every user with a stored profile, walked with SCAN (a user may come twice).
@@ -419,25 +368,6 @@ class RedisProfileStore:
     async def _read_hash(self, action: str, key: str) -> dict[bytes, bytes]:
         """HGETALL of ``key``, retried as :meth:`_read` retries."""
         return bytes_hash(await self._read(action, lambda: self._client.hgetall(key)))
-
-
-def _subscription_fields(subscription: Subscription) -> dict[FieldT, EncodableT]:
-    return {
-        "weekday": str(subscription.weekday),
-        "hour": str(subscription.hour),
-        "timezone": subscription.timezone,
-    }
-
-
-def _subscription_of(fields: Mapping[bytes, bytes]) -> Subscription | None:
-    """The stored subscription; a malformed one is logged and treated as none."""
-    try:
-        return Subscription(
-            int(fields[b"weekday"]), int(fields[b"hour"]), fields[b"timezone"].decode()
-        )
-    except (KeyError, ValueError) as error:
-        log.warning("ignored a malformed subscription: %s", error)
-        return None
 
 
 def _profile_or_none(user: UserRef, fields: Mapping[bytes, bytes]) -> TasteProfile | None:
