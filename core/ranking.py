@@ -38,6 +38,7 @@ from core.models import (
     Recommendation,
     SearchHit,
     TasteProfile,
+    Vectors,
 )
 
 EXPLAINED_BY_LAST_PICKS = 20
@@ -206,3 +207,21 @@ class Ranker:
 def _z(values: np.ndarray) -> np.ndarray:
     std = float(values.std()) if len(values) else 0.0
     return (values - values.mean()) / std if std > 0 else np.zeros_like(values)
+
+
+def co_picked_hits(
+    index: MovieIndex, vector: Vectors, neighbours: Sequence[Mapping[int, int]], known: set[int]
+) -> list[SearchHit]:
+    """The co-pick neighbours not among ``known``, with their similarity to ``vector``:
+    candidates the community term may carry that the vector search did not find."""
+    found = [
+        movie
+        for movie_id in {other for counts in neighbours for other in counts} - known
+        if (movie := index.movie(movie_id)) is not None
+    ]
+    if not found:
+        return []
+    vectors = index.vectors([movie.movie_id for movie in found])
+    return [
+        SearchHit(movie, float(score)) for movie, score in zip(found, vectors @ vector, strict=True)
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from core.models import (
 )
 from core.ports import Embedder, ProfileStore, Telemetry
 from core.profiles import fits, profile_exclusions, rebuilt, reverted, with_dislike, with_pick
-from core.ranking import Ranker, RankingWeights
+from core.ranking import Ranker, RankingWeights, co_picked_hits
 from core.starters import StarterSet
 from core.taste import TasteSettings, exploration_strategies
 from core.telemetry import Unobserved, timed
@@ -346,30 +346,16 @@ class Recommender:
         recent = profile.picked[-self._ranker.weights.recent_picks :]
         if exploration is None and recent and self._ranker.weights.community:
             neighbours = await self._store.co_picks(recent)
-            hits = [*hits, *self._more_candidates(vector, neighbours, {*exclude, *_ids(hits)})]
+            hits = [
+                *hits,
+                *co_picked_hits(self._index, vector, neighbours, {*exclude, *_ids(hits)}),
+            ]
             wanted = {*_ids(hits), *recent}
             counts = dict(zip(wanted, await self._store.pick_counts(list(wanted)), strict=True))
             community = community_scores(recent, neighbours, counts)
         else:
             counts = dict(zip(_ids(hits), await self._store.pick_counts(_ids(hits)), strict=True))
         return self._ranker.ranked(profile, hits, counts, k, exploration, community)
-
-    def _more_candidates(
-        self, vector: Vectors, neighbours: Sequence[Mapping[int, int]], known: set[int]
-    ) -> list[SearchHit]:
-        """The co-pick neighbours not among ``known``, with their similarity to ``vector``."""
-        found = [
-            movie
-            for movie_id in {other for counts in neighbours for other in counts} - known
-            if (movie := self._index.movie(movie_id)) is not None
-        ]
-        if not found:
-            return []
-        vectors = self._index.vectors([movie.movie_id for movie in found])
-        return [
-            SearchHit(movie, float(score))
-            for movie, score in zip(found, vectors @ vector, strict=True)
-        ]
 
     async def _load(self, user: UserRef) -> TasteProfile:
         return self._current(await self._store.load(user))
